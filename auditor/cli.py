@@ -1,0 +1,256 @@
+"""The `auditor` command line. Thin: it parses options, calls the engine, and maps errors to exit codes.
+
+Exit codes: 0 success, 1 bad input (a file, a config, a plugin), 2 usage error, 3 a tenant scored below
+``--fail-under``. Heavy libraries (msgraph, weasyprint, pandas) are imported inside the commands that use
+them, so ``auditor --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from auditor import RULESET_VERSION, __version__
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="auditor",
+    help="Security posture auditor for Microsoft CSP partners and their customer tenants.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+checks_app = typer.Typer(help="The checks this installation knows.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ResultFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class InputError(Exception):
+    """Bad input the user can fix; printed as one line, exit code 1."""
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(stderr=False, highlight=False)
+
+
+def load_registry():
+    from auditor.registry import Registry, RegistryError
+
+    try:
+        return Registry.from_entry_points()
+    except RegistryError as exc:
+        raise fail(str(exc))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"auditor {__version__} (rule set {RULESET_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=version_callback, is_eager=True, help="Show the version.")
+    ] = None,
+) -> None:
+    """Audit CSP customer tenants against the CSP security best-practice checklist."""
+
+
+@checks_app.command("list")
+def checks_list(
+    format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
+) -> None:
+    """List every check: id, title, area, severity and the tenants it applies to."""
+    registry = load_registry()
+    rows = [
+        {
+            "id": spec.id,
+            "title": spec.title,
+            "area": spec.area.value,
+            "severity": spec.severity.value,
+            "applies_to": sorted(kind.value for kind in spec.applies_to),
+            "needs": list(spec.needs),
+            "wave": spec.wave,
+            "references": list(spec.references),
+        }
+        for spec in registry
+    ]
+    if format is TableFormat.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} checks (rule set {RULESET_VERSION})")
+    for column in ("ID", "Title", "Area", "Severity", "Applies to"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["id"], row["title"], row["area"], row["severity"], ", ".join(row["applies_to"]))
+    _console().print(table)
+
+
+def _print_results_table(results) -> None:
+    from rich.table import Table
+
+    from auditor.results import Status
+
+    table = Table(title=f"Audit {results.run_id} ({results.generated_at:%Y-%m-%d %H:%M} UTC)")
+    for column in ("Tenant", "Kind", "Score", "Grade", "Coverage", "FAIL", "PASS", "UNKNOWN", "Other"):
+        table.add_column(column, justify="left" if column in ("Tenant", "Kind") else "right")
+    for tenant in results.tenants:
+        counts = {status: 0 for status in Status}
+        for result in tenant.results:
+            counts[result.status] += 1
+        other = sum(n for s, n in counts.items() if s not in (Status.FAIL, Status.PASS, Status.UNKNOWN))
+        table.add_row(
+            tenant.display_name,
+            tenant.kind,
+            "–" if tenant.score is None else f"{tenant.score:.1f}",
+            tenant.grade,
+            f"{tenant.coverage:.0%}",
+            str(counts[Status.FAIL]),
+            str(counts[Status.PASS]),
+            str(counts[Status.UNKNOWN]),
+            str(other),
+        )
+    _console().print(table)
+
+
+def _below(results, fail_under: float | None) -> list[str]:
+    if fail_under is None:
+        return []
+    return [
+        f"{t.display_name} ({t.score:.1f})" for t in results.tenants if t.score is not None and t.score < fail_under
+    ]
+
+
+def _load_config(path: Path | None):
+    from auditor.config import ConfigError, load_config
+
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise fail(str(exc))
+
+
+def _validate_config(config, registry, source: str) -> None:
+    from auditor.config import ConfigError, validate_acceptances
+
+    if config is None:
+        return
+    try:
+        validate_acceptances(config, set(registry.ids()), source)
+    except ConfigError as exc:
+        raise fail(str(exc))
+
+
+@app.command()
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="Snapshot files or folders of snapshots.")],
+    format: Annotated[ResultFormat, typer.Option("--format", "-f", help="table, json or csv")] = ResultFormat.table,
+    config_path: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="tenants.toml with thresholds and risk acceptances.")
+    ] = None,
+    fail_under: Annotated[
+        Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
+    ] = None,
+) -> None:
+    """Evaluate snapshot files offline and print the results."""
+    from auditor.evaluate import evaluate as run_evaluation
+    from auditor.outputs import results_csv, results_json
+    from auditor.snapshot import SnapshotError, load_snapshots
+
+    registry = load_registry()
+    config = _load_config(config_path)
+    _validate_config(config, registry, str(config_path))
+    try:
+        snapshots = load_snapshots(paths)
+    except SnapshotError as exc:
+        raise fail(str(exc))
+    results = run_evaluation(snapshots, registry, _now(), config)
+    if format is ResultFormat.json:
+        sys.stdout.write(results_json(results))
+    elif format is ResultFormat.csv:
+        sys.stdout.write(results_csv(results))
+    else:
+        _print_results_table(results)
+    below = _below(results, fail_under)
+    if below:
+        typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
+        raise typer.Exit(EXIT_FAIL_UNDER)
+
+
+@app.command()
+def run(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    sample: Annotated[bool, typer.Option("--sample", help="Audit the bundled sample tenants.")] = False,
+    config_path: Annotated[Optional[Path], typer.Option("--config", "-c", help="tenants.toml")] = None,
+    fail_under: Annotated[
+        Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
+    ] = None,
+) -> None:
+    """Audit tenants end to end and write the results (and reports) to --out."""
+    from auditor.evaluate import evaluate as run_evaluation
+    from auditor.outputs import write_results
+    from auditor.samples import sample_config_path, sample_snapshots_dir
+    from auditor.snapshot import SnapshotError, load_snapshots
+
+    if not sample and config_path is None:
+        raise fail("give --sample to audit the bundled sample tenants, or --config tenants.toml", EXIT_USAGE)
+    registry = load_registry()
+    if sample:
+        config = _load_config(config_path or sample_config_path())
+        _validate_config(config, registry, str(config_path or sample_config_path()))
+        try:
+            snapshots = load_snapshots([sample_snapshots_dir()])
+        except SnapshotError as exc:
+            raise fail(str(exc))
+    else:
+        raise fail("live collection (--config without --sample) is not available in this build", EXIT_USAGE)
+    results = run_evaluation(snapshots, registry, _now(), config)
+    written = write_results(results, out)
+    _print_results_table(results)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    below = _below(results, fail_under)
+    if below:
+        typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
+        raise typer.Exit(EXIT_FAIL_UNDER)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

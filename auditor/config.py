@@ -1,0 +1,217 @@
+"""tenants.toml: which tenants to audit, how to authenticate, branding, thresholds and risk acceptances.
+
+Validated by pydantic; every error names the file, the line and the field. Secrets never live in the file:
+a client secret is read from the environment variable the file names.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from auditor.registry import CheckSettings
+
+ALL_TENANTS = "*"
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RiskAcceptance(_Strict):
+    """A FAIL the tenant's owner has accepted: it is shown as ACCEPTED until ``expires``."""
+
+    check: str = Field(min_length=1)
+    tenant: str = ALL_TENANTS  # a tenant id, or "*" for every tenant
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: date
+
+    def covers(self, tenant_id: str) -> bool:
+        return self.tenant == ALL_TENANTS or self.tenant.lower() == tenant_id.lower()
+
+
+class TenantEntry(_Strict):
+    id: str = Field(min_length=1)
+    name: str = ""
+    tags: list[str] = Field(default_factory=list)
+    break_glass: list[str] = Field(default_factory=list)
+
+
+class PartnerEntry(_Strict):
+    id: str = Field(min_length=1)
+    name: str = ""
+    break_glass: list[str] = Field(default_factory=list)
+
+
+AuthMethod = Literal["client_secret", "certificate", "azure_cli", "device_code", "default", "static_token"]
+
+
+class AuthConfig(_Strict):
+    method: AuthMethod = "client_secret"
+    client_id: str = ""
+    client_secret_env: str = "AUDITOR_CLIENT_SECRET"
+    certificate_path: Path | None = None
+    certificate_password_env: str = ""
+    token_env: str = "AUDITOR_STATIC_TOKEN"  # static_token: tests against the local emulator only
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_inline_secrets(cls, values: object) -> object:
+        if isinstance(values, dict):
+            for key in ("client_secret", "secret", "password", "certificate_password", "token"):
+                if key in values:
+                    env = values.get("client_secret_env", "AUDITOR_CLIENT_SECRET")
+                    raise ValueError(
+                        f"a secret ({key}) must not be written in the config file; put it in the environment "
+                        f"variable {env} (or name another one with client_secret_env)"
+                    )
+        return values
+
+    @model_validator(mode="after")
+    def _complete(self) -> "AuthConfig":
+        if self.method in ("client_secret", "certificate") and not self.client_id:
+            raise ValueError(f"auth.method {self.method!r} needs client_id (the multi-tenant app's id)")
+        if self.method == "certificate" and self.certificate_path is None:
+            raise ValueError("auth.method 'certificate' needs certificate_path")
+        return self
+
+
+class Endpoints(_Strict):
+    """Cloud endpoints; change them for national clouds, or point them at the local emulator in tests."""
+
+    graph: str = "https://graph.microsoft.com"
+    arm: str = "https://management.azure.com"
+    authority: str = "https://login.microsoftonline.com"
+
+    @field_validator("graph", "arm", "authority")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://127.0.0.1")):
+            raise ValueError("must be an https:// URL (http only for http://127.0.0.1 test endpoints)")
+        return value.rstrip("/")
+
+    @property
+    def local_only(self) -> bool:
+        return all(url.startswith("http://127.0.0.1") for url in (self.graph, self.arm))
+
+
+class Branding(_Strict):
+    partner_name: str = ""
+    logo: Path | None = None
+    primary_color: str = "#1f4e79"
+    footer_text: str = "Confidential: prepared for the named organisation only."
+
+    @field_validator("primary_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not _HEX_COLOUR.match(value):
+            raise ValueError("must be a colour like #1f4e79")
+        return value
+
+
+class Thresholds(_Strict):
+    mfa_registration_threshold: float = Field(0.95, ge=0, le=1)
+    secure_score_threshold: float = Field(0.60, ge=0, le=1)
+    defender_required_plans: list[str] = Field(
+        default_factory=lambda: ["VirtualMachines", "StorageAccounts", "KeyVaults", "Arm"]
+    )
+    gdap_expiry_warning_days: int = Field(30, ge=0)
+    partner_alert_grace_hours: int = Field(24, ge=0)
+
+
+class AuditConfig(_Strict):
+    partner: PartnerEntry | None = None
+    tenants: list[TenantEntry] = Field(default_factory=list)
+    discover_customers: bool = True  # from the partner's GDAP relationships when no tenants are listed
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    endpoints: Endpoints = Field(default_factory=Endpoints)
+    concurrency: int = Field(8, ge=1, le=256)
+    branding: Branding = Field(default_factory=Branding)
+    settings: Thresholds = Field(default_factory=Thresholds)
+    risk_acceptances: list[RiskAcceptance] = Field(default_factory=list)
+    database: str = ""  # SQLAlchemy URL; empty means the default SQLite file
+
+    def check_settings(self, tenant_id: str) -> CheckSettings:
+        break_glass: list[str] = []
+        if self.partner and self.partner.id.lower() == tenant_id.lower():
+            break_glass = self.partner.break_glass
+        for entry in self.tenants:
+            if entry.id.lower() == tenant_id.lower():
+                break_glass = entry.break_glass
+        s = self.settings
+        return CheckSettings(
+            mfa_registration_threshold=s.mfa_registration_threshold,
+            secure_score_threshold=s.secure_score_threshold,
+            defender_required_plans=tuple(s.defender_required_plans),
+            break_glass_accounts=tuple(break_glass),
+            gdap_expiry_warning_days=s.gdap_expiry_warning_days,
+            partner_alert_grace_hours=s.partner_alert_grace_hours,
+        )
+
+    def tags_of(self, tenant_id: str) -> list[str]:
+        for entry in self.tenants:
+            if entry.id.lower() == tenant_id.lower():
+                return entry.tags
+        return []
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; one line naming the file, the line and the field."""
+
+
+def _line_of(text: str, location: tuple[object, ...]) -> int | None:
+    """The line where the innermost named key of ``location`` is written, best effort."""
+    keys = [str(part) for part in location if isinstance(part, str)]
+    for key in reversed(keys):
+        pattern = re.compile(rf"^\s*(\[\[?\s*)?[\w.\"-]*\b{re.escape(key)}\b", re.MULTILINE)
+        match = pattern.search(text)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return None
+
+
+def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> AuditConfig:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    try:
+        config = AuditConfig.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        line = _line_of(text, first["loc"])
+        where = f"{source}:{line}" if line else source
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: field {location}: {message}") from None
+    if base_dir is not None:
+        if config.branding.logo is not None and not config.branding.logo.is_absolute():
+            config.branding.logo = (base_dir / config.branding.logo).resolve()
+        if config.auth.certificate_path is not None and not config.auth.certificate_path.is_absolute():
+            config.auth.certificate_path = (base_dir / config.auth.certificate_path).resolve()
+    return config
+
+
+def load_config(path: Path) -> AuditConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_config(text, str(path), path.parent)
+
+
+def validate_acceptances(config: AuditConfig, known_check_ids: set[str], source: str = "config") -> None:
+    """A risk acceptance naming a check this tool does not have is a config error (a typo would otherwise
+    silently accept nothing)."""
+    for index, acceptance in enumerate(config.risk_acceptances):
+        if acceptance.check not in known_check_ids:
+            raise ConfigError(
+                f"{source}: field risk_acceptances.{index}.check: unknown check id {acceptance.check!r}"
+            )

@@ -1,0 +1,153 @@
+"""Runs every applicable check on every snapshot, then scores each tenant.
+
+The engine, not the checks, turns unavailable data into UNKNOWN, a missing Azure estate into
+NOT_APPLICABLE, a crash into ERROR, and a covered FAIL into ACCEPTED, so every check gets those semantics
+the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Iterable
+
+from auditor import RULESET_VERSION, TOOL_NAME, __version__
+from auditor.config import AuditConfig, RiskAcceptance
+from auditor.progress import NoProgress, Progress
+from auditor.registry import CheckContext, CheckSettings, CheckSpec, Outcome, Registry
+from auditor.results import Acceptance, AuditResults, CheckResult, Status, TenantResult, ToolInfo
+from auditor.scoring import score_tenant
+from auditor.snapshot import SUBSCRIPTION_SECTIONS, TenantSnapshot
+
+
+def _unavailable(spec: CheckSpec, snapshot: TenantSnapshot) -> Outcome | None:
+    """UNKNOWN or NOT_APPLICABLE when the data a check needs is not there, else None."""
+    needs_subscriptions = any(name in SUBSCRIPTION_SECTIONS for name in spec.needs)
+    tenant_needs = [name for name in spec.needs if name not in SUBSCRIPTION_SECTIONS]
+    if needs_subscriptions:
+        tenant_needs.insert(0, "subscriptions")
+    for name in dict.fromkeys(tenant_needs):
+        section = snapshot.section(name)
+        if not section.ok:
+            reason = section.reason or "no reason recorded"
+            return Outcome(Status.UNKNOWN, f"Not evaluated: section {name} is {section.status.value} ({reason}).")
+    if needs_subscriptions and not snapshot.data("subscriptions"):
+        return Outcome(Status.NOT_APPLICABLE, "The tenant has no Azure subscriptions.")
+    return None
+
+
+def find_acceptance(
+    acceptances: Iterable[RiskAcceptance], check_id: str, tenant_id: str
+) -> RiskAcceptance | None:
+    """The acceptance for this check and tenant; one naming the tenant wins over one for all tenants."""
+    matching = [a for a in acceptances if a.check == check_id and a.covers(tenant_id)]
+    matching.sort(key=lambda a: (a.tenant == "*", -a.expires.toordinal()))
+    return matching[0] if matching else None
+
+
+def run_check(
+    spec: CheckSpec,
+    snapshot: TenantSnapshot,
+    ctx: CheckContext,
+    acceptances: Iterable[RiskAcceptance] = (),
+) -> CheckResult:
+    outcome = _unavailable(spec, snapshot)
+    if outcome is None:
+        try:
+            outcome = spec.run(snapshot, ctx)
+            if not isinstance(outcome, Outcome):
+                raise TypeError(f"returned {type(outcome).__name__}, not Outcome")
+        except Exception as exc:  # a broken check must not stop the audit of the portfolio
+            outcome = Outcome(Status.ERROR, f"The check crashed: {type(exc).__name__}: {exc}")
+
+    status = outcome.status
+    acceptance = None
+    if status is Status.FAIL:
+        accepted = find_acceptance(acceptances, spec.id, snapshot.tenant.id)
+        if accepted is not None:
+            expired = accepted.expires < ctx.now.date()
+            acceptance = Acceptance(
+                reason=accepted.reason, owner=accepted.owner, expires=accepted.expires, expired=expired
+            )
+            if not expired:
+                status = Status.ACCEPTED
+
+    return CheckResult(
+        check_id=spec.id,
+        title=spec.title,
+        area=spec.area,
+        severity=spec.severity,
+        status=status,
+        summary=outcome.summary,
+        evidence=outcome.evidence,
+        remediation=outcome.remediation or spec.remediation,
+        references=list(spec.references),
+        acceptance=acceptance,
+    )
+
+
+def evaluate_tenant(
+    snapshot: TenantSnapshot,
+    registry: Registry,
+    now: datetime,
+    settings: CheckSettings | None = None,
+    acceptances: Iterable[RiskAcceptance] = (),
+    tags: list[str] | None = None,
+) -> TenantResult:
+    ctx = CheckContext(now=now, settings=settings or CheckSettings())
+    acceptances = list(acceptances)
+    results = [
+        run_check(spec, snapshot, ctx, acceptances) for spec in registry if spec.applies(snapshot.tenant.kind)
+    ]
+    score = score_tenant(results)
+    return TenantResult(
+        tenant_id=snapshot.tenant.id,
+        display_name=snapshot.tenant.display_name,
+        default_domain=snapshot.tenant.default_domain,
+        kind=snapshot.tenant.kind.value,
+        tags=tags if tags is not None else list(snapshot.tenant.tags),
+        collected_at=snapshot.collected_at,
+        score=score.score,
+        grade=score.grade,
+        coverage=score.coverage,
+        areas=score.areas,
+        results=results,
+    )
+
+
+def evaluate(
+    snapshots: Iterable[TenantSnapshot],
+    registry: Registry,
+    now: datetime,
+    config: AuditConfig | None = None,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+    operator: str = "",
+) -> AuditResults:
+    """Evaluate and score every snapshot. ``config`` supplies per-tenant settings and risk acceptances."""
+    snapshots = list(snapshots)
+    progress = progress or NoProgress()
+    progress.start(len(snapshots), "Evaluating")
+    tenants: list[TenantResult] = []
+    for snapshot in snapshots:
+        tenant_id = snapshot.tenant.id
+        if config is not None:
+            settings = config.check_settings(tenant_id)
+            acceptances = config.risk_acceptances
+            tags = config.tags_of(tenant_id) or list(snapshot.tenant.tags)
+        else:
+            settings, acceptances, tags = CheckSettings(), [], list(snapshot.tenant.tags)
+        tenant = evaluate_tenant(snapshot, registry, now, settings, acceptances, tags)
+        tenants.append(tenant)
+        progress.advance(snapshot.tenant.display_name, failed=any(r.status is Status.ERROR for r in tenant.results))
+    progress.finish()
+    # The partner first, then customers by name: the order every report and export uses.
+    tenants.sort(key=lambda t: (t.kind != "partner", t.display_name.lower()))
+    return AuditResults(
+        tool=ToolInfo(name=TOOL_NAME, version=__version__, ruleset_version=RULESET_VERSION),
+        generated_at=now,
+        run_id=run_id or uuid.uuid4().hex[:12],
+        operator=operator,
+        tenants=tenants,
+    )
+

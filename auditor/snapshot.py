@@ -1,0 +1,221 @@
+"""The snapshot: what Microsoft's APIs answered for one tenant, and how each answer was obtained.
+
+A snapshot is the evidence of an audit. Section data stays in Graph's and ARM's own JSON shape
+(camelCase field names, exactly as the APIs return them), so an auditor can archive it, re-evaluate it
+with a newer rule set, or serve it back through the emulator. Only the envelope (tenant, section status,
+reason, request) is ours.
+
+Every known section must be present in a file; a section that was not fetched says so with the status
+``not_collected``. That keeps "we did not look" distinguishable from "there was nothing".
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SCHEMA_VERSION = "1"
+SUPPORTED_SCHEMA_VERSIONS = ("1",)
+
+
+class SectionStatus(StrEnum):
+    OK = "ok"
+    FORBIDDEN = "forbidden"
+    NOT_LICENSED = "not_licensed"
+    NOT_FOUND = "not_found"
+    ERROR = "error"
+    NOT_COLLECTED = "not_collected"
+
+
+class TenantKind(StrEnum):
+    CUSTOMER = "customer"
+    PARTNER = "partner"
+
+
+class Section(BaseModel):
+    """One API answer. ``data`` is a list of Graph/ARM objects for collections, one object for entities,
+    or an object keyed by parent id for per-object lists (group members, authentication methods)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: SectionStatus
+    reason: str = ""
+    request: str = ""
+    data: list[dict[str, Any]] | dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SectionStatus.OK
+
+    @classmethod
+    def of(cls, data: Any, request: str = "") -> "Section":
+        return cls(status=SectionStatus.OK, data=data, request=request)
+
+    @classmethod
+    def missing(cls, status: SectionStatus, reason: str, request: str = "") -> "Section":
+        return cls(status=status, reason=reason, request=request)
+
+
+# Tenant-level sections. The value documents where each one comes from; collectors and the emulator use
+# the same names. Data shape: "list" of objects, "object", or "map" (parent id -> list of objects).
+TENANT_SECTIONS: dict[str, str] = {
+    "organization": "list",                      # GET /organization
+    "security_defaults": "object",               # GET /policies/identitySecurityDefaultsEnforcementPolicy
+    "conditional_access_policies": "list",       # GET /identity/conditionalAccess/policies
+    "authentication_strength_policies": "list",  # GET /policies/authenticationStrengthPolicies
+    "role_assignments": "list",                  # GET /roleManagement/directory/roleAssignments?$expand=principal
+    "role_eligibility_schedules": "list",        # GET /roleManagement/directory/roleEligibilitySchedules?$expand=principal
+    "group_members": "map",                      # GET /groups/{id}/transitiveMembers (role-assignable groups holding roles)
+    "users": "list",                             # GET /users?$select=...
+    "user_registration_details": "list",         # GET /reports/authenticationMethods/userRegistrationDetails
+    "authentication_methods": "map",             # GET /users/{id}/authentication/methods (privileged users)
+    "secure_scores": "list",                     # GET /security/secureScores?$top=1
+    "contracts": "list",                         # GET /contracts (partner)
+    "delegated_admin_relationships": "list",     # GET /tenantRelationships/delegatedAdminRelationships (partner)
+    "delegated_admin_access_assignments": "map", # GET .../delegatedAdminRelationships/{id}/accessAssignments
+    "partner_security_alerts": "list",           # GET beta /security/partner/securityAlerts (partner)
+    "subscriptions": "list",                     # ARM GET /subscriptions
+}
+
+# Sections read once per Azure subscription (ARM).
+SUBSCRIPTION_SECTIONS: dict[str, str] = {
+    "security_contacts": "list",  # GET /subscriptions/{id}/providers/Microsoft.Security/securityContacts
+    "pricings": "list",           # GET /subscriptions/{id}/providers/Microsoft.Security/pricings
+    "budgets": "list",            # GET /subscriptions/{id}/providers/Microsoft.Consumption/budgets
+    "scheduled_actions": "list",  # GET /subscriptions/{id}/providers/Microsoft.CostManagement/scheduledActions
+}
+
+_SHAPE_TYPES = {"list": list, "object": dict, "map": dict}
+
+
+def _check_shapes(sections: dict[str, Section], known: dict[str, str], where: str) -> dict[str, Section]:
+    missing = [name for name in known if name not in sections]
+    if missing:
+        raise ValueError(f"missing section(s) {', '.join(missing)} in {where}")
+    for name, section in sections.items():
+        shape = known.get(name)
+        if shape is None or not section.ok:
+            continue
+        if not isinstance(section.data, _SHAPE_TYPES[shape]):
+            raise ValueError(f"section {name!r} in {where} must hold a JSON {'array' if shape == 'list' else 'object'} when ok")
+    return sections
+
+
+class Tenant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    display_name: str
+    default_domain: str = ""
+    kind: TenantKind = TenantKind.CUSTOMER
+    tags: list[str] = Field(default_factory=list)
+
+
+class SubscriptionSnapshot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subscription_id: str
+    display_name: str = ""
+    sections: dict[str, Section]
+
+    @field_validator("sections")
+    @classmethod
+    def _all_sections_present(cls, value: dict[str, Section]) -> dict[str, Section]:
+        return _check_shapes(value, SUBSCRIPTION_SECTIONS, "subscription")
+
+
+class TenantSnapshot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str
+    tenant: Tenant
+    collected_at: datetime
+    tool_version: str
+    sections: dict[str, Section]
+    azure_subscriptions: list[SubscriptionSnapshot] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value not in SUPPORTED_SCHEMA_VERSIONS:
+            raise ValueError(
+                f"unsupported schema_version {value!r}; this tool reads {', '.join(SUPPORTED_SCHEMA_VERSIONS)}"
+            )
+        return value
+
+    @field_validator("sections")
+    @classmethod
+    def _all_sections_present(cls, value: dict[str, Section]) -> dict[str, Section]:
+        return _check_shapes(value, TENANT_SECTIONS, "sections")
+
+    def section(self, name: str) -> Section:
+        """A tenant-level section; an unknown name reads as not collected rather than raising, so a
+        third-party check that needs a section this collector does not know degrades to UNKNOWN."""
+        found = self.sections.get(name)
+        if found is None:
+            return Section.missing(SectionStatus.NOT_COLLECTED, f"section {name!r} is not collected by this tool")
+        return found
+
+    def data(self, name: str) -> Any:
+        """The data of a section known to be ok (the engine guarantees it for a check's ``needs``)."""
+        return self.section(name).data
+
+    def data_if_ok(self, name: str, default: Any = None) -> Any:
+        section = self.section(name)
+        return section.data if section.ok else default
+
+
+class SnapshotError(Exception):
+    """A snapshot file that cannot be used; the message is one line naming the file and the field."""
+
+
+def _first_error(path: Path, error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{path}: field {location}: {message}{extra}"
+
+
+def load_snapshot(path: Path) -> TenantSnapshot:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        document = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise SnapshotError(f"{path}: a snapshot must be a JSON object")
+    try:
+        return TenantSnapshot.model_validate(document)
+    except ValidationError as exc:
+        raise SnapshotError(_first_error(path, exc)) from None
+
+
+def snapshot_files(paths: list[Path]) -> Iterator[Path]:
+    """Snapshot files named directly or found in folders (``*.json``, sorted, not recursive)."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.glob("*.json") if p.is_file())
+        elif path.exists():
+            yield path
+        else:
+            raise SnapshotError(f"{path}: no such file or folder")
+
+
+def load_snapshots(paths: list[Path]) -> list[TenantSnapshot]:
+    snapshots = [load_snapshot(p) for p in snapshot_files(paths)]
+    if not snapshots:
+        raise SnapshotError(f"no snapshot files found in {', '.join(str(p) for p in paths)}")
+    return snapshots
+
+
+def dump_snapshot(snapshot: TenantSnapshot) -> str:
+    return snapshot.model_dump_json(indent=1, exclude_none=False)

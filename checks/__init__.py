@@ -1,0 +1,1 @@
+"""The built-in checks, one module per area, registered through the `auditor.checks` entry points."""

@@ -1,0 +1,1 @@
+"""Checks of area `admins` (see ../shared/CHECKLIST.md)."""

@@ -1,0 +1,1 @@
+"""Checks of area `cost` (see ../shared/CHECKLIST.md)."""

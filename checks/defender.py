@@ -1,0 +1,1 @@
+"""Checks of area `defender` (see ../shared/CHECKLIST.md)."""

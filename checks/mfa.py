@@ -1,0 +1,1 @@
+"""Checks of area `mfa` (see ../shared/CHECKLIST.md)."""

@@ -1,0 +1,1 @@
+"""Checks of area `partner` (see ../shared/CHECKLIST.md)."""
