@@ -248,6 +248,17 @@ def run(
         raise typer.Exit(EXIT_FAIL_UNDER)
 
 
+def _register_command_modules() -> None:
+    # Each feature keeps its commands in its own module; they are cheap to import (no heavy libraries).
+    from auditor import cli_collect, cli_history, cli_reports
+
+    for module in (cli_reports, cli_collect, cli_history):
+        module.register(app)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     app()
 

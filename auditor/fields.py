@@ -1,0 +1,42 @@
+"""The Graph fields each section keeps: the `$select` list collectors send, the only fields sample data
+and the emulator hold, and the only ones checks may read. One list, so the three never drift apart.
+
+ARM sections and expanded `principal` objects are kept whole (ARM has no `$select`; Graph's `$expand`
+of a directoryObject returns its type-specific fields)."""
+
+from __future__ import annotations
+
+GRAPH_SELECT: dict[str, tuple[str, ...]] = {
+    "organization": (
+        "id", "displayName", "verifiedDomains", "securityComplianceNotificationMails", "technicalNotificationMails",
+    ),
+    "security_defaults": ("id", "displayName", "isEnabled"),
+    "conditional_access_policies": ("id", "displayName", "state", "conditions", "grantControls"),
+    "authentication_strength_policies": (
+        "id", "displayName", "policyType", "requirementsSatisfied", "allowedCombinations",
+    ),
+    "role_assignments": ("id", "principalId", "roleDefinitionId", "directoryScopeId", "principal"),
+    "role_eligibility_schedules": (
+        "id", "principalId", "roleDefinitionId", "directoryScopeId", "memberType", "status", "principal",
+    ),
+    "group_members": ("id", "displayName", "userPrincipalName", "userType"),
+    "users": (
+        "id", "displayName", "userPrincipalName", "givenName", "surname", "userType", "accountEnabled", "mail",
+        "assignedPlans",
+    ),
+    "user_registration_details": (
+        "id", "userPrincipalName", "userDisplayName", "userType", "isAdmin", "isMfaRegistered", "isMfaCapable",
+        "methodsRegistered",
+    ),
+    "authentication_methods": (),  # polymorphic list: kept whole (email and phone methods' own fields)
+    "secure_scores": (
+        "id", "azureTenantId", "createdDateTime", "currentScore", "maxScore", "averageComparativeScores",
+    ),
+    "contracts": ("id", "contractType", "customerId", "defaultDomainName", "displayName"),
+    "delegated_admin_relationships": (
+        "id", "displayName", "status", "customer", "accessDetails", "duration", "autoExtendDuration",
+        "createdDateTime", "activatedDateTime", "endDateTime",
+    ),
+    "delegated_admin_access_assignments": ("id", "status", "accessContainer", "accessDetails"),
+    "partner_security_alerts": (),  # beta endpoint without $select support: kept whole
+}
