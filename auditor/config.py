@@ -54,7 +54,7 @@ AuthMethod = Literal["client_secret", "certificate", "azure_cli", "device_code",
 
 
 class AuthConfig(_Strict):
-    method: AuthMethod = "client_secret"
+    method: AuthMethod = "default"  # azure-identity DefaultAzureCredential (one tenant); CSP portfolios set client_secret or certificate
     client_id: str = ""
     client_secret_env: str = "AUDITOR_CLIENT_SECRET"
     certificate_path: Path | None = None

@@ -50,12 +50,14 @@ def make_snapshot(
     kind: str = "customer",
     tenant_id: str = TENANT_ID,
     name: str = "Test Tenant Ltd",
-    subscriptions: list[SubscriptionSnapshot] | None = None,
+    subscriptions: list[SubscriptionSnapshot] | Section | None = None,
     **sections: Any,
 ) -> TenantSnapshot:
     full = {key: not_collected() for key in TENANT_SECTIONS}
     full.update({key: as_section(value) for key, value in sections.items()})
-    if subscriptions is not None and "subscriptions" not in sections:
+    if isinstance(subscriptions, Section):  # the subscription list itself unreadable
+        full["subscriptions"], subscriptions = subscriptions, []
+    elif subscriptions is not None and "subscriptions" not in sections:
         full["subscriptions"] = as_section([
             {
                 "id": f"/subscriptions/{s.subscription_id}",
