@@ -1,7 +1,137 @@
-"""CLI commands for live collection, permissions and the emulator."""
+"""CLI commands for live collection (`collect`), least-privilege permissions (`permissions`) and the local
+Graph/ARM emulator (`emulate`). Thin: the work lives in auditor.collect."""
+
+from __future__ import annotations
+
+import json
+import logging
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
 
+class PermissionsFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def collect_command(
+    config_path: Annotated[Path, typer.Option("--config", "-c", help="tenants.toml")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the snapshot files.")] = Path("snapshots"),
+    concurrency: Annotated[
+        Optional[int], typer.Option("--concurrency", min=1, max=256, help="Tenants collected at once (default: config).")
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one HTTP request may take.")] = 60.0,
+) -> None:
+    """Collect one snapshot per tenant from Microsoft Graph and Azure Resource Manager (read-only)."""
+    from auditor.cli_progress import terminal_progress
+    from auditor.collect import CollectError, CollectOptions, collect_all
+    from auditor.config import ConfigError, load_config
+    from auditor.snapshot import SectionStatus, load_snapshot
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise _fail(str(exc))
+    # azure-identity logs every failed token request as a warning with the full response; the snapshot
+    # already records the reason, once.
+    logging.getLogger("azure").setLevel(logging.ERROR)
+    options = CollectOptions(timeout_s=timeout, concurrency=concurrency)
+    try:
+        paths = collect_all(config, out, progress=terminal_progress(), options=options)
+    except CollectError as exc:
+        raise _fail(str(exc))
+    failed = 0
+    for path in paths:
+        snapshot = load_snapshot(path)
+        if all(s.status in (SectionStatus.ERROR, SectionStatus.NOT_COLLECTED) for s in snapshot.sections.values()):
+            failed += 1
+            reason = next((s.reason for s in snapshot.sections.values() if s.status is SectionStatus.ERROR), "")
+            typer.echo(f"tenant {snapshot.tenant.display_name} ({snapshot.tenant.id}) failed: {reason}", err=True)
+    typer.echo(f"wrote {len(paths)} snapshot(s) to {out}" + (f"; {failed} tenant(s) could not be read" if failed else ""))
+
+
+def permissions_command(
+    format: Annotated[PermissionsFormat, typer.Option("--format", "-f", help="table or json")] = PermissionsFormat.table,
+    wave: Annotated[Optional[int], typer.Option("--wave", help="Only checks of this wave and earlier.")] = None,
+) -> None:
+    """Print the Graph application permissions and Azure roles the enabled checks need (least privilege)."""
+    from auditor.cli import load_registry
+    from auditor.collect.permissions import requirements
+
+    registry = load_registry()
+    needs = {spec.id: spec.needs for spec in registry if wave is None or spec.wave <= wave}
+    found = requirements(needs)
+    if format is PermissionsFormat.json:
+        rows = [
+            {"kind": r.kind, "name": r.name, "sections": list(r.sections), "checks": list(r.checks),
+             "partner_only": r.partner_only}
+            for r in found
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    graph = Table(title="Microsoft Graph application permissions (admin consent in every tenant)")
+    azure = Table(title="Azure roles (assign to the app's service principal on every subscription)")
+    for table in (graph, azure):
+        for column in ("Permission" if table is graph else "Role", "Tenants", "Needed by"):
+            table.add_column(column)
+    for r in found:
+        target = graph if r.kind == "graph" else azure
+        target.add_row(r.name, "partner only" if r.partner_only else "all", ", ".join(r.checks))
+    console = Console(highlight=False)
+    console.print(graph)
+    console.print(azure)
+    console.print("Setup, step by step: docs/setup.md")
+
+
+def emulate_command(
+    snapshot_dir: Annotated[Path, typer.Argument(help="A folder of snapshot files (or one file) to serve.")],
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free).")] = 8400,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Delay added to every answer.")] = 0.0,
+) -> None:
+    """Serve snapshots back as Microsoft Graph and ARM on 127.0.0.1 (for tests and demos)."""
+    import asyncio
+
+    from auditor.collect.emulator import Emulator, serve
+    from auditor.snapshot import SnapshotError, load_snapshot
+
+    try:
+        if snapshot_dir.is_file():
+            emulator = Emulator([load_snapshot(snapshot_dir)], latency_ms=latency_ms)
+        elif snapshot_dir.is_dir():
+            emulator = Emulator(folder=snapshot_dir, latency_ms=latency_ms)
+        else:
+            raise SnapshotError(f"{snapshot_dir}: no such file or folder")
+    except SnapshotError as exc:
+        raise _fail(str(exc))
+
+    def ready(running: Emulator) -> None:
+        typer.echo(f"serving Graph, ARM and login on {running.base_url} (Ctrl-C stops)")
+        typer.echo("point a config at it with:")
+        typer.echo(f'[endpoints]\ngraph = "{running.base_url}"\narm = "{running.base_url}"\n'
+                   f'authority = "{running.base_url}"\n[auth]\nmethod = "static_token"\n'
+                   'token_env = "AUDITOR_STATIC_TOKEN"   # export AUDITOR_STATIC_TOKEN="tenant:{tenant}"')
+
+    try:
+        asyncio.run(serve(emulator, port, ready))
+    except OSError as exc:
+        raise _fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+    except KeyboardInterrupt:
+        pass
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("collect")(collect_command)
+    app.command("permissions")(permissions_command)
+    app.command("emulate")(emulate_command)

@@ -1,7 +1,306 @@
-"""CLI commands for audit history and diffs."""
+"""CLI commands for audit history and diffs (``auditor history``, ``auditor diff``), and the shared options
+and helpers the other commands use to reach the history database and select tenants (``--db``,
+``--group``, ``--shard``, ``--run-id``, ``--run-label``)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from auditor.selection import Shard
+    from auditor.store import RunDiff, RunSummary
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="History database: a SQLAlchemy URL (postgresql://user@host/db) or a SQLite file path. "
+        "Default: $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite.",
+    ),
+]
+GroupOption = Annotated[
+    Optional[str], typer.Option("--group", metavar="TAG", help="Only the tenants carrying this tag.")
+]
+ShardOption = Annotated[
+    Optional[str],
+    typer.Option("--shard", metavar="K/N", help="Audit shard K of N (1-based), chosen by a hash of the tenant id."),
+]
+RunIdOption = Annotated[
+    Optional[str],
+    typer.Option("--run-id", metavar="ID", help="The run id; every shard of one run must give the same one."),
+]
+RunLabelOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--run-label", metavar="LABEL", help="A label for the run (e.g. 2026-Q4); without --run-id the id is derived from it."
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+# --- helpers for the other commands (run, collect, report) ---------------------------------------------
+
+
+def open_history(db: str | None, config_db: str | None = None, create: bool = True) -> "Engine":
+    """The history database engine for ``--db`` (precedence: --db, $AUDITOR_DB, the config's
+    ``database``, the default file), schema migrated; a problem is one ``error:`` line and exit 1."""
+    from auditor.store import StoreError, open_db, resolve_db_url
+
+    try:
+        return open_db(resolve_db_url(db, config_db), create=create)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+
+
+def parse_shard_option(value: str | None) -> "Shard | None":
+    from auditor.selection import SelectionError, parse_shard
+
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except SelectionError as exc:
+        raise _fail(str(exc)) from None
+
+
+def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
+    """(run id, label) from ``--run-id`` / ``--run-label``; pass the id to ``auditor.evaluate.evaluate``."""
+    from auditor.store import StoreError, resolve_run_id
+
+    try:
+        return resolve_run_id(run_id, run_label)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+
+
+def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
+    """``auditor.store.record_run`` with errors as one line; keyword arguments as record_run's."""
+    from auditor.store import StoreError, record_run
+
+    try:
+        return record_run(engine, results, **kwargs)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+
+
+# --- formatting --------------------------------------------------------------------------------------
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _delta(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.1f}" if value else "±0"
+
+
+def _when(run: "RunSummary") -> str:
+    return f"{run.started_at:%Y-%m-%d %H:%M}"
+
+
+def _run_json(run: "RunSummary") -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": run.id,
+        "label": run.label,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "tool_version": run.tool_version,
+        "ruleset_version": run.ruleset_version,
+        "operator": run.operator,
+        "tenants": run.tenants,
+        "mean_score": run.mean_score,
+        "lowest_score": run.lowest_score,
+        "shards": [s for s in run.shards if s],
+        "missing_shards": run.missing_shards,
+    }
+    if run.tenant_grade is not None:
+        data["tenant_score"] = run.tenant_score
+        data["tenant_grade"] = run.tenant_grade
+    return data
+
+
+def _shards_cell(run: "RunSummary") -> str:
+    if not run.shard_count:
+        return ""
+    recorded = len([s for s in run.shards if s])
+    text = f"{recorded}/{run.shard_count}"
+    return text if not run.missing_shards else f"{text} (missing {', '.join(run.missing_shards)})"
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    if tenant:
+        table = Table(title=f"Audits of {tenant}", box=box.SIMPLE_HEAD)
+        for column in ("Run", "Label", "Started (UTC)", "Score", "Grade", "Change"):
+            table.add_column(column, justify="right" if column in ("Score", "Change") else "left")
+        previous: float | None = None
+        for run in runs:
+            change = (
+                run.tenant_score - previous if run.tenant_score is not None and previous is not None else None
+            )
+            table.add_row(run.id, run.label or "", _when(run), _score(run.tenant_score), run.tenant_grade or "",
+                          _delta(None if change is None else round(change, 1)))
+            previous = run.tenant_score
+    else:
+        # The rule-set column only matters when it changed between runs (scores are then less comparable).
+        rulesets = len({run.ruleset_version for run in runs}) > 1
+        table = Table(title=f"{len(runs)} recorded run{'s' if len(runs) != 1 else ''}", box=box.SIMPLE_HEAD)
+        table.add_column("Run", no_wrap=True)
+        table.add_column("Label", overflow="fold")
+        table.add_column("Started (UTC)", no_wrap=True)
+        for column in ("Tenants", "Mean", "Lowest"):
+            table.add_column(column, justify="right")
+        table.add_column("Shards", overflow="fold")
+        if rulesets:
+            table.add_column("Rule set")
+        for run in runs:
+            row = [run.id, run.label or "", _when(run), str(run.tenants), _score(run.mean_score),
+                   _score(run.lowest_score), _shards_cell(run)]
+            table.add_row(*row, *([run.ruleset_version] if rulesets else []))
+    _console().print(table)
+
+
+def _diff_json(result: "RunDiff") -> dict[str, Any]:
+    return {
+        "run_a": _run_json(result.run_a),
+        "run_b": _run_json(result.run_b),
+        "tenants": [
+            {
+                "tenant_id": entry.tenant_id,
+                "tenant": entry.display_name,
+                "in_a": entry.in_a,
+                "in_b": entry.in_b,
+                "newly_failing": entry.change.newly_failing,
+                "fixed": entry.change.fixed,
+                "still_failing": entry.change.still_failing,
+                "score_change": entry.change.score_change,
+            }
+            for entry in result.tenants
+        ],
+    }
+
+
+def _print_diff(result: "RunDiff", show_all: bool) -> None:
+    from rich import box
+    from rich.table import Table
+
+    a, b = result.run_a, result.run_b
+    entries = [e for e in result.tenants if show_all or e.changed or e.change.still_failing]
+    table = Table(title=f"{a.id} ({_when(a)}) → {b.id} ({_when(b)})", box=box.SIMPLE_HEAD)
+    for column in ("Tenant", "Score change", "Newly failing", "Fixed", "Still failing"):
+        table.add_column(column, justify="right" if column == "Score change" else "left")
+    for entry in entries:
+        change = entry.change
+        if not entry.in_b:
+            table.add_row(entry.display_name, "–", "(not audited in the later run)", "", "")
+            continue
+        if not entry.in_a:
+            table.add_row(entry.display_name, "–", "(first audit)", "", "")
+            continue
+        table.add_row(
+            entry.display_name,
+            _delta(change.score_change),
+            ", ".join(change.newly_failing),
+            ", ".join(change.fixed),
+            ", ".join(change.still_failing),
+        )
+    console = _console()
+    console.print(table)
+    unchanged = len(result.tenants) - len(entries)
+    if unchanged:
+        console.print(f"{unchanged} tenant{'s' if unchanged != 1 else ''} with no failing check and no change (--all lists them).")
+
+
+# --- commands ----------------------------------------------------------------------------------------
+
+
+def history(
+    tenant: Annotated[
+        Optional[str], typer.Option("--tenant", "-t", help="Only runs auditing this tenant (id, name or domain).")
+    ] = None,
+    db: DbOption = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Only the latest N runs.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+) -> None:
+    """List recorded runs, oldest first, with their scores."""
+    from auditor.store import StoreError, list_runs
+
+    engine = open_history(db, create=False)
+    try:
+        runs = list_runs(engine, tenant=tenant, limit=limit)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    if format is OutputFormat.json:
+        typer.echo(json.dumps([_run_json(run) for run in runs], indent=2))
+        return
+    if not runs:
+        typer.echo("No runs recorded yet.")
+        return
+    _print_history(runs, tenant)
+
+
+def diff_command(
+    runs: Annotated[
+        Optional[list[str]], typer.Argument(metavar="[RUN_A RUN_B]", help="Two run ids (or unique prefixes); default: the two latest.")
+    ] = None,
+    db: DbOption = None,
+    tenant: Annotated[Optional[str], typer.Option("--tenant", "-t", help="Only this tenant (id, name or domain).")] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Also list tenants with nothing failing and no change.")] = False,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+) -> None:
+    """Per tenant, the checks newly failing, fixed and still failing between two runs, and the score change."""
+    from auditor.store import StoreError, diff, latest_run_ids
+
+    runs = runs or []
+    if len(runs) not in (0, 2):
+        raise _fail("give two runs (RUN_A RUN_B), or none to compare the two latest")
+    engine = open_history(db, create=False)
+    try:
+        if not runs:
+            latest = latest_run_ids(engine, 2, tenant=tenant)
+            if len(latest) < 2:
+                raise _fail(f"the history holds {len(latest)} run{'s' if len(latest) != 1 else ''}; a diff needs two")
+            runs = [latest[1], latest[0]]
+        result = diff(engine, runs[0], runs[1], tenant=tenant)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    if format is OutputFormat.json:
+        typer.echo(json.dumps(_diff_json(result), indent=2))
+        return
+    _print_diff(result, show_all)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
+    app.command("history")(history)
+    app.command("diff")(diff_command)

@@ -1,0 +1,136 @@
+"""Turning one HTTP answer into a section outcome: data, or an honest status with a reason.
+
+403 names the permission to grant, a licence error names the licence, 404 is not_found, anything else is
+an error. Reasons quote Microsoft's error code and a trimmed message; they never hold a header or a token.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from auditor.collect.permissions import AZURE_ROLES, licence_for, permission_for
+from auditor.snapshot import SectionStatus
+
+RETRYABLE_STATUSES = frozenset({429, 503, 504})
+_LICENCE_MARKERS = ("nonpremium", "non-premium", "b2ctenant", "license", "licence", "premium sku")
+_STATUS_WORDS = {429: "throttled", 503: "service unavailable", 504: "gateway timeout"}
+
+
+@dataclass
+class Fetched:
+    """What became of one section (or one parent's part of a per-parent section)."""
+
+    status: SectionStatus
+    data: Any = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SectionStatus.OK
+
+    @classmethod
+    def good(cls, data: Any) -> "Fetched":
+        return cls(SectionStatus.OK, data)
+
+    @classmethod
+    def error(cls, reason: str) -> "Fetched":
+        return cls(SectionStatus.ERROR, None, reason)
+
+
+class MalformedBody(ValueError):
+    pass
+
+
+def parse_json(body: bytes | str) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(f"malformed response body (not JSON: {exc.__class__.__name__})") from None
+
+
+def _error_parts(body: Any) -> tuple[str, str]:
+    """Graph's and ARM's error envelope: {"error": {"code", "message"}}; azure-identity-style otherwise."""
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body) if body else {}
+        except (ValueError, UnicodeDecodeError):
+            return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        code = str(error.get("code") or "")
+        message = str(error.get("message") or "")
+        inner = error.get("innerError") or error.get("innererror") or {}
+        if isinstance(inner, dict) and inner.get("code") and not code:
+            code = str(inner["code"])
+        return code, message
+    if isinstance(error, str):
+        return error, str(body.get("error_description") or "")
+    return "", ""
+
+
+def _trim(message: str, limit: int = 160) -> str:
+    one_line = " ".join(message.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def is_licence_error(code: str, message: str) -> bool:
+    text = f"{code} {message}".lower()
+    return any(marker in text for marker in _LICENCE_MARKERS)
+
+
+def failure(
+    section: str, status: int, body: Any, *, arm: bool = False, subscription_id: str = ""
+) -> Fetched:
+    """A non-2xx answer as a section outcome."""
+    code, message = _error_parts(body)
+    api = "ARM" if arm else "Graph"
+    detail = f"{api} {status}{' ' + code if code else ''}"
+    if message:
+        detail += f": {_trim(message)}"
+    if status in (401, 403) and is_licence_error(code, message):
+        return Fetched(SectionStatus.NOT_LICENSED, None, f"the tenant has no {licence_for(section)} licence ({detail})")
+    if status == 403:
+        if arm:
+            where = f" on subscription {subscription_id}" if subscription_id else ""
+            role = AZURE_ROLES.get(section, "Reader")
+            return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {role} role{where} ({detail})")
+        return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {permission_for(section)} permission ({detail})")
+    if status == 404:
+        return Fetched(SectionStatus.NOT_FOUND, None, f"not found ({detail})")
+    if status == 409 and code == "SubscriptionNotRegistered":
+        return Fetched(SectionStatus.NOT_FOUND, None, f"the resource provider is not registered ({detail})")
+    if status == 401:
+        return Fetched.error(f"authentication rejected ({detail})")
+    if status in RETRYABLE_STATUSES:
+        return Fetched.error(f"{_STATUS_WORDS[status]} ({detail})")
+    return Fetched.error(f"unexpected answer ({detail})")
+
+
+def retry_after(headers: Mapping[str, Any] | None, default: float) -> float:
+    """Seconds to wait before a retry: Retry-After as seconds or an HTTP date, else the default."""
+    if not headers:
+        return default
+    value = None
+    for key, item in headers.items():
+        if str(key).lower() == "retry-after":
+            value = str(item).strip()
+            break
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

@@ -1,0 +1,402 @@
+"""Collect every configured tenant into snapshot files: Graph and ARM, tenants in parallel (bounded).
+
+Per tenant: one credential, one Graph reader, one ARM reader, closed at the end. Graph is read in rounds of
+JSON $batch requests (the tenant-wide lists first, then what depends on them: members of role-holding
+groups, the authentication methods of role holders, GDAP access assignments); ARM lists the subscriptions,
+then reads each subscription's four lists concurrently. A tenant that cannot authenticate still gets a
+snapshot, with every section in error and the reason, so its checks show UNKNOWN and the rest of the
+portfolio goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Hashable
+
+from auditor import __version__
+from auditor.collect.answers import Fetched
+from auditor.collect.arm import ArmReader, one_line
+from auditor.collect.credentials import SINGLE_TENANT_METHODS, CredentialError, build_credential, close_credential
+from auditor.collect.graph import GraphCall, GraphReader
+from auditor.collect.options import CollectOptions
+from auditor.collect.plan import (
+    ARM_SUBSCRIPTION_REQUESTS,
+    ARM_SUBSCRIPTIONS,
+    GRAPH_REQUESTS,
+    PARTNER_ONLY_SECTIONS,
+    PER_PARENT_SECTIONS,
+)
+from auditor.config import AuditConfig
+from auditor.fsutil import atomic_write_text
+from auditor.progress import NoProgress, Progress
+from auditor.snapshot import (
+    SCHEMA_VERSION,
+    SUBSCRIPTION_SECTIONS,
+    TENANT_SECTIONS,
+    Section,
+    SectionStatus,
+    SubscriptionSnapshot,
+    Tenant,
+    TenantKind,
+    TenantSnapshot,
+    dump_snapshot,
+)
+
+PARTNER_ONLY_REASON = "partner tenant only"
+_GROUP_TYPE = "#microsoft.graph.group"
+_USER_TYPE = "#microsoft.graph.user"
+
+
+class CollectError(Exception):
+    """The run cannot start (nothing to audit, an auth method that cannot serve several tenants)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    name: str = ""
+    kind: TenantKind = TenantKind.CUSTOMER
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class TenantRun:
+    """Counters one tenant's collection leaves behind (for progress and the benchmark)."""
+
+    target: Target
+    snapshot: TenantSnapshot | None  # None once written, when the caller asked not to keep snapshots
+    requests: int = 0
+    failed_whole: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def snapshot_filename(tenant_id: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", tenant_id).strip(".-") or "tenant"
+    return f"{slug}.json"
+
+
+def _section(fetched: Fetched, request: str) -> Section:
+    return Section(status=fetched.status, reason=fetched.reason, request=request, data=fetched.data if fetched.ok else None)
+
+
+def _request_line(name: str) -> str:
+    request = GRAPH_REQUESTS.get(name) or ARM_SUBSCRIPTION_REQUESTS.get(name)
+    if request is not None:
+        return request.request_line()
+    return ARM_SUBSCRIPTIONS.request_line() if name == "subscriptions" else ""
+
+
+def failed_snapshot(target: Target, reason: str, now: datetime) -> TenantSnapshot:
+    """The snapshot of a tenant that could not be read at all: every section an error naming why."""
+    sections = {}
+    for name in TENANT_SECTIONS:
+        if name in PARTNER_ONLY_SECTIONS and target.kind is not TenantKind.PARTNER:
+            sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, _request_line(name))
+        else:
+            sections[name] = Section.missing(SectionStatus.ERROR, reason, _request_line(name))
+    return TenantSnapshot(
+        schema_version=SCHEMA_VERSION,
+        tenant=Tenant(id=target.id, display_name=target.name or target.id, kind=target.kind, tags=list(target.tags)),
+        collected_at=now,
+        tool_version=__version__,
+        sections=sections,
+    )
+
+
+def _principals(fetched: Fetched | None) -> list[dict[str, Any]]:
+    if fetched is None or not fetched.ok:
+        return []
+    return [item.get("principal") or {} for item in fetched.data if isinstance(item, dict)]
+
+
+def _ids_of_type(principals: list[dict[str, Any]], odata_type: str) -> list[str]:
+    return list(dict.fromkeys(p["id"] for p in principals if p.get("@odata.type") == odata_type and p.get("id")))
+
+
+def _merge_map(name: str, parents: list[str], results: dict[Hashable, Fetched], request: str) -> Section:
+    """A per-parent section from its parts. A parent answering 404 (deleted between the two reads) is
+    left out; any other failure fails the whole section, never a partial map presented as complete."""
+    data: dict[str, Any] = {}
+    for parent in parents:
+        part = results[(name, parent)]
+        if part.ok:
+            data[parent] = part.data
+        elif part.status is not SectionStatus.NOT_FOUND:
+            return Section.missing(part.status, f"{part.reason} (for {parent})", request)
+    return Section.of(data, request)
+
+
+def _dependent(parent_name: str, parent: Fetched | None, request: str) -> Section:
+    """A section read per object of another section that could not be read was not looked at: it says
+    so (not_collected) and names the parent's status and reason, which is what to fix."""
+    if parent is None:
+        return Section.missing(SectionStatus.NOT_COLLECTED, f"needs {parent_name}, which was not collected", request)
+    reason = f"needs {parent_name}, which is {parent.status.value} ({parent.reason})"
+    return Section.missing(SectionStatus.NOT_COLLECTED, reason, request)
+
+
+async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Section]:
+    partner = target.kind is TenantKind.PARTNER
+    sections: dict[str, Section] = {}
+    first: list[GraphCall] = []
+    for name, request in GRAPH_REQUESTS.items():
+        if name in PER_PARENT_SECTIONS:
+            continue
+        if request.partner_only and not partner:
+            sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, request.request_line())
+            continue
+        first.append(GraphCall(key=name, section=name, api=request.api, url=request.relative_url()))
+    results = await reader.fetch(first)
+    for call in first:
+        sections[call.section] = _section(results[call.key], GRAPH_REQUESTS[call.section].request_line())
+
+    # Round two: what the first round's answers point at.
+    assignments, eligibility = results.get("role_assignments"), results.get("role_eligibility_schedules")
+    holders = _principals(assignments) + _principals(eligibility)
+    groups = _ids_of_type(holders, _GROUP_TYPE)
+    users = _ids_of_type(holders, _USER_TYPE)
+    relationships: list[str] = []
+    if partner and results["delegated_admin_relationships"].ok:
+        relationships = [r["id"] for r in results["delegated_admin_relationships"].data if r.get("id")]
+
+    second: list[GraphCall] = []
+    roles_known = assignments is not None and assignments.ok
+    if roles_known:
+        for group in groups:
+            second.append(_parent_call("group_members", group))
+        for user in users:
+            second.append(_parent_call("authentication_methods", user))
+    for relationship in relationships:
+        second.append(_parent_call("delegated_admin_access_assignments", relationship))
+    results2 = await reader.fetch(second) if second else {}
+
+    # Round three: members of role-holding groups hold the roles too; read their methods as well.
+    if roles_known and groups:
+        group_part = _merge_map("group_members", groups, results2, "")
+        if group_part.ok:
+            members = [m for ms in group_part.data.values() for m in ms]  # type: ignore[union-attr]
+            extra = [u for u in _ids_of_type(members, _USER_TYPE) if u not in users]
+            if extra:
+                results2.update(await reader.fetch([_parent_call("authentication_methods", u) for u in extra]))
+                users = users + extra
+
+    for name, parents in (("group_members", groups), ("authentication_methods", users)):
+        request = GRAPH_REQUESTS[name].request_line()
+        if roles_known:
+            sections[name] = _merge_map(name, parents, results2, request)
+        else:
+            sections[name] = _dependent("role_assignments", assignments, request)
+    name = "delegated_admin_access_assignments"
+    request = GRAPH_REQUESTS[name].request_line()
+    if not partner:
+        sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, request)
+    elif results["delegated_admin_relationships"].ok:
+        sections[name] = _merge_map(name, relationships, results2, request)
+    else:
+        sections[name] = _dependent("delegated_admin_relationships", results["delegated_admin_relationships"], request)
+    return sections
+
+
+def _parent_call(section: str, parent: str) -> GraphCall:
+    request = GRAPH_REQUESTS[section]
+    return GraphCall(key=(section, parent), section=section, api=request.api, url=request.relative_url(parent))
+
+
+async def _collect_arm(reader: ArmReader, options: CollectOptions) -> tuple[Section, list[SubscriptionSnapshot]]:
+    listed = await reader.list("subscriptions", ARM_SUBSCRIPTIONS.relative_url())
+    section = _section(listed, ARM_SUBSCRIPTIONS.request_line())
+    if not listed.ok:
+        return section, []
+    limit = asyncio.Semaphore(max(1, options.subscription_concurrency))
+
+    async def read(name: str, subscription_id: str) -> Fetched:
+        async with limit:
+            request = ARM_SUBSCRIPTION_REQUESTS[name]
+            return await reader.list(name, request.relative_url(subscription_id), subscription_id)
+
+    subscriptions = [s for s in listed.data if s.get("subscriptionId")]
+    jobs = [read(name, s["subscriptionId"]) for s in subscriptions for name in SUBSCRIPTION_SECTIONS]
+    answers = iter(await asyncio.gather(*jobs))
+    snapshots = []
+    for subscription in subscriptions:
+        sid = subscription["subscriptionId"]
+        parts = {
+            name: _section(next(answers), ARM_SUBSCRIPTION_REQUESTS[name].request_line(sid))
+            for name in SUBSCRIPTION_SECTIONS
+        }
+        snapshots.append(
+            SubscriptionSnapshot(subscription_id=sid, display_name=subscription.get("displayName") or "", sections=parts)
+        )
+    return section, snapshots
+
+
+def _default_domain(organization: Section) -> str:
+    if not organization.ok or not organization.data:
+        return ""
+    for domain in organization.data[0].get("verifiedDomains") or []:  # type: ignore[index]
+        if domain.get("isDefault"):
+            return str(domain.get("name") or "")
+    return ""
+
+
+def _auth_reason(exc: BaseException) -> str:
+    text = str(exc)
+    found = re.search(r"AADSTS\d+[^'\"\r\n]*", text)
+    detail = found.group(0) if found else one_line(exc)
+    if len(detail) > 240:
+        detail = detail[:239] + "…"
+    return f"authentication failed: {detail}"
+
+
+async def collect_tenant(
+    target: Target, config: AuditConfig, options: CollectOptions, now: datetime | None = None
+) -> TenantRun:
+    """Read one tenant. Never raises for the tenant's own failures: they end up in the snapshot."""
+    started = now or datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        credential = build_credential(
+            config.auth, config.endpoints, target.id, environ=options.environ, ca_bundle=options.ca_bundle
+        )
+    except CredentialError as exc:
+        return TenantRun(target, failed_snapshot(target, f"authentication failed: {exc}", started), failed_whole=True)
+    graph = arm = None
+    try:
+        # One token first: a tenant without consent or with a bad secret fails here, once, with
+        # azure-identity's own reason, rather than as a wall of per-section errors.
+        try:
+            await credential.get_token(f"{config.endpoints.graph}/.default")
+        except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
+            return TenantRun(target, failed_snapshot(target, _auth_reason(exc), started), failed_whole=True)
+        graph = GraphReader(credential, config.endpoints.graph, options)
+        arm = ArmReader(credential, config.endpoints.arm, options)
+        graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
+            _collect_graph(graph, target), _collect_arm(arm, options)
+        )
+        sections = {**graph_sections, "subscriptions": subscriptions_section}
+        sections = {name: sections[name] for name in TENANT_SECTIONS}
+        organization = sections["organization"]
+        org_name = organization.data[0].get("displayName", "") if organization.ok and organization.data else ""
+        snapshot = TenantSnapshot(
+            schema_version=SCHEMA_VERSION,
+            tenant=Tenant(
+                id=target.id,
+                display_name=target.name or org_name or target.id,
+                default_domain=_default_domain(organization),
+                kind=target.kind,
+                tags=list(target.tags),
+            ),
+            collected_at=started,
+            tool_version=__version__,
+            sections=sections,
+            azure_subscriptions=subscriptions,
+        )
+        errors = [f"{n}: {s.reason}" for n, s in sections.items() if s.status is SectionStatus.ERROR]
+        for sub in subscriptions:
+            errors += [f"{sub.subscription_id}/{n}: {s.reason}" for n, s in sub.sections.items() if s.status is SectionStatus.ERROR]
+        return TenantRun(target, snapshot, requests=graph.requests_sent + arm.requests_sent, errors=errors)
+    finally:
+        for reader in (graph, arm):
+            if reader is not None:
+                await reader.close()
+        await close_credential(credential)
+
+
+def _targets(config: AuditConfig) -> tuple[Target | None, list[Target]]:
+    partner = None
+    if config.partner is not None:
+        partner = Target(config.partner.id, config.partner.name, TenantKind.PARTNER)
+    customers = [Target(t.id, t.name, TenantKind.CUSTOMER, tuple(t.tags)) for t in config.tenants]
+    return partner, customers
+
+
+def discovered_customers(partner_snapshot: TenantSnapshot) -> list[Target]:
+    """Customers from the partner's active GDAP relationships (one per customer tenant)."""
+    relationships = partner_snapshot.section("delegated_admin_relationships")
+    if not relationships.ok:
+        return []
+    found: dict[str, Target] = {}
+    for relationship in relationships.data or []:
+        customer = relationship.get("customer") or {}
+        tenant_id = customer.get("tenantId")
+        if relationship.get("status") == "active" and tenant_id and tenant_id.lower() not in found:
+            found[tenant_id.lower()] = Target(tenant_id, customer.get("displayName") or "", TenantKind.CUSTOMER)
+    return list(found.values())
+
+
+async def collect_all_async(
+    config: AuditConfig,
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    options: CollectOptions | None = None,
+    keep_snapshots: bool = True,
+) -> list[TenantRun]:
+    options = options or CollectOptions()
+    progress = progress or NoProgress()
+    partner, customers = _targets(config)
+    if partner is None and not customers:
+        raise CollectError("the config lists no tenants: add [partner] and/or [[tenants]]")
+    discover = not customers and config.discover_customers and partner is not None
+    if config.auth.method in SINGLE_TENANT_METHODS and (len(customers) + (partner is not None) > 1 or discover):
+        raise CollectError(
+            f"auth.method {config.auth.method!r} signs in to a single tenant; list one tenant, or use "
+            "client_secret or certificate (a multi-tenant app consented in each customer)"
+        )
+    limit = asyncio.Semaphore(options.concurrency or config.concurrency)
+    runs: list[TenantRun] = []
+
+    async def one(target: Target) -> TenantRun:
+        async with limit:
+            run = await collect_tenant(target, config, options, now)
+            path = out_dir / snapshot_filename(target.id)
+            await asyncio.to_thread(atomic_write_text, path, dump_snapshot(run.snapshot))
+            label = run.snapshot.tenant.display_name
+            if not keep_snapshots and not (discover and target is partner):
+                run.snapshot = None  # 1,000 tenants of snapshots would otherwise stay in memory
+            runs.append(run)
+            progress.advance(label, failed=run.failed_whole or bool(run.errors))
+            return run
+
+    progress.start(len(customers) + (partner is not None), "Collecting tenants")
+    try:
+        if partner is not None and discover:
+            partner_run = await one(partner)
+            assert partner_run.snapshot is not None
+            customers = discovered_customers(partner_run.snapshot)
+            # The total is known only now; a second start() updates it (the partner stays counted).
+            progress.start(1 + len(customers), "Collecting tenants")
+            await asyncio.gather(*(one(t) for t in customers))
+        else:
+            await asyncio.gather(*(one(t) for t in ([partner] if partner else []) + customers))
+    finally:
+        progress.finish()
+    return runs
+
+
+def collect_all(
+    config: AuditConfig,
+    out_dir: Path,
+    *,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+    options: CollectOptions | None = None,
+) -> list[Path]:
+    """Collect every tenant of the config into out_dir/<tenant id>.json; return the paths written (the
+    partner first, then customers in config or discovery order)."""
+    runs = asyncio.run(
+        collect_all_async(config, out_dir, progress=progress, now=now, options=options, keep_snapshots=False)
+    )
+    order = {t.id: i for i, t in enumerate(_ordered_targets(config, runs))}
+    runs.sort(key=lambda r: order.get(r.target.id, len(order)))
+    return [out_dir / snapshot_filename(r.target.id) for r in runs]
+
+
+def _ordered_targets(config: AuditConfig, runs: list[TenantRun]) -> list[Target]:
+    partner, customers = _targets(config)
+    listed = ([partner] if partner else []) + customers
+    return listed + [r.target for r in runs if r.target not in listed]

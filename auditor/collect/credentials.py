@@ -1,0 +1,142 @@
+"""One azure-identity credential per tenant, built from the config's [auth] table.
+
+Each tenant gets its own credential object, so no token and no token cache is ever shared between
+tenants. Secrets come from environment variables only; error messages name the variable, never its value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any, Mapping
+
+from azure.core.credentials import AccessToken
+
+from auditor.config import AuthConfig, Endpoints
+
+SINGLE_TENANT_METHODS = ("azure_cli", "device_code", "default")
+
+
+class CredentialError(Exception):
+    """The credential cannot be built (a missing variable, an unusable method); one line, no secret."""
+
+
+class FixedTokenCredential:
+    """A credential that always answers the same bearer token. For tests against the local emulator only:
+    `build_credential` refuses it unless every endpoint is on 127.0.0.1."""
+
+    def __init__(self, token: str, lifetime_s: int = 3600) -> None:
+        self._token = token
+        self._lifetime_s = lifetime_s
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + self._lifetime_s)
+
+    async def close(self) -> None:
+        pass
+
+    async def __aenter__(self) -> "FixedTokenCredential":
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        pass
+
+
+class ThreadedCredential:
+    """Adapts a synchronous credential (device code has no async variant) without blocking the loop."""
+
+    def __init__(self, credential: Any) -> None:
+        self._credential = credential
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return await asyncio.to_thread(self._credential.get_token, *scopes, **kwargs)
+
+    async def close(self) -> None:
+        close = getattr(self._credential, "close", None)
+        if close is not None:
+            close()
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "https://127.0.0.1"))
+
+
+def _secret(environ: Mapping[str, str], variable: str, what: str) -> str:
+    value = environ.get(variable, "")
+    if not value:
+        raise CredentialError(f"environment variable {variable} is not set ({what})")
+    return value
+
+
+def build_credential(
+    auth: AuthConfig,
+    endpoints: Endpoints,
+    tenant_id: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    ca_bundle: str | None = None,
+) -> Any:
+    """An async token credential for one tenant."""
+    env = os.environ if environ is None else environ
+    common: dict[str, Any] = {"authority": endpoints.authority}
+    if _is_local(endpoints.authority):
+        # A local authority has no instance-discovery metadata; the emulator serves only the token endpoint.
+        common["disable_instance_discovery"] = True
+    if ca_bundle:
+        # azure-core would build a TLS context from the file on every token request; give the credential
+        # its own session over the run's shared trust store instead.
+        import aiohttp
+        from azure.core.pipeline.transport import AioHttpTransport
+
+        from auditor.collect.options import trust_store
+
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust_store(ca_bundle)))
+        common["transport"] = AioHttpTransport(session=session, session_owner=True)
+
+    method = auth.method
+    if method == "client_secret":
+        from azure.identity.aio import ClientSecretCredential
+
+        secret = _secret(env, auth.client_secret_env, f"the client secret of app {auth.client_id}")
+        return ClientSecretCredential(tenant_id, auth.client_id, secret, **common)
+    if method == "certificate":
+        from azure.identity.aio import CertificateCredential
+
+        password = _secret(env, auth.certificate_password_env, "the certificate password") if auth.certificate_password_env else None
+        if auth.certificate_path is None or not auth.certificate_path.is_file():
+            raise CredentialError(f"certificate file {auth.certificate_path} does not exist")
+        return CertificateCredential(
+            tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common
+        )
+    if method == "azure_cli":
+        from azure.identity.aio import AzureCliCredential
+
+        return AzureCliCredential(tenant_id=tenant_id)
+    if method == "device_code":
+        from azure.identity import DeviceCodeCredential
+
+        extra = {"client_id": auth.client_id} if auth.client_id else {}
+        return ThreadedCredential(DeviceCodeCredential(tenant_id=tenant_id, **extra, **common))
+    if method == "default":
+        from azure.identity.aio import DefaultAzureCredential
+
+        return DefaultAzureCredential(authority=endpoints.authority)
+    if method == "static_token":
+        if not (endpoints.local_only and _is_local(endpoints.authority)):
+            raise CredentialError(
+                "auth.method 'static_token' is for tests against the local emulator: every endpoint "
+                "(graph, arm, authority) must be on 127.0.0.1"
+            )
+        token = _secret(env, auth.token_env, "the static test token")
+        return FixedTokenCredential(token.replace("{tenant}", tenant_id))
+    raise CredentialError(f"unknown auth.method {method!r}")
+
+
+async def close_credential(credential: Any) -> None:
+    close = getattr(credential, "close", None)
+    if close is None:
+        return
+    result = close()
+    if asyncio.iscoroutine(result):
+        await result

@@ -1,0 +1,597 @@
+"""A local Microsoft Graph + ARM + login emulator that serves snapshots back over real HTTP.
+
+It answers as Graph v1.0/beta and ARM do, for the requests our collectors send (auditor/collect/plan.py):
+`$select`, `$top`, paging with absolute `@odata.nextLink`/`nextLink`, simple `eq` `$filter`s, JSON
+`POST /$batch`; and it issues tokens per tenant at `/<tenant>/oauth2/v2.0/token` (client-credentials flow)
+so the real azure-identity credentials can be pointed at it. A non-ok section is served as the error that
+produced it (403, licence error, 404, 500). Faults can be injected per section and tenant
+(auditor/collect/faults.py). Every request is recorded; any write gets 405 and is recorded as a write.
+
+Built on aiohttp's server: benchmarks hold hundreds of concurrent connections. Listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import json
+import secrets
+import ssl
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from aiohttp import web
+
+from auditor.collect.faults import ANY, TOKEN_ENDPOINT, Fault, FaultKind
+from auditor.collect.plan import Api, SectionRequest, match_request
+from auditor.config import Endpoints
+from auditor.snapshot import TENANT_SECTIONS, Section, SectionStatus, TenantSnapshot, load_snapshot, snapshot_files
+
+HOST = "127.0.0.1"
+STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
+DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
+MAX_TOP = 999
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str  # path and query as received
+    tenant: str = ""
+    section: str = ""
+    status: int = 0
+    in_batch: bool = False  # a request inside a $batch (not an HTTP request of its own)
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: Any = None  # JSON-able object, or bytes sent as they are
+    headers: dict[str, str] | None = None
+    hold_s: float = 0.0  # TIMEOUT fault: wait this long before answering
+    malformed: bool = False
+
+
+def _graph_error(status: int, code: str, message: str) -> _Answer:
+    return _Answer(status, {"error": {"code": code, "message": message, "innerError": {"date": "2026-11-20T09:00:00"}}})
+
+
+_STATUS_ERRORS = {
+    SectionStatus.FORBIDDEN: (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
+    SectionStatus.NOT_LICENSED: (
+        403,
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "Neither tenant is B2C or tenant doesn't have premium license",
+    ),
+    SectionStatus.NOT_FOUND: (404, "Request_ResourceNotFound", "Resource not found."),
+    SectionStatus.ERROR: (500, "InternalServerError", "The service encountered an internal error."),
+    SectionStatus.NOT_COLLECTED: (404, "Request_ResourceNotFound", "Resource not found."),
+}
+_ARM_STATUS_ERRORS = {
+    SectionStatus.FORBIDDEN: (403, "AuthorizationFailed", "The client does not have authorization to perform action."),
+    SectionStatus.NOT_LICENSED: (403, "AuthorizationFailed", "The subscription's offer does not include this feature."),
+}
+
+
+def _error_for(status: SectionStatus, arm: bool) -> _Answer:
+    status_code, code, message = (_ARM_STATUS_ERRORS.get(status) if arm else None) or _STATUS_ERRORS[status]
+    return _graph_error(status_code, code, message)
+
+
+def _fault_answer(fault: Fault, arm: bool) -> _Answer | None:
+    kind = fault.kind
+    wait = {"Retry-After": f"{fault.retry_after:g}"}
+    if kind is FaultKind.THROTTLE:
+        return _Answer(429, {"error": {"code": "TooManyRequests", "message": "Too many requests."}}, wait)
+    if kind is FaultKind.UNAVAILABLE:
+        return _Answer(503, {"error": {"code": "ServiceUnavailable", "message": "Service unavailable."}}, wait)
+    if kind is FaultKind.GATEWAY_TIMEOUT:
+        return _Answer(504, {"error": {"code": "GatewayTimeout", "message": "Gateway timeout."}}, wait)
+    if kind is FaultKind.FORBIDDEN:
+        return _error_for(SectionStatus.FORBIDDEN, arm)
+    if kind is FaultKind.NOT_LICENSED:
+        return _error_for(SectionStatus.NOT_LICENSED, arm)
+    if kind is FaultKind.NOT_FOUND:
+        return _error_for(SectionStatus.NOT_FOUND, arm)
+    if kind is FaultKind.MALFORMED:
+        return _Answer(200, b'{"value": [{"id": "truncated', malformed=True)
+    if kind is FaultKind.FAIL_MID_PAGE:
+        return _error_for(SectionStatus.ERROR, arm)
+    return None
+
+
+def _select(item: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
+    if fields is None:
+        return item
+    return {k: v for k, v in item.items() if k in fields or k.startswith("@odata.")}
+
+
+def _lookup(item: Any, path: str) -> Any:
+    for part in path.split("/"):
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return item
+
+
+def _parse_filter(expression: str) -> list[tuple[str, Any]] | None:
+    """`a eq 'x' and b/c eq true`: the only $filter form the collectors (and tests) use."""
+    clauses = []
+    for clause in expression.split(" and "):
+        parts = clause.strip().split(" ", 2)
+        if len(parts) != 3 or parts[1].lower() != "eq":
+            return None
+        field, _, raw = parts
+        raw = raw.strip()
+        if raw.startswith("'") and raw.endswith("'"):
+            value: Any = raw[1:-1].replace("''", "'")
+        elif raw in ("true", "false"):
+            value = raw == "true"
+        elif raw == "null":
+            value = None
+        else:
+            try:
+                value = int(raw)
+            except ValueError:
+                return None
+        clauses.append((field, value))
+    return clauses
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, so the https-only azure-identity authority can be the emulator."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auditor emulator")])
+    now = dt.datetime.now(dt.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "emulator-cert.pem", directory / "emulator-key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+class Emulator:
+    """Serves tenants (snapshot objects, a folder of snapshot files, or a factory by tenant id)."""
+
+    def __init__(
+        self,
+        snapshots: Iterable[TenantSnapshot] = (),
+        *,
+        folder: Path | None = None,
+        factory: Callable[[str], TenantSnapshot | None] | None = None,
+        faults: Iterable[Fault] = (),
+        latency_ms: float = 0.0,
+        client_secret: str | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_page_size: int = MAX_TOP,
+        arm_page_size: int = 1000,
+        tls_authority: bool = False,
+        cache_size: int = 512,
+    ) -> None:
+        self._tenants: dict[str, TenantSnapshot] = {s.tenant.id.lower(): s for s in snapshots}
+        if folder is not None:
+            for path in snapshot_files([folder]):
+                snapshot = load_snapshot(path)
+                self._tenants[snapshot.tenant.id.lower()] = snapshot
+        self._factory = factory
+        self._cache: OrderedDict[str, TenantSnapshot | None] = OrderedDict()
+        self._cache_size = cache_size
+        self.faults: list[Fault] = list(faults)
+        self.latency_s = latency_ms / 1000.0
+        self.client_secret = client_secret
+        self.page_size = page_size
+        self.max_page_size = max_page_size
+        self.arm_page_size = arm_page_size
+        self._tls = tls_authority
+        self._tokens: dict[str, str] = {}
+        self.requests: list[RequestRecord] = []
+        self.writes: list[RequestRecord] = []
+        self.token_requests: list[RequestRecord] = []
+        self._runner: web.AppRunner | None = None
+        self._stopping: asyncio.Event | None = None  # created by start(), in the serving loop
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        self.port = 0
+        self.tls_port = 0
+        self.ca_path: Path | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def authority_url(self) -> str:
+        return f"https://{HOST}:{self.tls_port}" if self._tls else self.base_url
+
+    def endpoints(self) -> Endpoints:
+        return Endpoints(graph=self.base_url, arm=self.base_url, authority=self.authority_url)
+
+    async def start(self, port: int = 0, tls_port: int = 0) -> "Emulator":
+        self._stopping = asyncio.Event()
+        app = web.Application(client_max_size=4 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, HOST, port, backlog=1024, reuse_address=True)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        if self._tls:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="auditor-emulator-")
+            cert, key = _self_signed(Path(self._tempdir.name))
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+            tls_site = web.TCPSite(self._runner, HOST, tls_port, ssl_context=context, backlog=1024)
+            await tls_site.start()
+            self.tls_port = tls_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.ca_path = cert
+        return self
+
+    async def stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+
+    async def __aenter__(self) -> "Emulator":
+        return await self.start()
+
+    async def __aexit__(self, *args: object) -> None:
+        await self.stop()
+
+    # -- what tests read -------------------------------------------------------------------------------
+
+    def http_requests(self, tenant: str | None = None) -> list[RequestRecord]:
+        """Graph and ARM HTTP requests (a $batch counts once), optionally for one tenant."""
+        return [r for r in self.requests if not r.in_batch and (tenant is None or r.tenant.lower() == tenant.lower())]
+
+    def add_fault(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    # -- tenants ---------------------------------------------------------------------------------------
+
+    def tenant(self, tenant_id: str) -> TenantSnapshot | None:
+        key = tenant_id.lower()
+        found = self._tenants.get(key)
+        if found is not None or self._factory is None:
+            return found
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        made = self._factory(tenant_id)
+        self._cache[key] = made
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return made
+
+    def _tenant_of(self, request: web.Request) -> str | None:
+        header = request.headers.get("Authorization", "")
+        if not header.lower().startswith("bearer "):
+            return None
+        token = header[7:].strip()
+        if token.startswith(STATIC_TOKEN_PREFIX):
+            tenant = token[len(STATIC_TOKEN_PREFIX):]
+        else:
+            tenant = self._tokens.get(token, "")
+        return tenant if tenant and self.tenant(tenant) is not None else None
+
+    # -- HTTP ------------------------------------------------------------------------------------------
+
+    async def _hold(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        assert self._stopping is not None
+        try:
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        path = request.path
+        parts = path.strip("/").split("/")
+        if request.method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
+            return await self._token(request, parts[0])
+        if request.method == "GET" and path == "/_emulator/stats":
+            return web.json_response(self.stats())
+        api = Api.GRAPH if path.startswith("/v1.0/") else Api.GRAPH_BETA if path.startswith("/beta/") else Api.ARM
+        if request.method == "POST" and api is not Api.ARM and parts[1:] == ["$batch"]:
+            return await self._batch(request, api)
+        if request.method != "GET":
+            record = RequestRecord(request.method, request.path_qs, status=405)
+            self.requests.append(record)
+            self.writes.append(record)
+            return web.json_response(
+                {"error": {"code": "MethodNotAllowed", "message": "This emulator is read-only."}}, status=405
+            )
+        tenant = self._tenant_of(request)
+        if tenant is None:
+            self.requests.append(RequestRecord("GET", request.path_qs, status=401))
+            return web.json_response(
+                {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
+                status=401,
+            )
+        relative = path if api is Api.ARM else path[len(api.value) + 1:]
+        answer, section = self._serve(api, tenant, relative, list(request.query.items()))
+        self.requests.append(RequestRecord("GET", request.path_qs, tenant, section, answer.status))
+        await self._hold(answer.hold_s)
+        return self._respond(answer)
+
+    def _respond(self, answer: _Answer) -> web.Response:
+        if isinstance(answer.body, bytes):
+            body = answer.body
+        else:
+            body = json.dumps(answer.body, separators=(",", ":")).encode("utf-8")
+        return web.Response(status=answer.status, body=body, headers=answer.headers, content_type="application/json")
+
+    async def _batch(self, request: web.Request, api: Api) -> web.Response:
+        tenant = self._tenant_of(request)
+        try:
+            payload = await request.json()
+            items = payload["requests"]
+            if not isinstance(items, list) or not 1 <= len(items) <= 20:
+                raise ValueError("a $batch holds 1 to 20 requests")
+        except (ValueError, KeyError, TypeError) as exc:
+            self.requests.append(RequestRecord("POST", request.path_qs, tenant or "", "$batch", 400))
+            return web.json_response({"error": {"code": "BadRequest", "message": f"Invalid batch payload: {exc}"}}, status=400)
+        if tenant is None:
+            self.requests.append(RequestRecord("POST", request.path_qs, "", "$batch", 401))
+            return web.json_response(
+                {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
+                status=401,
+            )
+        self.requests.append(RequestRecord("POST", request.path_qs, tenant, "$batch", 200))
+        responses, hold, malformed = [], 0.0, False
+        for item in items:
+            method = str(item.get("method", "GET")).upper()
+            url = str(item.get("url", ""))
+            if method != "GET":
+                record = RequestRecord(method, url, tenant, "", 405, in_batch=True)
+                self.requests.append(record)
+                self.writes.append(record)
+                answer = _graph_error(405, "MethodNotAllowed", "This emulator is read-only.")
+                section = ""
+            else:
+                split = urlsplit(url)
+                path = split.path if split.path.startswith("/") else "/" + split.path
+                answer, section = self._serve(api, tenant, path, parse_qsl(split.query, keep_blank_values=True))
+                self.requests.append(RequestRecord(method, url, tenant, section, answer.status, in_batch=True))
+            hold = max(hold, answer.hold_s)
+            malformed = malformed or answer.malformed
+            body = answer.body
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            responses.append(
+                {
+                    "id": item.get("id"),
+                    "status": answer.status,
+                    "headers": {"Content-Type": "application/json", **(answer.headers or {})},
+                    "body": body,
+                }
+            )
+        # A $batch answers when its slowest item does; a broken item body breaks the whole response.
+        await self._hold(hold)
+        if malformed:
+            return web.Response(status=200, body=b'{"responses": [{"id": "1", "status": 200, "body": {"val', content_type="application/json")
+        return web.json_response({"responses": responses}, dumps=lambda o: json.dumps(o, separators=(",", ":")))
+
+    async def _token(self, request: web.Request, tenant: str) -> web.Response:
+        form = await request.post()
+        for fault in self.faults:
+            if fault.section == TOKEN_ENDPOINT and fault.matches(TOKEN_ENDPOINT, tenant) and fault.take():
+                if fault.kind is FaultKind.LATENCY:
+                    await asyncio.sleep(fault.delay_s)
+                    break
+                self.token_requests.append(_token_record(request, tenant, 400))
+                return web.json_response(
+                    {
+                        "error": "invalid_grant",
+                        "error_description": "AADSTS65001: The user or administrator has not consented to use "
+                        "the application. Send an interactive authorization request for this user and resource.",
+                        "error_codes": [65001],
+                    },
+                    status=400,
+                )
+        if self.tenant(tenant) is None:
+            self.token_requests.append(_token_record(request, tenant, 400))
+            return web.json_response(
+                {"error": "invalid_request", "error_description": f"AADSTS90002: Tenant '{tenant}' not found.",
+                 "error_codes": [90002]},
+                status=400,
+            )
+        if self.client_secret is not None and form.get("client_secret") != self.client_secret:
+            self.token_requests.append(_token_record(request, tenant, 401))
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided. "
+                 "Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+                 "error_codes": [7000215]},
+                status=401,
+            )
+        token = f"emu-{secrets.token_urlsafe(18)}"
+        self._tokens[token] = tenant
+        self.token_requests.append(_token_record(request, tenant, 200))
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+        )
+
+    def stats(self) -> dict[str, Any]:
+        tenants = {r.tenant.lower() for r in self.requests if r.tenant}
+        return {
+            "http_requests": len(self.http_requests()),
+            "batch_items": sum(1 for r in self.requests if r.in_batch),
+            "token_requests": len(self.token_requests),
+            "writes": len(self.writes),
+            "tenants": len(tenants),
+        }
+
+    # -- serving one read ------------------------------------------------------------------------------
+
+    def _fault(self, section: str, tenant: str, page: int) -> Fault | None:
+        for fault in self.faults:
+            if fault.section == TOKEN_ENDPOINT or not fault.matches(section, tenant):
+                continue
+            if fault.kind is FaultKind.FAIL_MID_PAGE and page < fault.page:
+                continue
+            if fault.take():
+                return fault
+        return None
+
+    def _serve(self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]]) -> tuple[_Answer, str]:
+        arm = api is Api.ARM
+        matched = match_request(api, path)
+        if matched is None:
+            return _graph_error(400 if not arm else 404, "BadRequest" if not arm else "InvalidResourceType",
+                                f"Resource not found for the segment '{path}'."), ""
+        request, parent = matched
+        name = request.section
+        params = dict(query)
+        offset = int(params.get("$skiptoken") or params.get("$skipToken") or 0)
+        page_size = self._page_size(request, params)
+        page = offset // page_size + 1 if page_size else 1
+        hold = 0.0
+        fault = self._fault(name, tenant_id, page)
+        if fault is not None:
+            if fault.kind is FaultKind.LATENCY:
+                hold = fault.delay_s
+            elif fault.kind is FaultKind.TIMEOUT:
+                hold = fault.delay_s
+            else:
+                answer = _fault_answer(fault, arm)
+                assert answer is not None
+                return answer, name
+        section = self._section(tenant_id, request, parent)
+        if section is None:
+            answer = _graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
+                                  f"'{parent}' was not found.")
+            return answer, name
+        if not section.ok:
+            return _error_for(section.status, arm), name
+        data = section.data
+        if request.section in ("group_members", "authentication_methods", "delegated_admin_access_assignments"):
+            data = (data or {}).get(parent)  # type: ignore[union-attr]
+            if data is None:
+                return _graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
+        answer = self._render(api, request, path, data, params, offset, page_size)
+        answer.hold_s = hold
+        return answer, name
+
+    def _page_size(self, request: SectionRequest, params: dict[str, str]) -> int:
+        if request.api is Api.ARM:
+            return max(1, min(self.arm_page_size, self.max_page_size))
+        top = params.get("$top")
+        size = int(top) if top and top.isdigit() else self.page_size
+        return max(1, min(size, MAX_TOP, self.max_page_size))
+
+    def _section(self, tenant_id: str, request: SectionRequest, parent: str) -> Section | None:
+        snapshot = self.tenant(tenant_id)
+        if snapshot is None:
+            return None
+        if request.api is Api.ARM and request.section != "subscriptions":
+            for subscription in snapshot.azure_subscriptions:
+                if subscription.subscription_id.lower() == parent.lower():
+                    return subscription.sections[request.section]
+            return None
+        return snapshot.sections.get(request.section)
+
+    def _render(
+        self,
+        api: Api,
+        request: SectionRequest,
+        path: str,
+        data: Any,
+        params: dict[str, str],
+        offset: int,
+        page_size: int,
+    ) -> _Answer:
+        arm = api is Api.ARM
+        fields = None
+        if not arm and params.get("$select"):
+            fields = {f.strip() for f in params["$select"].split(",") if f.strip()}
+            if params.get("$expand"):
+                fields.update(e.strip() for e in params["$expand"].split(","))
+        root = f"{self.base_url}/{api.value}" if not arm else self.base_url
+        if not arm and TENANT_SECTIONS.get(request.section) == "object":
+            body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **_select(data or {}, fields)}
+            return _Answer(200, body)
+        items = list(data or [])
+        if params.get("$filter"):
+            clauses = _parse_filter(params["$filter"])
+            if clauses is None:
+                return _graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")
+            items = [i for i in items if all(_lookup(i, f) == v for f, v in clauses)]
+        page = [_select(item, fields) for item in items[offset:offset + page_size]]
+        body: dict[str, Any] = {} if arm else {"@odata.context": f"{root}/$metadata#{request.section}"}
+        body["value"] = page
+        if offset + page_size < len(items):
+            kept = [(k, v) for k, v in params.items() if k.lower() != "$skiptoken"]
+            token_key = "$skipToken" if arm else "$skiptoken"
+            query = urlencode(kept + [(token_key, str(offset + page_size))], safe="$,/'", quote_via=quote)
+            body["nextLink" if arm else "@odata.nextLink"] = f"{root}{path}?{query}"
+        return _Answer(200, body)
+
+
+def _token_record(request: web.Request, tenant: str, status: int) -> RequestRecord:
+    return RequestRecord("POST", request.path, tenant, TOKEN_ENDPOINT, status)
+
+
+class EmulatorThread:
+    """Runs an Emulator on its own event loop in a background thread, for synchronous callers (CLI tests,
+    scripts). `with EmulatorThread(Emulator(...)) as emulator: ...`"""
+
+    def __init__(self, emulator: Emulator, port: int = 0) -> None:
+        self.emulator = emulator
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="auditor-emulator", daemon=True)
+
+    def __enter__(self) -> Emulator:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.emulator.start(self._port), self._loop).result(timeout=30)
+        return self.emulator
+
+    def __exit__(self, *args: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.emulator.stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+        self._loop.close()
+
+
+async def serve(emulator: Emulator, port: int, ready: Callable[[Emulator], None] | None = None) -> None:
+    """Serve until cancelled (Ctrl-C)."""
+    await emulator.start(port)
+    try:
+        if ready is not None:
+            ready(emulator)
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()

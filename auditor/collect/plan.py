@@ -1,0 +1,204 @@
+"""Where each snapshot section comes from: the API, the path and the query string.
+
+The collectors build their requests from this table and the emulator routes requests back to sections with
+it, so the two can never disagree about a path. Nothing here does I/O; importing it is cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import quote
+
+from auditor.fields import GRAPH_SELECT
+
+
+class Api(StrEnum):
+    GRAPH = "v1.0"
+    GRAPH_BETA = "beta"
+    ARM = "arm"
+
+
+# Graph pages hold at most 999 objects where the endpoint allows $top; fewer pages, fewer round trips.
+TOP = 999
+
+
+@dataclass(frozen=True)
+class SectionRequest:
+    section: str
+    api: Api
+    path: str  # may hold one "{id}" (a parent object: group, user, relationship, subscription)
+    select: tuple[str, ...] = ()
+    expand: str = ""
+    top: int | None = None
+    api_version: str = ""  # ARM only
+    partner_only: bool = False
+
+    def query(self) -> str:
+        parts: list[str] = []
+        if self.select:
+            parts.append("$select=" + ",".join(self.select))
+        if self.expand:
+            parts.append("$expand=" + self.expand)
+        if self.top:
+            parts.append(f"$top={self.top}")
+        if self.api_version:
+            parts.append(f"api-version={self.api_version}")
+        return "&".join(parts)
+
+    def relative_url(self, parent_id: str = "") -> str:
+        """The path and query below the API root ("/users?$select=..."), as a $batch item names it."""
+        path = self.path.replace("{id}", quote(parent_id, safe="")) if "{id}" in self.path else self.path
+        query = self.query()
+        return f"{path}?{query}" if query else path
+
+    def request_line(self, parent_id: str = "") -> str:
+        """What a snapshot section records as its request: "GET /v1.0/users?$select=...". For per-parent
+        sections the parent is written as {id}, so one line describes the whole map."""
+        url = self.relative_url(parent_id) if parent_id else self.relative_url().replace(quote("{id}"), "{id}")
+        prefix = "" if self.api is Api.ARM else f"/{self.api.value}"
+        return f"GET {prefix}{url}"
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _compile(self.path)
+
+
+def _select(section: str, drop: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(field for field in GRAPH_SELECT[section] if field not in drop)
+
+
+def _graph(section: str, path: str, **kwargs: object) -> SectionRequest:
+    return SectionRequest(section=section, api=Api.GRAPH, path=path, **kwargs)  # type: ignore[arg-type]
+
+
+# `principal` is a navigation property: it is asked for with $expand, not $select.
+GRAPH_REQUESTS: dict[str, SectionRequest] = {
+    r.section: r
+    for r in (
+        _graph("organization", "/organization", select=_select("organization")),
+        _graph(
+            "security_defaults",
+            "/policies/identitySecurityDefaultsEnforcementPolicy",
+            select=_select("security_defaults"),
+        ),
+        _graph(
+            "conditional_access_policies",
+            "/identity/conditionalAccess/policies",
+            select=_select("conditional_access_policies"),
+        ),
+        _graph(
+            "authentication_strength_policies",
+            "/policies/authenticationStrengthPolicies",
+            select=_select("authentication_strength_policies"),
+        ),
+        _graph(
+            "role_assignments",
+            "/roleManagement/directory/roleAssignments",
+            select=_select("role_assignments", ("principal",)),
+            expand="principal",
+        ),
+        _graph(
+            "role_eligibility_schedules",
+            "/roleManagement/directory/roleEligibilitySchedules",
+            select=_select("role_eligibility_schedules", ("principal",)),
+            expand="principal",
+        ),
+        _graph(
+            "group_members", "/groups/{id}/transitiveMembers", select=_select("group_members"), top=TOP
+        ),
+        _graph("users", "/users", select=_select("users"), top=TOP),
+        _graph(
+            "user_registration_details",
+            "/reports/authenticationMethods/userRegistrationDetails",
+            select=_select("user_registration_details"),
+            top=TOP,
+        ),
+        _graph("authentication_methods", "/users/{id}/authentication/methods"),
+        _graph("secure_scores", "/security/secureScores", select=_select("secure_scores"), top=1),
+        _graph("contracts", "/contracts", select=_select("contracts"), partner_only=True),
+        _graph(
+            "delegated_admin_relationships",
+            "/tenantRelationships/delegatedAdminRelationships",
+            select=_select("delegated_admin_relationships"),
+            partner_only=True,
+        ),
+        _graph(
+            "delegated_admin_access_assignments",
+            "/tenantRelationships/delegatedAdminRelationships/{id}/accessAssignments",
+            select=_select("delegated_admin_access_assignments"),
+            partner_only=True,
+        ),
+        SectionRequest(
+            section="partner_security_alerts",
+            api=Api.GRAPH_BETA,
+            path="/security/partner/securityAlerts",
+            partner_only=True,
+        ),
+    )
+}
+
+# Sections fetched once per parent object; the snapshot keeps them as {parent id: [objects]}.
+PER_PARENT_SECTIONS = ("group_members", "authentication_methods", "delegated_admin_access_assignments")
+
+ARM_SUBSCRIPTIONS = SectionRequest(
+    section="subscriptions", api=Api.ARM, path="/subscriptions", api_version="2022-12-01"
+)
+
+ARM_SUBSCRIPTION_REQUESTS: dict[str, SectionRequest] = {
+    r.section: r
+    for r in (
+        # 2023-12-01-preview carries notificationsSources/notificationsByRole, which CON-2 reads.
+        SectionRequest(
+            section="security_contacts",
+            api=Api.ARM,
+            path="/subscriptions/{id}/providers/Microsoft.Security/securityContacts",
+            api_version="2023-12-01-preview",
+        ),
+        SectionRequest(
+            section="pricings",
+            api=Api.ARM,
+            path="/subscriptions/{id}/providers/Microsoft.Security/pricings",
+            api_version="2024-01-01",
+        ),
+        SectionRequest(
+            section="budgets",
+            api=Api.ARM,
+            path="/subscriptions/{id}/providers/Microsoft.Consumption/budgets",
+            api_version="2024-08-01",
+        ),
+        SectionRequest(
+            section="scheduled_actions",
+            api=Api.ARM,
+            path="/subscriptions/{id}/providers/Microsoft.CostManagement/scheduledActions",
+            api_version="2024-08-01",
+        ),
+    )
+}
+
+ALL_REQUESTS: tuple[SectionRequest, ...] = (
+    *GRAPH_REQUESTS.values(),
+    ARM_SUBSCRIPTIONS,
+    *ARM_SUBSCRIPTION_REQUESTS.values(),
+)
+
+PARTNER_ONLY_SECTIONS = tuple(r.section for r in GRAPH_REQUESTS.values() if r.partner_only)
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    escaped = re.escape(path).replace(re.escape("{id}"), "(?P<id>[^/]+)")
+    return re.compile(f"^{escaped}$", re.IGNORECASE)
+
+
+def match_request(api: Api, path: str) -> tuple[SectionRequest, str] | None:
+    """The section a request path (below the API root, without query) belongs to, and its parent id."""
+    for request in ALL_REQUESTS:
+        if (request.api is Api.ARM) != (api is Api.ARM):
+            continue
+        if request.api is Api.GRAPH_BETA and api is not Api.GRAPH_BETA:
+            continue
+        found = request.pattern.match(path)
+        if found:
+            return request, found.groupdict().get("id") or ""
+    return None

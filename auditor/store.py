@@ -1,0 +1,970 @@
+"""The audit history: every run, tenant result and check result, in SQLite (default) or PostgreSQL.
+
+SQLAlchemy Core, no ORM: the results document (auditor.results) is the model, the tables are its storage.
+
+- **One transaction per run.** ``record_run`` writes a run (or one shard of it) in a single transaction at
+  the end of the audit, so a process killed mid-way leaves no partial run.
+- **Concurrent writers.** SQLite runs in WAL mode with a busy timeout and takes the write lock at the start
+  of a write transaction (``BEGIN IMMEDIATE``), so two processes writing at once queue instead of failing;
+  PostgreSQL serialises the few contended rows with ``ON CONFLICT`` and ``SELECT … FOR UPDATE``.
+- **Shards merge.** All shards of one scheduled run write under one run id (``--run-id``, or derived from
+  ``--run-label``); each shard is a *part* of the run, and reading a run reads every part.
+- **Versioned schema.** A ``schema_version`` table records the migrations applied; the tool applies the
+  missing ones and refuses a database written by a newer tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+
+from auditor import TOOL_NAME, __version__
+from auditor.results import AuditResults, CheckResult, TenantResult, ToolInfo
+from auditor.trend import ScorePoint, TenantChange, compare
+
+DB_ENV = "AUDITOR_DB"
+APP_DIR_NAME = "csp-posture-auditor"
+SQLITE_BUSY_TIMEOUT_S = 60  # how long a writer waits for another writer's transaction before giving up
+_PG_MIGRATION_LOCK = 0x4155444954  # "AUDIT": the advisory lock serialising schema migrations
+
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+
+class StoreError(Exception):
+    """A history database problem the user can act on; printed as one line."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of the tool."""
+
+
+# --- where the database is ---------------------------------------------------------------------------
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/csp-posture-auditor/history.sqlite``, ``~/.local/share/…`` when XDG_DATA_HOME is
+    unset or empty (the XDG base directory rule)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_DIR_NAME / "history.sqlite"
+
+
+def normalize_db_url(value: str) -> str:
+    """A SQLAlchemy URL from what a user types: a plain path is a SQLite file; ``postgresql://`` and
+    ``postgres://`` use psycopg 3 (the driver we install; SQLAlchemy's default would be psycopg2)."""
+    value = value.strip()
+    if not value:
+        raise StoreError("the database URL is empty")
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        value = f"postgresql+psycopg://{rest}"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise StoreError(f"not a database URL: {redact(value)!r}") from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"unsupported database {url.get_backend_name()!r}: use a SQLite file or postgresql://user@host/db"
+        )
+    return value
+
+
+def resolve_db_url(cli_value: str | None, config_value: str | None = None) -> str:
+    """The history database URL: ``--db`` wins, then $AUDITOR_DB, then ``database`` in tenants.toml, then
+    the default SQLite file (see ``default_db_path``)."""
+    for value in (cli_value, os.environ.get(DB_ENV), config_value):
+        if value and value.strip():
+            return normalize_db_url(value)
+    return f"sqlite:///{default_db_path()}"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+
+
+# --- run ids -----------------------------------------------------------------------------------------
+
+
+def validate_run_id(run_id: str) -> str:
+    if not RUN_ID_PATTERN.match(run_id):
+        raise StoreError(
+            f"run id {run_id!r}: use 1–64 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+        )
+    return run_id
+
+
+def run_id_from_label(label: str) -> str:
+    """A run id every shard derives alike from the same label: a readable slug plus a hash of the exact
+    label, so "Q4 2026" and "q4-2026" stay distinct runs."""
+    cleaned = label.strip()
+    if not cleaned:
+        raise StoreError("--run-label is empty")
+    slug = re.sub(r"[^a-z0-9._]+", "-", cleaned.lower()).strip("-._")[:40].strip("-._") or "run"
+    return f"{slug}-{hashlib.sha256(cleaned.encode('utf-8')).hexdigest()[:8]}"
+
+
+def resolve_run_id(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
+    """(run id, label) for a new run: ``--run-id`` as given, else derived from ``--run-label``, else a
+    random id (an unsharded run needs no coordination)."""
+    label = run_label.strip() if run_label and run_label.strip() else None
+    if run_id:
+        return validate_run_id(run_id.strip()), label
+    if label:
+        return run_id_from_label(label), label
+    return uuid.uuid4().hex[:12], None
+
+
+# --- tables ------------------------------------------------------------------------------------------
+
+metadata = MetaData()
+
+schema_version_table = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("tool_version", String(40), nullable=False),
+)
+
+runs_table = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("label", String(200)),
+    Column("started_at", DateTime(timezone=True), nullable=False),  # earliest part
+    Column("finished_at", DateTime(timezone=True), nullable=False),  # latest part
+    Column("generated_at", DateTime(timezone=True), nullable=False),  # evaluation time (the checks' "now")
+    Column("tool_name", String(80), nullable=False),
+    Column("tool_version", String(40), nullable=False),
+    Column("ruleset_version", String(80), nullable=False),
+    Column("operator", String(200), nullable=False, default=""),
+    Column("shard_count", Integer),  # N of K/N when the run was sharded, else NULL
+)
+
+# One row per record_run call: the whole run, or one shard of it.
+run_parts_table = Table(
+    "run_parts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), ForeignKey("runs.id"), nullable=False),
+    Column("shard", String(32), nullable=False),  # "K/N", or "" for an unsharded run
+    Column("host", String(255), nullable=False, default=""),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("tenant_count", Integer, nullable=False),
+    UniqueConstraint("run_id", "shard", name="uq_run_parts_run_shard"),
+)
+
+tenants_table = Table(
+    "tenants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("display_name", String(400), nullable=False),
+    Column("default_domain", String(400), nullable=False, default=""),
+    Column("kind", String(20), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+tenant_results_table = Table(
+    "tenant_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), ForeignKey("runs.id"), nullable=False),
+    Column("part_id", Integer, ForeignKey("run_parts.id"), nullable=False),
+    Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False),
+    # As they were at this run (a tenant is renamed, re-tagged; history keeps what the report showed).
+    Column("display_name", String(400), nullable=False),
+    Column("default_domain", String(400), nullable=False, default=""),
+    Column("kind", String(20), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("collected_at", DateTime(timezone=True)),
+    Column("score", Float),
+    Column("grade", String(8), nullable=False),
+    Column("coverage", Float, nullable=False),
+    Column("areas", JSON, nullable=False),
+    Column("snapshot_path", Text),
+    Column("snapshot_sha256", String(64)),
+    UniqueConstraint("run_id", "tenant_id", name="uq_tenant_results_run_tenant"),
+    Index("ix_tenant_results_tenant", "tenant_id"),
+)
+
+check_results_table = Table(
+    "check_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant_result_id", Integer, ForeignKey("tenant_results.id"), nullable=False),
+    Column("position", Integer, nullable=False),  # the evaluation's order, kept for reports
+    Column("check_id", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("area", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("remediation", Text, nullable=False),
+    Column("references", JSON, nullable=False),
+    Column("acceptance", JSON),
+    Index("ix_check_results_tenant_result", "tenant_result_id"),
+)
+
+
+# --- schema versions ---------------------------------------------------------------------------------
+
+
+def _migration_1(conn: Connection) -> None:
+    # Version 1 is the tables above. When a later migration alters a table, freeze the version-1
+    # definitions here first, so a new database still walks 1 → 2 → … like an old one.
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version_table])
+
+
+Migration = Callable[[Connection], None]
+# MIGRATIONS[i] takes a database from version i to i + 1. Append, never edit a released one.
+MIGRATIONS: list[Migration] = [_migration_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(schema_version_table.name):
+        return 0
+    return conn.execute(select(func.max(schema_version_table.c.version))).scalar() or 0
+
+
+def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> int:
+    """Apply the missing migrations in one transaction (DDL is transactional in both SQLite and
+    PostgreSQL), under a lock so two processes opening a new database at once do not both create it."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    known = len(migrations)
+    with _write(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+        current = schema_version(conn)
+        if current > known:
+            raise SchemaTooNew(
+                f"the history database {redact(str(engine.url))} has schema version {current}, but this "
+                f"{TOOL_NAME} {__version__} knows versions up to {known}; upgrade the tool, or use another --db"
+            )
+        if current < known:
+            schema_version_table.create(conn, checkfirst=True)
+            for version in range(current + 1, known + 1):
+                migrations[version - 1](conn)
+                conn.execute(
+                    schema_version_table.insert().values(version=version, applied_at=_now(), tool_version=__version__)
+                )
+        return known
+
+
+# --- engines -----------------------------------------------------------------------------------------
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL once (the mode is stored in the file). Switching takes an exclusive lock,
+    and SQLite answers "database is locked" at once, without its busy handler, when two new connections
+    race to switch a new file; so retry for as long as the busy timeout would have waited."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() in ("wal", "memory"):
+                return
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's BEGIN below, not the sqlite3 module, start transactions (the documented
+        # recipe), so a write transaction can take the write lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed run
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # A deferred transaction that reads and then writes can fail at once with "database is locked"
+        # (SQLite cannot wait there without risking deadlock); IMMEDIATE waits for the lock instead.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("auditor_write") else "BEGIN")
+
+
+def create_db_engine(url: str) -> Engine:
+    url = normalize_db_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            # Evidence names people and admin accounts: a folder the tool creates is private to the user.
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    parsed = make_url(normalize_db_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def open_db(url: str, create: bool = True) -> Engine:
+    """An engine on the history database, its schema created or migrated. ``create=False`` (the
+    read-only commands) refuses a SQLite file that does not exist instead of creating an empty one."""
+    path = sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        raise StoreError(f"no history database at {path}: record a run first (auditor run), or give --db")
+    engine = create_db_engine(url)
+    try:
+        ensure_schema(engine)
+    except StoreError:
+        engine.dispose()
+        raise
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the history database {redact(url)}: {_first_line(exc)}") from exc
+    return engine
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        conn.execution_options(auditor_write=True)
+        with conn.begin():
+            yield conn
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _to_db(moment: datetime | None) -> datetime | None:
+    """UTC without tzinfo for SQLite (which would drop it anyway), UTC-aware elsewhere; read back by
+    ``_from_db``. Naive input is taken as UTC, like the rest of the tool."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _from_db(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+# --- writing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    path: str
+    sha256: str | None
+
+
+def snapshot_ref(path: Path) -> SnapshotRef:
+    """The snapshot file behind a tenant result and its SHA-256, so an archived run names the exact
+    evidence it was computed from."""
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        digest = None
+    return SnapshotRef(str(Path(path).resolve()), digest)
+
+
+def _insert_for(conn: Connection, table: Table):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def record_run(
+    engine: Engine,
+    results: AuditResults,
+    *,
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    snapshots: Mapping[str, Path | SnapshotRef] | None = None,
+    shard: str | None = None,
+    label: str | None = None,
+    host: str | None = None,
+) -> str:
+    """Store one run (or one shard of it, ``shard="K/N"``) in a single transaction; returns the run id.
+
+    Shards of one run share ``results.run_id``: the first creates the run, the others add their tenants.
+    Recording a shard that is already recorded replaces it (a re-run of a failed machine's job). An
+    unsharded run id that already exists is refused, so a fixed ``--run-id`` in a cron line cannot
+    silently overwrite last quarter's audit.
+    """
+    run_id = validate_run_id(results.run_id) if results.run_id else uuid.uuid4().hex[:12]
+    started = _to_db(started_at or results.generated_at)
+    finished = _to_db(finished_at or _now())
+    shard_text, shard_count = _shard_parts(shard)
+    refs = {tenant_id: (ref if isinstance(ref, SnapshotRef) else snapshot_ref(ref)) for tenant_id, ref in (snapshots or {}).items()}
+    try:
+        with _write(engine) as conn:
+            _claim_run(conn, results, run_id, started, finished, shard_text, shard_count, label)
+            part_id = _replace_part(conn, run_id, shard_text, host, started, finished, len(results.tenants))
+            for tenant in results.tenants:
+                _write_tenant(conn, run_id, part_id, tenant, refs.get(tenant.tenant_id), finished)
+    except IntegrityError as exc:
+        raise StoreError(
+            f"run {run_id}: a tenant is already recorded by another shard of this run ({_first_line(exc)}); "
+            "do all shards use the same --shard N?"
+        ) from None
+    except OperationalError as exc:
+        raise StoreError(f"cannot record run {run_id} in {redact(str(engine.url))}: {_first_line(exc)}") from None
+    return run_id
+
+
+def _shard_parts(shard: str | None) -> tuple[str, int | None]:
+    if not shard:
+        return "", None
+    from auditor.selection import SelectionError, parse_shard
+
+    try:
+        parsed = parse_shard(shard)
+    except SelectionError as exc:
+        raise StoreError(str(exc)) from None
+    return str(parsed), parsed.count
+
+
+def _claim_run(
+    conn: Connection,
+    results: AuditResults,
+    run_id: str,
+    started: datetime | None,
+    finished: datetime | None,
+    shard_text: str,
+    shard_count: int | None,
+    label: str | None,
+) -> None:
+    runs = runs_table
+    conn.execute(
+        _insert_for(conn, runs)
+        .values(
+            id=run_id,
+            label=label,
+            started_at=started,
+            finished_at=finished,
+            generated_at=_to_db(results.generated_at),
+            tool_name=results.tool.name,
+            tool_version=results.tool.version,
+            ruleset_version=results.tool.ruleset_version,
+            operator=results.operator,
+            shard_count=shard_count,
+        )
+        .on_conflict_do_nothing(index_elements=[runs.c.id])
+    )
+    # Lock the run row (PostgreSQL; SQLite already holds the database write lock) so shards of one run
+    # add their parts one after the other.
+    row = conn.execute(select(runs).where(runs.c.id == run_id).with_for_update()).one()
+    parts = conn.execute(select(run_parts_table.c.shard).where(run_parts_table.c.run_id == run_id)).scalars().all()
+    if parts:
+        if not shard_text:
+            raise StoreError(
+                f"run {run_id} is already recorded; give a new --run-id (or none) for a new audit"
+            )
+        if row.shard_count != shard_count:
+            raise StoreError(
+                f"run {run_id} was recorded with {row.shard_count or 'no'} shards; this part says --shard {shard_text}"
+            )
+        if row.ruleset_version != results.tool.ruleset_version:
+            raise StoreError(
+                f"run {run_id} was recorded with rule set {row.ruleset_version}; this shard runs "
+                f"{results.tool.ruleset_version}: every shard of a run must run the same tool version"
+            )
+        # Later shards widen the run's time span; the label and operator of the first one stay.
+        generated = _to_db(results.generated_at)
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(
+                started_at=_least(conn, runs.c.started_at, started),
+                finished_at=_greatest(conn, runs.c.finished_at, finished),
+                generated_at=_least(conn, runs.c.generated_at, generated),
+                label=func.coalesce(runs.c.label, label),
+            )
+        )
+
+
+def _least(conn: Connection, column: Any, value: Any) -> Any:
+    # SQLite's two-argument min() is PostgreSQL's least(); neither is standard SQL.
+    return func.min(column, value) if conn.dialect.name == "sqlite" else func.least(column, value)
+
+
+def _greatest(conn: Connection, column: Any, value: Any) -> Any:
+    return func.max(column, value) if conn.dialect.name == "sqlite" else func.greatest(column, value)
+
+
+def _replace_part(
+    conn: Connection,
+    run_id: str,
+    shard_text: str,
+    host: str | None,
+    started: datetime | None,
+    finished: datetime | None,
+    tenant_count: int,
+) -> int:
+    parts, tenant_results, checks = run_parts_table, tenant_results_table, check_results_table
+    old_part = conn.execute(
+        select(parts.c.id).where(and_(parts.c.run_id == run_id, parts.c.shard == shard_text))
+    ).scalar()
+    if old_part is not None:
+        old_results = select(tenant_results.c.id).where(tenant_results.c.part_id == old_part)
+        conn.execute(delete(checks).where(checks.c.tenant_result_id.in_(old_results)))
+        conn.execute(delete(tenant_results).where(tenant_results.c.part_id == old_part))
+        conn.execute(delete(parts).where(parts.c.id == old_part))
+    inserted = conn.execute(
+        parts.insert().values(
+            run_id=run_id,
+            shard=shard_text,
+            host=host if host is not None else socket.gethostname(),
+            started_at=started,
+            finished_at=finished,
+            recorded_at=_to_db(_now()),
+            tenant_count=tenant_count,
+        )
+    )
+    return int(inserted.inserted_primary_key[0])
+
+
+def _write_tenant(
+    conn: Connection,
+    run_id: str,
+    part_id: int,
+    tenant: TenantResult,
+    ref: SnapshotRef | None,
+    seen_at: datetime | None,
+) -> None:
+    tenants = tenants_table
+    names = {"display_name": tenant.display_name, "default_domain": tenant.default_domain, "kind": tenant.kind}
+    conn.execute(
+        _insert_for(conn, tenants)
+        .values(id=tenant.tenant_id, last_seen_at=seen_at, **names)
+        .on_conflict_do_update(index_elements=[tenants.c.id], set_={**names, "last_seen_at": seen_at})
+    )
+    dumped = tenant.model_dump(mode="json")
+    inserted = conn.execute(
+        tenant_results_table.insert().values(
+            run_id=run_id,
+            part_id=part_id,
+            tenant_id=tenant.tenant_id,
+            tags=list(tenant.tags),
+            collected_at=_to_db(tenant.collected_at),
+            score=tenant.score,
+            grade=tenant.grade,
+            coverage=tenant.coverage,
+            areas=dumped["areas"],
+            snapshot_path=ref.path if ref else None,
+            snapshot_sha256=ref.sha256 if ref else None,
+            **names,
+        )
+    )
+    tenant_result_id = int(inserted.inserted_primary_key[0])
+    rows = [
+        {
+            "tenant_result_id": tenant_result_id,
+            "position": position,
+            "check_id": result["check_id"],
+            "title": result["title"],
+            "area": result["area"],
+            "severity": result["severity"],
+            "status": result["status"],
+            "summary": result["summary"],
+            "evidence": result["evidence"],
+            "remediation": result["remediation"],
+            "references": result["references"],
+            "acceptance": result["acceptance"],
+        }
+        for position, result in enumerate(dumped["results"])
+    ]
+    if rows:
+        conn.execute(check_results_table.insert(), rows)
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: str
+    label: str | None
+    started_at: datetime
+    finished_at: datetime
+    generated_at: datetime
+    tool_version: str
+    ruleset_version: str
+    operator: str
+    shard_count: int | None
+    shards: list[str]  # the parts recorded: "K/N" each, or [""] for an unsharded run
+    tenants: int
+    mean_score: float | None
+    lowest_score: float | None
+    # Filled when the listing is for one tenant.
+    tenant_score: float | None = None
+    tenant_grade: str | None = None
+
+    @property
+    def missing_shards(self) -> list[str]:
+        if not self.shard_count:
+            return []
+        have = set(self.shards)
+        return [f"{k}/{self.shard_count}" for k in range(1, self.shard_count + 1) if f"{k}/{self.shard_count}" not in have]
+
+
+def _order(runs: Table = runs_table) -> tuple[Any, Any]:
+    # Runs are ordered by when they started; the id breaks ties so the order is total and repeatable.
+    return runs.c.started_at, runs.c.id
+
+
+def find_tenants(engine: Engine, query: str) -> list[str]:
+    """Tenant ids matching an id, a display name or a default domain (without case)."""
+    needle = query.strip().lower()
+    tenants = tenants_table
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(tenants.c.id)
+                .where(
+                    or_(
+                        func.lower(tenants.c.id) == needle,
+                        func.lower(tenants.c.display_name) == needle,
+                        func.lower(tenants.c.default_domain) == needle,
+                    )
+                )
+                .order_by(tenants.c.id)
+            ).scalars()
+        )
+
+
+def _tenant_id(engine: Engine, tenant: str) -> str:
+    found = find_tenants(engine, tenant)
+    if not found:
+        raise StoreError(f"no tenant {tenant!r} in the history (give a tenant id, display name or domain)")
+    if len(found) > 1:
+        raise StoreError(f"{tenant!r} names {len(found)} tenants ({', '.join(found)}); give the tenant id")
+    return found[0]
+
+
+def list_runs(
+    engine: Engine, tenant: str | None = None, limit: int | None = None, run_id: str | None = None
+) -> list[RunSummary]:
+    """Runs oldest first (the last ``limit`` of them), with their portfolio scores; with ``tenant`` only
+    the runs that audited it, with its score and grade."""
+    runs, results, parts = runs_table, tenant_results_table, run_parts_table
+    tenant_id = _tenant_id(engine, tenant) if tenant else None
+    stats = (
+        select(
+            results.c.run_id,
+            func.count(results.c.id).label("tenants"),
+            func.avg(results.c.score).label("mean_score"),
+            func.min(results.c.score).label("lowest_score"),
+        )
+        .group_by(results.c.run_id)
+        .subquery()
+    )
+    query = select(runs, stats.c.tenants, stats.c.mean_score, stats.c.lowest_score).join_from(
+        runs, stats, stats.c.run_id == runs.c.id, isouter=True
+    )
+    if tenant_id is not None:
+        mine = results.alias("mine")
+        query = query.add_columns(mine.c.score.label("t_score"), mine.c.grade.label("t_grade")).join(
+            mine, and_(mine.c.run_id == runs.c.id, mine.c.tenant_id == tenant_id)
+        )
+    if run_id is not None:
+        query = query.where(runs.c.id == run_id)
+    started, ids = _order()
+    query = query.order_by(started.desc(), ids.desc())
+    if limit:
+        query = query.limit(limit)
+    shard_query = select(parts.c.run_id, parts.c.shard)
+    if run_id is not None:
+        shard_query = shard_query.where(parts.c.run_id == run_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        shard_rows = conn.execute(shard_query).all()
+    shards: dict[str, list[str]] = defaultdict(list)
+    for row in shard_rows:
+        shards[row.run_id].append(row.shard)
+    summaries = [
+        RunSummary(
+            id=row.id,
+            label=row.label,
+            started_at=_from_db(row.started_at),
+            finished_at=_from_db(row.finished_at),
+            generated_at=_from_db(row.generated_at),
+            tool_version=row.tool_version,
+            ruleset_version=row.ruleset_version,
+            operator=row.operator,
+            shard_count=row.shard_count,
+            shards=sorted(shards.get(row.id, []), key=_shard_key),
+            tenants=row.tenants or 0,
+            mean_score=None if row.mean_score is None else round(float(row.mean_score), 1),
+            lowest_score=None if row.lowest_score is None else float(row.lowest_score),
+            tenant_score=getattr(row, "t_score", None),
+            tenant_grade=getattr(row, "t_grade", None),
+        )
+        for row in rows
+    ]
+    return list(reversed(summaries))
+
+
+def _shard_key(shard: str) -> tuple[int, str]:
+    head = shard.split("/", 1)[0]
+    return (int(head) if head.isdigit() else 0, shard)
+
+
+def get_run(engine: Engine, run_ref: str) -> RunSummary:
+    """A run by its id or a unique prefix of it (like git's short hashes)."""
+    runs = runs_table
+    ref = run_ref.strip()
+    with engine.connect() as conn:
+        ids = conn.execute(select(runs.c.id).where(runs.c.id == ref)).scalars().all()
+        if not ids:
+            pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            ids = conn.execute(select(runs.c.id).where(runs.c.id.like(pattern, escape="\\"))).scalars().all()
+    if not ids:
+        raise StoreError(f"no run {ref!r} in the history (see auditor history)")
+    if len(ids) > 1:
+        raise StoreError(f"{ref!r} matches {len(ids)} runs ({', '.join(sorted(ids)[:5])}…); give more of the id")
+    return list_runs(engine, run_id=ids[0])[0]
+
+
+def latest_run_ids(engine: Engine, count: int = 2, tenant: str | None = None) -> list[str]:
+    """The ids of the ``count`` most recent runs, newest first."""
+    return [run.id for run in reversed(list_runs(engine, tenant=tenant, limit=count))]
+
+
+def _check_result(row: Any) -> CheckResult:
+    return CheckResult.model_validate(
+        {
+            "check_id": row.check_id,
+            "title": row.title,
+            "area": row.area,
+            "severity": row.severity,
+            "status": row.status,
+            "summary": row.summary,
+            "evidence": row.evidence,
+            "remediation": row.remediation,
+            "references": row.references,
+            "acceptance": row.acceptance,
+        }
+    )
+
+
+_CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
+
+
+def _load_tenant_results(conn: Connection, tenant_rows: list[Any]) -> list[TenantResult]:
+    checks = check_results_table
+    by_tenant_result: dict[int, list[CheckResult]] = defaultdict(list)
+    ids = [row.id for row in tenant_rows]
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for row in conn.execute(
+            select(checks).where(checks.c.tenant_result_id.in_(chunk)).order_by(checks.c.tenant_result_id, checks.c.position)
+        ):
+            by_tenant_result[row.tenant_result_id].append(_check_result(row))
+    return [
+        TenantResult.model_validate(
+            {
+                "tenant_id": row.tenant_id,
+                "display_name": row.display_name,
+                "default_domain": row.default_domain,
+                "kind": row.kind,
+                "tags": row.tags,
+                "collected_at": _from_db(row.collected_at),
+                "score": row.score,
+                "grade": row.grade,
+                "coverage": row.coverage,
+                "areas": row.areas,
+                "results": by_tenant_result[row.id],
+            }
+        )
+        for row in tenant_rows
+    ]
+
+
+def _sort_tenants(tenants: list[TenantResult]) -> list[TenantResult]:
+    # The order auditor.evaluate gives: the partner first, then customers by name.
+    return sorted(tenants, key=lambda t: (t.kind != "partner", t.display_name.lower(), t.tenant_id))
+
+
+def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> AuditResults:
+    """The results document of a run, reassembled from every part (shard) recorded under its id."""
+    run = get_run(engine, run_id)
+    results = tenant_results_table
+    wanted = None if tenant_ids is None else {t.lower() for t in tenant_ids}
+    with engine.connect() as conn:
+        rows = conn.execute(select(results).where(results.c.run_id == run.id)).all()
+        if wanted is not None:
+            rows = [row for row in rows if row.tenant_id.lower() in wanted]
+        tenants = _load_tenant_results(conn, rows)
+        tool_name = conn.execute(select(runs_table.c.tool_name).where(runs_table.c.id == run.id)).scalar_one()
+    return AuditResults(
+        tool=ToolInfo(name=tool_name, version=run.tool_version, ruleset_version=run.ruleset_version),
+        generated_at=run.generated_at,
+        run_id=run.id,
+        operator=run.operator,
+        tenants=_sort_tenants(tenants),
+    )
+
+
+def snapshot_refs(engine: Engine, run_id: str) -> dict[str, SnapshotRef]:
+    """tenant id → the snapshot file and SHA-256 a run's result was computed from."""
+    results = tenant_results_table
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(results.c.tenant_id, results.c.snapshot_path, results.c.snapshot_sha256).where(
+                results.c.run_id == get_run(engine, run_id).id
+            )
+        ).all()
+    return {row.tenant_id: SnapshotRef(row.snapshot_path, row.snapshot_sha256) for row in rows if row.snapshot_path}
+
+
+def tenant_history(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> dict[str, TenantChange]:
+    """For every tenant of a run: its score over all runs up to this one (oldest first), and what changed
+    since the most recent earlier run that audited it (which need not be the previous run overall: a
+    tenant may sit out a group run). The reports render these."""
+    run = get_run(engine, run_id)
+    current = load_run_results(engine, run.id, tenant_ids)
+    mine, other, runs = tenant_results_table.alias("mine"), tenant_results_table.alias("other"), runs_table
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(other.c.id, other.c.tenant_id, other.c.score, other.c.grade, runs.c.id.label("run_id"), runs.c.started_at)
+            .join(mine, and_(mine.c.tenant_id == other.c.tenant_id, mine.c.run_id == run.id))
+            .join(runs, runs.c.id == other.c.run_id)
+            .where(
+                or_(
+                    runs.c.started_at < _to_db(run.started_at),
+                    and_(runs.c.started_at == _to_db(run.started_at), runs.c.id <= run.id),
+                )
+            )
+            .order_by(runs.c.started_at, runs.c.id)
+        ).all()
+        points: dict[str, list[ScorePoint]] = defaultdict(list)
+        previous_row: dict[str, Any] = {}
+        for row in rows:
+            points[row.tenant_id].append(ScorePoint(row.run_id, _from_db(row.started_at), row.score, row.grade))
+            if row.run_id != run.id:
+                previous_row[row.tenant_id] = row
+        previous_ids = [row.id for row in previous_row.values()]
+        full_rows = []
+        for start in range(0, len(previous_ids), _CHUNK):
+            chunk = previous_ids[start : start + _CHUNK]
+            full_rows.extend(conn.execute(select(tenant_results_table).where(tenant_results_table.c.id.in_(chunk))).all())
+        previous = {tenant.tenant_id: tenant for tenant in _load_tenant_results(conn, full_rows)}
+    changes: dict[str, TenantChange] = {}
+    for tenant in current.tenants:
+        before = previous_row.get(tenant.tenant_id)
+        changes[tenant.tenant_id] = compare(
+            previous.get(tenant.tenant_id),
+            tenant,
+            points=points.get(tenant.tenant_id, []),
+            previous_run_id=before.run_id if before is not None else None,
+            previous_at=_from_db(before.started_at) if before is not None else None,
+        )
+    return changes
+
+
+@dataclass(frozen=True)
+class TenantDiff:
+    tenant_id: str
+    display_name: str
+    change: TenantChange
+    in_a: bool = True
+    in_b: bool = True
+
+    @property
+    def changed(self) -> bool:
+        c = self.change
+        return bool(c.newly_failing or c.fixed) or (c.score_change not in (None, 0)) or not (self.in_a and self.in_b)
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    run_a: RunSummary
+    run_b: RunSummary
+    tenants: list[TenantDiff] = field(default_factory=list)
+
+
+def diff(engine: Engine, run_a: str, run_b: str, tenant: str | None = None) -> RunDiff:
+    """Per tenant, what changed from run A to run B: newly failing, fixed, still failing, score change.
+    A tenant only in B is a first audit; one only in A is listed as no longer audited."""
+    a, b = get_run(engine, run_a), get_run(engine, run_b)
+    only = [_tenant_id(engine, tenant)] if tenant else None
+    results_a = {t.tenant_id: t for t in load_run_results(engine, a.id, only).tenants}
+    results_b = load_run_results(engine, b.id, only).tenants
+    entries: list[TenantDiff] = []
+    for current in results_b:
+        before = results_a.pop(current.tenant_id, None)
+        change = compare(before, current, previous_run_id=a.id if before else None, previous_at=a.started_at if before else None)
+        entries.append(TenantDiff(current.tenant_id, current.display_name, change, in_a=before is not None))
+    for gone in results_a.values():
+        entries.append(TenantDiff(gone.tenant_id, gone.display_name, TenantChange(tenant_id=gone.tenant_id), in_b=False))
+    entries.sort(key=lambda e: (e.display_name.lower(), e.tenant_id))
+    return RunDiff(a, b, entries)

@@ -1,0 +1,135 @@
+"""results.xlsx: the results for people who live in Excel. Three sheets:
+
+- summary: one row per tenant (score, grade, coverage, status counts, area scores);
+- findings: one row per check result (the CSV's columns);
+- evidence: one row per field of each evidence row (tenant, check, row number, field, value). Evidence
+  rows differ in shape from check to check, so a long table is the one layout that filters and pivots
+  the same way for every check (filter on a check id, then on a field such as userPrincipalName).
+
+Tenant data is untrusted: a display name like ``=HYPERLINK(…)`` must stay text, never become a formula,
+and control characters that Excel cannot store are removed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from auditor.fsutil import atomic_write_bytes
+from auditor.results import Area, AuditResults, Status
+
+FILE_NAME = "results.xlsx"
+
+SUMMARY_COLUMNS = [
+    "Tenant", "Tenant ID", "Domain", "Kind", "Tags", "Score", "Grade", "Coverage",
+    *[status.value for status in Status],
+    *[f"{area.title} score" for area in Area],
+]
+FINDINGS_COLUMNS = [
+    "Tenant", "Tenant ID", "Check ID", "Title", "Area", "Severity", "Status", "Summary", "Evidence rows",
+    "Accepted by", "Accepted until", "Acceptance reason", "Remediation", "References",
+]
+EVIDENCE_COLUMNS = ["Tenant", "Tenant ID", "Check ID", "Status", "Row", "Field", "Value"]
+
+_WIDTHS = {"Tenant": 28, "Title": 48, "Summary": 70, "Remediation": 70, "Value": 60, "Tenant ID": 38}
+
+
+def _cell_text(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, datetime):
+        # Excel has no time zones; the tool's times are UTC.
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        value = json.dumps(value, default=str, ensure_ascii=False)
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    sheet.append([_cell_text(v) for v in values])
+    # openpyxl turns any string starting with "=" into a formula; tenant data must stay text.
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
+def _sheet(workbook: Any, title: str, columns: list[str], first: bool = False) -> Any:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = workbook.active if first else workbook.create_sheet()
+    sheet.title = title
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(name, max(12, len(name) + 2))
+    return sheet
+
+
+def _finish(sheet: Any) -> None:
+    if sheet.max_row >= 1:
+        sheet.auto_filter.ref = sheet.dimensions
+
+
+def build_workbook(results: AuditResults) -> Any:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    summary = _sheet(workbook, "summary", SUMMARY_COLUMNS, first=True)
+    findings = _sheet(workbook, "findings", FINDINGS_COLUMNS)
+    evidence = _sheet(workbook, "evidence", EVIDENCE_COLUMNS)
+
+    for tenant in results.tenants:
+        counts = {status: 0 for status in Status}
+        for result in tenant.results:
+            counts[result.status] += 1
+        _append(summary, [
+            tenant.display_name, tenant.tenant_id, tenant.default_domain, tenant.kind, ", ".join(tenant.tags),
+            tenant.score, tenant.grade, tenant.coverage,
+            *[counts[status] for status in Status],
+            *[tenant.areas[area.value].score if area.value in tenant.areas else None for area in Area],
+        ])
+        for result in tenant.results:
+            acceptance = result.acceptance
+            _append(findings, [
+                tenant.display_name, tenant.tenant_id, result.check_id, result.title, result.area.value,
+                result.severity.value, result.status.value, result.summary, len(result.evidence),
+                acceptance.owner if acceptance else None,
+                acceptance.expires if acceptance else None,
+                acceptance.reason if acceptance else None,
+                result.remediation, "\n".join(result.references),
+            ])
+            for row_number, row in enumerate(result.evidence, start=1):
+                for field_name, value in row.items():
+                    _append(evidence, [
+                        tenant.display_name, tenant.tenant_id, result.check_id, result.status.value,
+                        row_number, field_name, value,
+                    ])
+
+    for cell in summary["H"][1:]:
+        cell.number_format = "0%"
+    for cell in findings["K"][1:]:
+        cell.number_format = "yyyy-mm-dd"
+    for sheet in (summary, findings, evidence):
+        _finish(sheet)
+    provenance = workbook.properties
+    provenance.title = f"Audit {results.run_id}"
+    provenance.creator = f"{results.tool.name} {results.tool.version} (rule set {results.tool.ruleset_version})"
+    provenance.created = provenance.modified = results.generated_at.replace(tzinfo=None)
+    return workbook
+
+
+def write_xlsx(results: AuditResults, out_dir: Path) -> list[Path]:
+    """Write ``out_dir/results.xlsx`` atomically (a killed run leaves the previous file intact)."""
+    buffer = io.BytesIO()
+    build_workbook(results).save(buffer)
+    return [atomic_write_bytes(Path(out_dir) / FILE_NAME, buffer.getvalue())]

@@ -1,0 +1,115 @@
+"""Benchmark: collect N generated tenants from the local emulator through the real collector stack.
+
+    python bench/collect.py --tenants 1000 --users 300 --latency-ms 100
+
+The emulator runs in its own process (it generates each tenant on demand with
+sample_data.generate.synthetic_snapshot), so this process measures the collector alone. Ends with one line:
+tenants=… requests_per_tenant=… tenants_per_s=… cpu_s_per_tenant=… peak_rss_mb=…
+Targets (DESIGN/issue 4): ≤ 12 requests per 300-user tenant with one subscription; 1,000 tenants at 100 ms
+latency in under 2 minutes on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TENANT_PREFIX = "00000000-0000-4000-8000-"
+
+
+def tenant_id(index: int) -> str:
+    return f"{TENANT_PREFIX}{index:012d}"
+
+
+def _factory(users: int):
+    from sample_data.generate import synthetic_snapshot
+
+    def make(tenant: str):
+        if not tenant.startswith(TENANT_PREFIX):
+            return None
+        snapshot = synthetic_snapshot(int(tenant[len(TENANT_PREFIX):]), users=users, subscriptions=1)
+        snapshot.tenant.id = tenant  # the benchmark's ids, so the config can name them without generating
+        return snapshot
+
+    return make
+
+
+def _serve(users: int, latency_ms: float, auth: str, port_queue) -> None:
+    from auditor.collect.emulator import Emulator
+
+    async def main() -> None:
+        emulator = Emulator(factory=_factory(users), latency_ms=latency_ms, tls_authority=auth == "secret",
+                            client_secret="bench-secret" if auth == "secret" else None)
+        await emulator.start()
+        port_queue.put((emulator.port, emulator.authority_url, str(emulator.ca_path or "")))
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--auth", choices=("token", "secret"), default="secret",
+                        help="secret: azure-identity ClientSecretCredential against the emulated authority")
+    args = parser.parse_args()
+
+    from auditor.collect import CollectOptions, collect_all_async
+    from auditor.config import AuditConfig, AuthConfig, Endpoints, TenantEntry
+
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    server = context.Process(target=_serve, args=(args.users, args.latency_ms, args.auth, ports), daemon=True)
+    server.start()
+    try:
+        port, authority, ca_path = ports.get(timeout=60)
+        base = f"http://127.0.0.1:{port}"
+        config = AuditConfig(
+            tenants=[TenantEntry(id=tenant_id(i), name=f"Bench tenant {i}") for i in range(args.tenants)],
+            auth=AuthConfig(method="client_secret" if args.auth == "secret" else "static_token",
+                            client_id="00000000-0000-4000-8000-0000000000aa" if args.auth == "secret" else ""),
+            endpoints=Endpoints(graph=base, arm=base, authority=authority),
+            discover_customers=False,
+        )
+        options = CollectOptions(
+            concurrency=args.concurrency, ca_bundle=ca_path or None,
+            environ={"AUDITOR_CLIENT_SECRET": "bench-secret", "AUDITOR_STATIC_TOKEN": "tenant:{tenant}"},
+        )
+        with tempfile.TemporaryDirectory(prefix="auditor-bench-") as out:
+            cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            runs = asyncio.run(collect_all_async(config, Path(out), options=options, keep_snapshots=False))
+            wall = time.perf_counter() - started
+            cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        with urllib.request.urlopen(f"{base}/_emulator/stats", timeout=30) as response:
+            stats = json.load(response)
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+    failed = sum(1 for r in runs if r.failed_whole or r.errors)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    requests = stats["http_requests"] + stats["token_requests"]
+    print(f"wall_s={wall:.1f} http_requests={stats['http_requests']} token_requests={stats['token_requests']} "
+          f"batch_items={stats['batch_items']} writes={stats['writes']} tenants_with_errors={failed}")
+    print(
+        f"tenants={args.tenants} requests_per_tenant={requests / args.tenants:.1f} "
+        f"tenants_per_s={args.tenants / wall:.1f} cpu_s_per_tenant={cpu / args.tenants:.4f} "
+        f"peak_rss_mb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

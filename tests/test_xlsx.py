@@ -1,0 +1,82 @@
+"""results.xlsx: three sheets, untrusted text stays text, written atomically."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+import pytest
+
+from auditor.results import Acceptance
+from auditor.xlsx_export import EVIDENCE_COLUMNS, FINDINGS_COLUMNS, SUMMARY_COLUMNS, write_xlsx
+from tests.test_store_backends import audit, check, tenant
+
+
+@pytest.fixture
+def results():
+    contoso = tenant("c-1", "Contoso", {"MFA-1": "PASS", "MFA-2": "FAIL", "CON-1": "UNKNOWN"}, tags=["retail", "eu"])
+    contoso.results[1].evidence = [
+        {"userPrincipalName": "ann@contoso.com", "roles": ["Global Administrator"]},
+        {"userPrincipalName": "=HYPERLINK(\"https://evil.example\",\"click\")", "roles": []},
+    ]
+    contoso.results.append(check("ADM-1", "ACCEPTED", acceptance=Acceptance(reason="Vendor", owner="CISO", expires=date(2027, 3, 31))))
+    hostile = tenant("h-2", "=1+2\x07Hostile", {"MFA-1": "FAIL"})
+    hostile.results[0].evidence = []
+    return audit("run-1", [contoso, hostile])
+
+
+def rows(sheet):
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_three_sheets_with_a_row_per_tenant_finding_and_evidence_field(results, tmp_path):
+    (path,) = write_xlsx(results, tmp_path)
+    assert path == tmp_path / "results.xlsx"
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["summary", "findings", "evidence"]
+
+    summary = rows(book["summary"])
+    assert summary[0] == SUMMARY_COLUMNS
+    contoso = dict(zip(SUMMARY_COLUMNS, summary[1]))
+    assert (contoso["Tenant"], contoso["Tags"], contoso["Score"], contoso["FAIL"], contoso["ACCEPTED"]) == (
+        "Contoso", "retail, eu", results.tenants[0].score, 1, 1)
+    assert len(summary) == 1 + len(results.tenants)
+
+    findings = rows(book["findings"])
+    assert findings[0] == FINDINGS_COLUMNS
+    assert len(findings) == 1 + sum(len(t.results) for t in results.tenants)
+    accepted = dict(zip(FINDINGS_COLUMNS, findings[4]))
+    assert (accepted["Check ID"], accepted["Status"], accepted["Accepted by"]) == ("ADM-1", "ACCEPTED", "CISO")
+    assert accepted["Accepted until"].date() == date(2027, 3, 31)
+
+    evidence = rows(book["evidence"])
+    assert evidence[0] == EVIDENCE_COLUMNS
+    expected_fields = sum(len(row) for t in results.tenants for r in t.results for row in r.evidence)
+    assert len(evidence) == 1 + expected_fields
+    mfa2 = [dict(zip(EVIDENCE_COLUMNS, row)) for row in evidence[1:] if row[2] == "MFA-2"]
+    assert [(e["Row"], e["Field"], e["Value"]) for e in mfa2[:2]] == [
+        (1, "userPrincipalName", "ann@contoso.com"), (1, "roles", '["Global Administrator"]')]
+
+
+def test_tenant_text_never_becomes_a_formula(results, tmp_path):
+    (path,) = write_xlsx(results, tmp_path)
+    book = openpyxl.load_workbook(path)
+    cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+    formulas = [cell.coordinate for cell in cells if cell.data_type == "f"]
+    assert formulas == []
+    texts = {cell.value for cell in cells if isinstance(cell.value, str)}
+    assert '=HYPERLINK("https://evil.example","click")' in texts
+    assert "=1+2Hostile" in texts  # the control character Excel cannot store is dropped
+
+
+def test_the_file_is_replaced_whole(results, tmp_path):
+    (tmp_path / "results.xlsx").write_bytes(b"old")
+    write_xlsx(results, tmp_path)
+    assert openpyxl.load_workbook(tmp_path / "results.xlsx").sheetnames == ["summary", "findings", "evidence"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.xlsx"]  # no temporary file left behind
+
+
+def test_an_empty_portfolio_still_gives_the_three_sheets(tmp_path):
+    (path,) = write_xlsx(audit("empty", []), tmp_path / "new-folder")
+    book = openpyxl.load_workbook(path)
+    assert [len(rows(book[name])) for name in book.sheetnames] == [1, 1, 1]
