@@ -17,6 +17,17 @@ from typing import Annotated, Optional
 import typer
 
 from auditor import RULESET_VERSION, __version__
+from auditor.cli_history import (
+    DbOption,
+    GroupOption,
+    RunIdOption,
+    RunLabelOption,
+    ShardOption,
+    open_history,
+    parse_shard_option,
+    record,
+    run_identity,
+)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
 
@@ -68,6 +79,24 @@ def load_registry():
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _as_of(value: str | None, default: datetime | None = None) -> datetime:
+    """The evaluation time: --as-of, else the given default, else now. Checks never read the clock."""
+    if value is None:
+        return default or _now()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--as-of {value!r} is not an ISO date or date-time (e.g. 2026-11-21 or 2026-11-21T09:00Z)", EXIT_USAGE)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+AsOfOption = Annotated[
+    Optional[str],
+    typer.Option("--as-of", help="Evaluate as of this date-time (ISO 8601) instead of now; "
+                 "the sample portfolio defaults to its collection time."),
+]
 
 
 def version_callback(value: bool) -> None:
@@ -184,6 +213,7 @@ def evaluate(
     fail_under: Annotated[
         Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
     ] = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Evaluate snapshot files offline and print the results."""
     from auditor.evaluate import evaluate as run_evaluation
@@ -197,7 +227,7 @@ def evaluate(
         snapshots = load_snapshots(paths)
     except SnapshotError as exc:
         raise fail(str(exc))
-    results = run_evaluation(snapshots, registry, _now(), config)
+    results = run_evaluation(snapshots, registry, _as_of(as_of), config)
     if format is ResultFormat.json:
         sys.stdout.write(results_json(results))
     elif format is ResultFormat.csv:
@@ -210,42 +240,135 @@ def evaluate(
         raise typer.Exit(EXIT_FAIL_UNDER)
 
 
+class Paper(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
+
+
+def _evaluation_progress():
+    from auditor.cli_progress import terminal_progress
+
+    return terminal_progress()
+
+
+def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
+    """Collect the configured tenants (restricted to the shard and group when listed) into out/snapshots;
+    the files written, so stale snapshots of an earlier run in the same folder are never evaluated."""
+    from auditor.collect import CollectError, collect_all
+    from auditor.selection import SelectionError, select
+
+    try:
+        listed = select(config.tenants, group, shard, config) if config.tenants else []
+    except SelectionError as exc:
+        raise fail(str(exc))
+    if config.tenants and not listed:
+        typer.echo("no configured customer tenant falls in this shard; only the partner tenant is audited", err=True)
+    # Listed tenants narrowed to nothing must not fall back to discovering every customer.
+    narrowed = config.model_copy(update={"tenants": listed, "discover_customers": False}) if config.tenants else config
+    try:
+        return collect_all(narrowed, out / "snapshots", progress=_evaluation_progress(), now=started)
+    except CollectError as exc:
+        raise fail(str(exc))
+
+
 @app.command()
 def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     sample: Annotated[bool, typer.Option("--sample", help="Audit the bundled sample tenants.")] = False,
-    config_path: Annotated[Optional[Path], typer.Option("--config", "-c", help="tenants.toml")] = None,
+    config_path: Annotated[
+        Optional[Path], typer.Option("--config", "-c", help="tenants.toml (tenants, auth, branding, acceptances).")
+    ] = None,
+    snapshots_dir: Annotated[
+        Optional[Path],
+        typer.Option("--snapshots", help="Evaluate this folder of snapshots instead of collecting live."),
+    ] = None,
+    db: DbOption = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record this run in the history.")] = False,
+    group: GroupOption = None,
+    shard: ShardOption = None,
+    run_id: RunIdOption = None,
+    run_label: RunLabelOption = None,
+    paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.")] = Paper.A4,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Reports rendered in parallel.")] = 1,
+    as_of: AsOfOption = None,
     fail_under: Annotated[
         Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
     ] = None,
 ) -> None:
-    """Audit tenants end to end and write the results (and reports) to --out."""
+    """Audit tenants end to end: collect (or read snapshots), evaluate, score, record in the history, and
+    write results.json/.csv/.xlsx, a scorecard per tenant and the portfolio to --out."""
+    from auditor import store
     from auditor.evaluate import evaluate as run_evaluation
     from auditor.outputs import write_results
+    from auditor.render import BrandingError, render_reports, validate_branding
     from auditor.samples import sample_config_path, sample_snapshots_dir
-    from auditor.snapshot import SnapshotError, load_snapshots
+    from auditor.selection import SelectionError, load_selected
+    from auditor.snapshot import SnapshotError
 
-    if not sample and config_path is None:
-        raise fail("give --sample to audit the bundled sample tenants, or --config tenants.toml", EXIT_USAGE)
+    if sum((sample, snapshots_dir is not None)) > 1 or not (sample or snapshots_dir or config_path):
+        raise fail("give one source: --sample, --snapshots DIR, or --config tenants.toml (live collection)", EXIT_USAGE)
     registry = load_registry()
-    if sample:
-        config = _load_config(config_path or sample_config_path())
-        _validate_config(config, registry, str(config_path or sample_config_path()))
+    config_source = config_path or (sample_config_path() if sample else None)
+    config = _load_config(config_source)
+    _validate_config(config, registry, str(config_source))
+    branding = config.branding if config else None
+    if branding is not None:
         try:
-            snapshots = load_snapshots([sample_snapshots_dir()])
-        except SnapshotError as exc:
+            validate_branding(branding)  # before any collection or rendering starts
+        except BrandingError as exc:
             raise fail(str(exc))
+    shard_spec = parse_shard_option(shard)
+    identity, label = run_identity(run_id, run_label)
+    started = _now()
+
+    if sample:
+        sources = [sample_snapshots_dir()]
+    elif snapshots_dir is not None:
+        sources = [snapshots_dir]
     else:
-        raise fail("live collection (--config without --sample) is not available in this build", EXIT_USAGE)
-    results = run_evaluation(snapshots, registry, _now(), config)
+        sources = _collect(config, out, started, shard_spec, group)
+    try:
+        selected = load_selected(sources, group, shard_spec, config)
+    except (SnapshotError, SelectionError) as exc:
+        raise fail(str(exc))
+    # The demo is evaluated as of its collection, so it reads the same whatever the date.
+    default_time = max((s.collected_at for s in selected.snapshots), default=None) if sample else None
+    evaluated_at = _as_of(as_of, default_time)
+    results = run_evaluation(selected.snapshots, registry, evaluated_at, config, run_id=identity,
+                             operator=_operator())
+
+    changes = None
+    if not no_history:
+        engine = open_history(db, config.database if config else None)
+        try:
+            record(engine, results, started_at=started, snapshots=selected.files,
+                   shard=str(shard_spec) if shard_spec else None, label=label)
+            changes = store.tenant_history(engine, results.run_id, [t.tenant_id for t in results.tenants])
+        finally:
+            engine.dispose()
+
     written = write_results(results, out)
+    try:
+        written += render_reports(results, out, branding, paper=paper.value, history=changes, jobs=jobs,
+                                  progress=_evaluation_progress())
+    except BrandingError as exc:
+        raise fail(str(exc))
     _print_results_table(results)
-    for path in written:
-        typer.echo(f"wrote {path}")
+    typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ "
+               f"(results.json, results.csv, results.xlsx, portfolio and scorecards)")
     below = _below(results, fail_under)
     if below:
         typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
         raise typer.Exit(EXIT_FAIL_UNDER)
+
+
+def _operator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return ""
 
 
 def _register_command_modules() -> None:

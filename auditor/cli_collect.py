@@ -67,7 +67,7 @@ def permissions_command(
     from auditor.collect.permissions import requirements
 
     registry = load_registry()
-    needs = {spec.id: spec.needs for spec in registry if wave is None or spec.wave <= wave}
+    needs = {spec.id: spec.sections for spec in registry if wave is None or spec.wave <= wave}
     found = requirements(needs)
     if format is PermissionsFormat.json:
         rows = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Callable
 
@@ -22,13 +21,23 @@ def results_json(results: AuditResults) -> str:
     return results.model_dump_json(indent=2) + "\n"
 
 
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Tenant data is untrusted: a text cell that a spreadsheet would run as a formula is quoted."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def results_csv(results: AuditResults) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for tenant in results.tenants:
         for result in tenant.results:
-            writer.writerow({
+            writer.writerow({key: _cell(value) for key, value in {
                 "tenant_id": tenant.tenant_id,
                 "tenant": tenant.display_name,
                 "kind": tenant.kind,
@@ -44,7 +53,7 @@ def results_csv(results: AuditResults) -> str:
                 "accepted_by": result.acceptance.owner if result.acceptance else "",
                 "accepted_until": result.acceptance.expires.isoformat() if result.acceptance else "",
                 "remediation": result.remediation,
-            })
+            }.items()})
     return buffer.getvalue()
 
 
@@ -59,7 +68,13 @@ def write_csv(results: AuditResults, out_dir: Path) -> list[Path]:
     return [atomic_write_text(out_dir / "results.csv", results_csv(results))]
 
 
-WRITERS: dict[str, Writer] = {"json": write_json, "csv": write_csv}
+def write_xlsx(results: AuditResults, out_dir: Path) -> list[Path]:
+    from auditor.xlsx_export import write_xlsx as write  # openpyxl only when asked for
+
+    return write(results, out_dir)
+
+
+WRITERS: dict[str, Writer] = {"json": write_json, "csv": write_csv, "xlsx": write_xlsx}
 
 
 def write_results(results: AuditResults, out_dir: Path, formats: list[str] | None = None) -> list[Path]:
@@ -68,6 +83,3 @@ def write_results(results: AuditResults, out_dir: Path, formats: list[str] | Non
         written.extend(WRITERS[name](results, out_dir))
     return written
 
-
-def dump_json_lines(data: object) -> str:
-    return json.dumps(data, indent=2, default=str)

@@ -73,6 +73,12 @@ class CheckSpec:
     remediation: str
     function: CheckFunction = field(compare=False, repr=False)
     wave: int = 1
+    reads: tuple[str, ...] = ()  # sections used when readable, without which the check still decides
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """Every section the check may read: what `auditor permissions` must ask for."""
+        return tuple(dict.fromkeys((*self.needs, *self.reads)))
 
     @property
     def doc(self) -> str:
@@ -102,9 +108,11 @@ def check(
     references: Iterable[str] = (),
     remediation: str = "",
     wave: int = 1,
+    reads: Iterable[str] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Mark a function as a check. ``needs`` names snapshot sections (tenant-level, or per-subscription
-    ones, which the engine gates on the ``subscriptions`` list)."""
+    """Mark a function as a check. ``needs`` names the snapshot sections without which it cannot decide
+    (tenant-level, or per-subscription ones, which the engine gates on the ``subscriptions`` list): the
+    engine answers UNKNOWN for it when one is not ok. ``reads`` names sections it uses when readable."""
 
     def decorate(function: CheckFunction) -> CheckFunction:
         spec = CheckSpec(
@@ -118,10 +126,11 @@ def check(
             remediation=inspect.cleandoc(remediation),
             function=function,
             wave=wave,
+            reads=tuple(reads),
         )
         if not spec.applies_to:
             raise RegistryError(f"check {id}: applies_to is empty")
-        unknown = [n for n in spec.needs if n not in TENANT_SECTIONS and n not in SUBSCRIPTION_SECTIONS]
+        unknown = [n for n in spec.sections if n not in TENANT_SECTIONS and n not in SUBSCRIPTION_SECTIONS]
         if unknown and not all("." in n for n in unknown):
             # Third-party sections must be namespaced ("vendor.section") so they never shadow ours.
             raise RegistryError(f"check {id}: needs unknown section(s) {', '.join(unknown)}")

@@ -45,6 +45,7 @@ def _user_row(user: PrivilegedUser, **extra: Any) -> dict[str, Any]:
     severity="high",
     applies_to=["customer", "partner"],
     needs=["role_assignments"],
+    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[ROLES_REF,
                 "https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference#global-administrator"],
     remediation="""
@@ -157,6 +158,7 @@ def _organisation_words(snapshot: TenantSnapshot) -> set[str]:
     severity="high",
     applies_to=["customer", "partner"],
     needs=["role_assignments", "users"],
+    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[ROLES_REF, CUSTOMER_REF],
     remediation="""
         Give every administrator a personal admin account (for example jane.doe.admin@...) with their own
@@ -230,6 +232,7 @@ def collaboration_plans(user_record: dict[str, Any]) -> list[str]:
     severity="medium",
     applies_to=["customer", "partner"],
     needs=["role_assignments", "users"],
+    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[ROLES_REF, CUSTOMER_REF],
     remediation="""
         Keep privileged roles on dedicated, cloud-only admin accounts without a mailbox or Teams: give each
@@ -279,6 +282,7 @@ def admins_without_mailbox(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
     severity="high",
     applies_to=["customer", "partner"],
     needs=["role_assignments"],
+    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[ROLES_REF, "https://learn.microsoft.com/entra/external-id/user-properties"],
     remediation="""
         Remove the privileged roles from guest (B2B) accounts: Microsoft Entra admin center > Identity >
@@ -337,6 +341,7 @@ def recovery_methods(methods: list[dict[str, Any]]) -> list[tuple[str, str]]:
     severity="medium",
     applies_to=["customer", "partner"],
     needs=["role_assignments"],
+    reads=["authentication_methods", "user_registration_details", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[CUSTOMER_REF, "https://learn.microsoft.com/graph/api/authentication-list-methods"],
     remediation="""
         Check with each administrator that every listed email address and phone number is theirs and

@@ -195,6 +195,7 @@ DEVICE_CA_REF = "https://learn.microsoft.com/entra/identity/conditional-access/p
     severity="medium",
     applies_to=["customer", "partner"],
     needs=["conditional_access_policies"],
+    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[DEVICE_CA_REF, "https://learn.microsoft.com/security/privileged-access-workstations/privileged-access-devices"],
     remediation="""
         Enrol administrators' workstations in Intune (or join them to the domain with hybrid join), then

@@ -60,6 +60,7 @@ def _candidates(assessments: list[PolicyAssessment]) -> list[dict[str, str]]:
     severity="critical",
     applies_to=["customer", "partner"],
     needs=["security_defaults"],
+    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies"],
     references=[CUSTOMER_REF, CSP_REF, SECURITY_DEFAULTS_REF, CA_REF],
     remediation="""
         Require multifactor authentication for every user. Without Entra ID P1, turn on security defaults
@@ -124,6 +125,7 @@ def mfa_all_users(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     severity="critical",
     applies_to=["customer", "partner"],
     needs=["security_defaults"],
+    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[CUSTOMER_REF, CSP_REF, SECURITY_DEFAULTS_REF,
                 "https://learn.microsoft.com/entra/identity/conditional-access/policy-old-require-mfa-admin"],
     remediation="""
@@ -164,6 +166,7 @@ def mfa_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     severity="high",
     applies_to=["customer", "partner"],
     needs=[_CA],
+    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[CSP_REF, "https://learn.microsoft.com/entra/identity/conditional-access/policy-admin-phish-resistant-mfa",
                 "https://learn.microsoft.com/entra/identity/authentication/concept-authentication-strengths"],
     remediation="""
@@ -200,6 +203,7 @@ def mfa_admins_phishing_resistant(snapshot: TenantSnapshot, ctx: CheckContext) -
     severity="high",
     applies_to=["customer", "partner"],
     needs=["users"],
+    reads=["user_registration_details", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
     references=[CUSTOMER_REF,
                 "https://learn.microsoft.com/graph/api/resources/userregistrationdetails",
                 "https://learn.microsoft.com/entra/identity/authentication/howto-registration-mfa-sspr-combined"],
@@ -290,6 +294,7 @@ def _mentions_legacy_clients(policy: Mapping[str, Any]) -> bool:
     severity="high",
     applies_to=["customer", "partner"],
     needs=["security_defaults"],
+    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies"],
     references=[CUSTOMER_REF, SECURITY_DEFAULTS_REF,
                 "https://learn.microsoft.com/entra/identity/conditional-access/policy-block-legacy-authentication"],
     remediation="""

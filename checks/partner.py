@@ -107,6 +107,7 @@ def no_dap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     severity="high",
     applies_to=["partner"],
     needs=["delegated_admin_relationships"],
+    reads=["delegated_admin_access_assignments"],
     references=[GDAP_ROLES_REF, RELATIONSHIPS_REF, PARTNER_PRACTICES_REF],
     remediation="""
         For each relationship in the evidence, create a new GDAP relationship with the least-privileged

@@ -149,8 +149,7 @@ def _requests() -> tuple[dict[str, str], dict[str, str]]:
     from auditor.collect.plan import ARM_SUBSCRIPTION_REQUESTS, ARM_SUBSCRIPTIONS, GRAPH_REQUESTS
 
     # Per-parent sections show the parent as {id} (one line describes the whole map).
-    tenant = {name: request.request_line("PARENT").replace("PARENT", "{id}") if "{id}" in request.path
-              else request.request_line() for name, request in GRAPH_REQUESTS.items()}
+    tenant = {name: request.request_line() for name, request in GRAPH_REQUESTS.items()}
     tenant["subscriptions"] = ARM_SUBSCRIPTIONS.request_line()
     # Per-subscription lines keep a {subscriptionId} placeholder, filled in for each subscription.
     per_subscription = {

@@ -56,7 +56,7 @@ class SectionRequest:
     def request_line(self, parent_id: str = "") -> str:
         """What a snapshot section records as its request: "GET /v1.0/users?$select=...". For per-parent
         sections the parent is written as {id}, so one line describes the whole map."""
-        url = self.relative_url(parent_id) if parent_id else self.relative_url().replace(quote("{id}"), "{id}")
+        url = self.relative_url(parent_id or "{id}").replace(quote("{id}", safe=""), "{id}")
         prefix = "" if self.api is Api.ARM else f"/{self.api.value}"
         return f"GET {prefix}{url}"
 

@@ -1,0 +1,312 @@
+"""Inline SVG charts for the reports: a score gauge, horizontal bars, a tenant × area heatmap and a score
+trend line.
+
+Pure string builders: no I/O, no JavaScript, no external references, so the same markup works in a browser
+opened offline and in WeasyPrint. Every piece of text that reaches the SVG (tenant names, labels) is
+escaped here, because tenant data is untrusted; callers may mark the returned string safe.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from typing import Sequence
+
+FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
+TRACK = "#e6e8eb"
+INK = "#1d2733"
+MUTED = "#6b7785"
+NO_SCORE = "#c9ced4"
+
+# Score bands follow the grade floors of the scoring rule (A ≥ 90 … F < 60).
+_BANDS: tuple[tuple[float, str], ...] = (
+    (90.0, "#1e7b3c"),
+    (80.0, "#5a9a2b"),
+    (70.0, "#c99a06"),
+    (60.0, "#d9690f"),
+    (0.0, "#c0392b"),
+)
+
+
+def score_colour(score: float | None) -> str:
+    """The colour of a score's grade band; grey when nothing is scored."""
+    if score is None or math.isnan(score):
+        return NO_SCORE
+    return next(colour for floor, colour in _BANDS if score >= floor)
+
+
+def text(value: object) -> str:
+    """Escape for SVG text and attribute values."""
+    return escape(str(value), quote=True)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _clip(label: str, limit: int) -> str:
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def _svg(width: float, height: float, body: str, title: str, css_class: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" '
+        f'width="{_fmt(width)}" height="{_fmt(height)}" viewBox="0 0 {_fmt(width)} {_fmt(height)}" '
+        f'font-family="{FONT}"><title>{text(title)}</title>{body}</svg>'
+    )
+
+
+def _arc_point(cx: float, cy: float, radius: float, fraction: float) -> tuple[float, float]:
+    """The point at ``fraction`` along a half circle running from the left (0) over the top to the right (1)."""
+    angle = math.pi * (1.0 - fraction)
+    return cx + radius * math.cos(angle), cy - radius * math.sin(angle)
+
+
+def _arc(cx: float, cy: float, radius: float, start: float, end: float) -> str:
+    x1, y1 = _arc_point(cx, cy, radius, start)
+    x2, y2 = _arc_point(cx, cy, radius, end)
+    return f"M {_fmt(x1)} {_fmt(y1)} A {_fmt(radius)} {_fmt(radius)} 0 0 1 {_fmt(x2)} {_fmt(y2)}"
+
+
+def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "Security score") -> str:
+    """A half-circle gauge from 0 to 100 with the score in the middle and the grade under it."""
+    height = width * 0.62
+    cx, cy = width / 2, width * 0.5
+    radius = width * 0.40
+    stroke = width * 0.09
+    body = [
+        f'<path d="{_arc(cx, cy, radius, 0, 1)}" fill="none" stroke="{TRACK}" '
+        f'stroke-width="{_fmt(stroke)}" stroke-linecap="butt"/>'
+    ]
+    # Faint ticks at the grade floors, so a reader sees how far the score is from the next grade.
+    for floor in (60, 70, 80, 90):
+        x1, y1 = _arc_point(cx, cy, radius - stroke / 2, floor / 100)
+        x2, y2 = _arc_point(cx, cy, radius + stroke / 2, floor / 100)
+        body.append(
+            f'<line x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}" stroke="#ffffff" stroke-width="1.5"/>'
+        )
+    if score is not None:
+        value = max(0.0, min(100.0, float(score)))
+        if value > 0:
+            body.insert(
+                1,
+                f'<path d="{_arc(cx, cy, radius, 0, value / 100)}" fill="none" stroke="{score_colour(value)}" '
+                f'stroke-width="{_fmt(stroke)}" stroke-linecap="butt"/>',
+            )
+        shown = f"{value:.0f}"
+    else:
+        shown = "–"
+    body.append(
+        f'<text x="{_fmt(cx)}" y="{_fmt(cy - width * 0.05)}" text-anchor="middle" font-size="{_fmt(width * 0.2)}" '
+        f'font-weight="bold" fill="{INK}">{text(shown)}</text>'
+    )
+    caption = f"Grade {grade}" if score is not None else "Not scored"
+    body.append(
+        f'<text x="{_fmt(cx)}" y="{_fmt(cy + width * 0.085)}" text-anchor="middle" font-size="{_fmt(width * 0.075)}" '
+        f'fill="{MUTED}">{text(caption)}</text>'
+    )
+    for fraction, mark in ((0, "0"), (1, "100")):
+        x, _ = _arc_point(cx, cy, radius, fraction)
+        body.append(
+            f'<text x="{_fmt(x)}" y="{_fmt(cy + width * 0.085)}" text-anchor="middle" '
+            f'font-size="{_fmt(width * 0.05)}" fill="{MUTED}">{mark}</text>'
+        )
+    title = f"{label}: {shown} out of 100, {caption.lower()}"
+    return _svg(width, height, "".join(body), title, "chart gauge")
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None  # 0..100; None = not scored
+    note: str = ""  # shown right of the bar (e.g. coverage)
+
+
+def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, row: float = 22) -> str:
+    """Horizontal 0–100 bars, one per item, coloured by grade band; an unscored item says so."""
+    value_width = 44
+    note_width = 96 if any(item.note for item in items) else 0
+    track_width = width - label_width - value_width - note_width - 8
+    height = row * max(len(items), 1) + 4
+    body: list[str] = []
+    for index, item in enumerate(items):
+        y = 2 + index * row
+        mid = y + row / 2
+        body.append(
+            f'<text x="0" y="{_fmt(mid + 4)}" font-size="11" fill="{INK}">{text(_clip(item.label, 30))}</text>'
+        )
+        x0 = label_width
+        body.append(
+            f'<rect x="{_fmt(x0)}" y="{_fmt(y + 4)}" width="{_fmt(track_width)}" height="{_fmt(row - 8)}" '
+            f'rx="2" fill="{TRACK}"/>'
+        )
+        if item.value is not None:
+            value = max(0.0, min(100.0, float(item.value)))
+            # A zero still gets a sliver, so it reads as "scored 0" rather than "no data".
+            body.append(
+                f'<rect x="{_fmt(x0)}" y="{_fmt(y + 4)}" width="{_fmt(max(track_width * value / 100, 2.5))}" '
+                f'height="{_fmt(row - 8)}" rx="2" fill="{score_colour(value)}"/>'
+            )
+            shown = f"{value:.0f}"
+        else:
+            shown = "n/s"
+        body.append(
+            f'<text x="{_fmt(x0 + track_width + 6)}" y="{_fmt(mid + 4)}" font-size="11" font-weight="bold" '
+            f'fill="{INK if item.value is not None else MUTED}">{text(shown)}</text>'
+        )
+        if item.note:
+            body.append(
+                f'<text x="{_fmt(x0 + track_width + 6 + value_width)}" y="{_fmt(mid + 4)}" font-size="10" '
+                f'fill="{MUTED}">{text(_clip(item.note, 18))}</text>'
+            )
+    title = "; ".join(f"{item.label}: {'not scored' if item.value is None else f'{item.value:.0f}'}" for item in items)
+    return _svg(width, height, "".join(body), title or "No data", "chart bars")
+
+
+def heatmap(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float | None]],
+    *,
+    width: float = 680,
+    label_width: float = 200,
+    row: float = 20,
+    header: float = 46,
+) -> str:
+    """A grid of scores: one row per tenant, one column per area; empty cells mean "not scored"."""
+    columns = list(columns)
+    cell_width = (width - label_width) / max(len(columns), 1)
+    height = header + row * len(rows) + 2
+    body: list[str] = []
+    for col, name in enumerate(columns):
+        x = label_width + col * cell_width + cell_width / 2
+        # Two short lines fit area titles like "Security contacts and alerts" above a narrow column.
+        words = _clip(name, 34).split()
+        first, second = _split_words(words, 16)
+        body.append(
+            f'<text x="{_fmt(x)}" y="{_fmt(header - 22)}" text-anchor="middle" font-size="9.5" '
+            f'font-weight="bold" fill="{INK}">{text(first)}</text>'
+        )
+        if second:
+            body.append(
+                f'<text x="{_fmt(x)}" y="{_fmt(header - 9)}" text-anchor="middle" font-size="9.5" '
+                f'font-weight="bold" fill="{INK}">{text(second)}</text>'
+            )
+    for index, name in enumerate(rows):
+        y = header + index * row
+        body.append(
+            f'<text x="0" y="{_fmt(y + row / 2 + 4)}" font-size="10.5" fill="{INK}">{text(_clip(name, 32))}</text>'
+        )
+        for col in range(len(columns)):
+            value = values[index][col] if col < len(values[index]) else None
+            if value is not None and isinstance(value, float) and math.isnan(value):
+                value = None
+            x = label_width + col * cell_width
+            fill = score_colour(value) if value is not None else "#f1f3f5"
+            body.append(
+                f'<rect x="{_fmt(x + 1)}" y="{_fmt(y + 1)}" width="{_fmt(cell_width - 2)}" height="{_fmt(row - 2)}" '
+                f'fill="{fill}"/>'
+            )
+            shown = f"{value:.0f}" if value is not None else "–"
+            colour = "#ffffff" if value is not None else MUTED
+            body.append(
+                f'<text x="{_fmt(x + cell_width / 2)}" y="{_fmt(y + row / 2 + 4)}" text-anchor="middle" '
+                f'font-size="10" fill="{colour}">{shown}</text>'
+            )
+    return _svg(width, height, "".join(body), f"Scores of {len(rows)} tenants by area", "chart heatmap")
+
+
+def _split_words(words: list[str], limit: int) -> tuple[str, str]:
+    first: list[str] = []
+    for index, word in enumerate(words):
+        if first and len(" ".join([*first, word])) > limit:
+            return " ".join(first), " ".join(words[index:])
+        first.append(word)
+    return " ".join(first), ""
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    at: datetime
+    score: float | None
+
+
+def trend_line(points: Sequence[TrendPoint], *, width: float = 300, height: float = 110) -> str:
+    """The score over past audits (oldest left), 0–100 on the vertical axis; unscored audits are gaps."""
+    left, right, top, bottom = 26.0, 12.0, 10.0, 22.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+    body: list[str] = []
+    for mark in (0, 50, 100):
+        y = top + plot_h * (1 - mark / 100)
+        body.append(
+            f'<line x1="{_fmt(left)}" y1="{_fmt(y)}" x2="{_fmt(width - right)}" y2="{_fmt(y)}" stroke="{TRACK}" stroke-width="1"/>'
+        )
+        body.append(
+            f'<text x="{_fmt(left - 4)}" y="{_fmt(y + 3)}" text-anchor="end" font-size="8.5" fill="{MUTED}">{mark}</text>'
+        )
+    count = len(points)
+
+    def position(index: int, score: float) -> tuple[float, float]:
+        x = left + (plot_w * index / (count - 1) if count > 1 else plot_w / 2)
+        return x, top + plot_h * (1 - max(0.0, min(100.0, score)) / 100)
+
+    segment: list[str] = []
+    segments: list[list[str]] = []
+    for index, point in enumerate(points):
+        if point.score is None:
+            if segment:
+                segments.append(segment)
+            segment = []
+            continue
+        x, y = position(index, point.score)
+        segment.append(f"{_fmt(x)},{_fmt(y)}")
+    if segment:
+        segments.append(segment)
+    for line in segments:
+        if len(line) > 1:
+            body.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="{INK}" stroke-width="1.6"/>')
+    for index, point in enumerate(points):
+        if point.score is None:
+            continue
+        x, y = position(index, point.score)
+        last = index == count - 1
+        body.append(
+            f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{3.2 if last else 2.4}" fill="{score_colour(point.score)}" '
+            f'stroke="#ffffff" stroke-width="0.8"/>'
+        )
+        if last:
+            anchor = "end" if count > 1 else "middle"
+            body.append(
+                f'<text x="{_fmt(x + (0 if count == 1 else -5))}" y="{_fmt(y - 6 if y > top + 12 else y + 14)}" '
+                f'text-anchor="{anchor}" font-size="10" font-weight="bold" fill="{INK}">{point.score:.0f}</text>'
+            )
+    if points:
+        first, last_point = points[0], points[-1]
+        body.append(
+            f'<text x="{_fmt(left)}" y="{_fmt(height - 6)}" font-size="8.5" fill="{MUTED}">'
+            f"{text(first.at.strftime('%d %b %Y'))}</text>"
+        )
+        if count > 1:
+            body.append(
+                f'<text x="{_fmt(width - right)}" y="{_fmt(height - 6)}" text-anchor="end" font-size="8.5" '
+                f"fill=\"{MUTED}\">{text(last_point.at.strftime('%d %b %Y'))}</text>"
+            )
+    title = "Score over past audits: " + ", ".join(
+        f"{p.at:%Y-%m-%d} {'not scored' if p.score is None else f'{p.score:.0f}'}" for p in points
+    )
+    return _svg(width, height, "".join(body), title, "chart trend")
+
+
+def meter(fraction: float, *, width: float = 90, height: float = 8, colour: str = INK) -> str:
+    """A thin 0–1 meter, for coverage and "tenants affected" columns in tables."""
+    value = max(0.0, min(1.0, float(fraction)))
+    return _svg(
+        width,
+        height,
+        f'<rect x="0" y="0" width="{_fmt(width)}" height="{_fmt(height)}" rx="2" fill="{TRACK}"/>'
+        f'<rect x="0" y="0" width="{_fmt(width * value)}" height="{_fmt(height)}" rx="2" fill="{text(colour)}"/>',
+        f"{value:.0%}",
+        "chart meter",
+    )

@@ -1,0 +1,76 @@
+"""The SVG charts: well-formed, values drawn to scale, every label escaped."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from auditor import charts
+
+SVG = "{http://www.w3.org/2000/svg}"
+EVIL = '<script>alert(1)</script><img src="http://127.0.0.1:9/x">'
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)  # raises on anything that is not well-formed XML
+
+
+def texts(root: ET.Element) -> list[str]:
+    return [el.text or "" for el in root.iter(f"{SVG}text")]
+
+
+@pytest.mark.parametrize(("score", "colour"), [(95, "#1e7b3c"), (85, "#5a9a2b"), (72, "#c99a06"), (61, "#d9690f"), (12, "#c0392b"), (None, charts.NO_SCORE)])
+def test_score_colour_follows_the_grade_bands(score, colour) -> None:
+    assert charts.score_colour(score) == colour
+
+
+def test_gauge_shows_score_and_grade() -> None:
+    root = parse(charts.gauge(72.4, "C"))
+    assert "72" in texts(root) and "Grade C" in texts(root)
+    arcs = [p for p in root.iter(f"{SVG}path")]
+    assert len(arcs) == 2  # the track and the value
+    assert arcs[1].get("stroke") == charts.score_colour(72.4)
+
+
+def test_gauge_without_score_says_so_and_draws_no_value_arc() -> None:
+    root = parse(charts.gauge(None, "–"))
+    assert "Not scored" in texts(root)
+    assert len(list(root.iter(f"{SVG}path"))) == 1
+
+
+def test_bars_are_proportional_and_labels_escaped() -> None:
+    svg = charts.bars([charts.Bar(EVIL, 50.0), charts.Bar("Full", 100.0), charts.Bar("None", None)], width=400, label_width=100)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    root = parse(svg)
+    rects = [r for r in root.iter(f"{SVG}rect")]
+    # track, value, track, value, track (no value for the unscored one)
+    assert len(rects) == 5
+    half, full = float(rects[1].get("width")), float(rects[3].get("width"))
+    assert full == pytest.approx(2 * half)
+    assert "n/s" in texts(root)
+
+
+def test_heatmap_cells_and_escaped_tenant_names() -> None:
+    svg = charts.heatmap([EVIL, "Contoso"], ["MFA enforcement", "Cost alerts"], [[95.0, None], [40.0, float("nan")]])
+    assert "<img" not in svg and "<script" not in svg
+    root = parse(svg)
+    fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert fills == [charts.score_colour(95.0), "#f1f3f5", charts.score_colour(40.0), "#f1f3f5"]
+    assert texts(root).count("–") == 2
+
+
+def test_trend_line_skips_unscored_audits() -> None:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    points = [charts.TrendPoint(start + timedelta(days=90 * i), s) for i, s in enumerate([40.0, None, 60.0, 80.0])]
+    root = parse(charts.trend_line(points))
+    assert len(list(root.iter(f"{SVG}circle"))) == 3
+    polylines = list(root.iter(f"{SVG}polyline"))
+    assert len(polylines) == 1 and len(polylines[0].get("points").split()) == 2  # the gap splits the line
+    assert "80" in texts(root)
+
+
+def test_meter_clamps() -> None:
+    root = parse(charts.meter(1.7, width=50))
+    assert float(list(root.iter(f"{SVG}rect"))[1].get("width")) == 50

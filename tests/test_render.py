@@ -1,0 +1,272 @@
+"""The report HTML (no PDF here, so these stay fast): content of the scorecard and the portfolio, branding
+validation, slugs, remediation and UNKNOWN parsing."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from auditor.config import Branding
+from auditor.render import (
+    BrandingError,
+    RenderContext,
+    RenderError,
+    evidence_table,
+    remediation_blocks,
+    render_portfolio_html,
+    render_scorecard_html,
+    resolve_brand,
+    slugify,
+    tenant_slugs,
+    unknown_item,
+    validate_branding,
+    _paper,
+)
+from auditor.results import Acceptance, Area, CheckResult, Severity, Status
+from auditor.trend import ScorePoint, TenantChange
+from tests.test_render_helpers import NOW, make_results, make_tenant, portfolio
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c6390f7ab0400017600"
+    "e7b68f53560000000049454e44ae426082"
+)
+
+
+def context(branding: Branding | None = None, why: dict[str, str] | None = None) -> RenderContext:
+    return RenderContext("csp-posture-auditor", "0.1.0", "2026.11-wave1", "run42abc", "ops@partner.example", NOW,
+                         resolve_brand(branding), "A4", why or {})
+
+
+def visible_text(html: str) -> str:
+    body = re.sub(r"<style.*?</style>|<svg.*?</svg>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+# --- Branding -------------------------------------------------------------------------------------------
+
+
+def test_default_branding_is_neutral_and_valid() -> None:
+    brand = resolve_brand(None)
+    assert brand.logo_is_placeholder and brand.partner_name == ""
+    assert brand.on_primary == "#ffffff"  # the default navy needs white text
+
+
+def test_png_logo_accepted(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(PNG_1X1)
+    brand = resolve_brand(Branding(partner_name="Fabrikam", logo=logo, primary_color="#f2c811"))
+    assert brand.logo_mime == "image/png" and brand.logo_data_uri.startswith("data:image/png;base64,")
+    assert brand.on_primary == "#111820"  # a light brand colour gets dark text
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "no such file"),
+        (b"just text, not an image", "not a PNG, JPEG, GIF or WebP image"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>', "SVG is not accepted"),
+        (b"<?xml version='1.0'?><svg/>", "SVG is not accepted"),
+        (PNG_1X1[:40], "damaged or incomplete image"),
+    ],
+)
+def test_unusable_logo_is_a_one_line_error(tmp_path: Path, content: bytes | None, message: str) -> None:
+    logo = tmp_path / "logo.png"
+    if content is not None:
+        logo.write_bytes(content)
+    with pytest.raises(BrandingError, match=message) as caught:
+        validate_branding(Branding(logo=logo))
+    assert "\n" not in str(caught.value) and str(logo) in str(caught.value)
+
+
+def test_bad_colour_refused_even_when_the_model_was_not_validated() -> None:
+    with pytest.raises(BrandingError, match="primary_color"):
+        validate_branding(Branding.model_construct(primary_color="red; background:url(http://x)", logo=None))
+
+
+def test_paper_option() -> None:
+    assert _paper("a4") == "A4" and _paper("Letter") == "letter"
+    with pytest.raises(RenderError, match="A4 or Letter"):
+        _paper("A3")
+
+
+# --- Small helpers --------------------------------------------------------------------------------------
+
+
+def test_slugs_are_ascii_safe_and_unique() -> None:
+    assert slugify("Zürich Café & Co. ") == "zurich-cafe-co"
+    assert slugify("../../etc") == "etc"
+    assert slugify("東京") == "tenant"
+    a = make_tenant("Contoso", tenant_id="aaaa1111-0000-0000-0000-000000000000")
+    b = make_tenant("Contoso", tenant_id="bbbb2222-0000-0000-0000-000000000000")
+    c = make_tenant("Northwind", tenant_id="cccc3333-0000-0000-0000-000000000000")
+    slugs = tenant_slugs([a, b, c])
+    assert slugs == {a.tenant_id: "contoso-aaaa1111", b.tenant_id: "contoso-bbbb2222", c.tenant_id: "northwind"}
+
+
+def test_remediation_text_becomes_paragraphs_and_steps() -> None:
+    text = "Open the admin center.\nThen:\n1. Create the policy\n   for all users.\n2. Turn it on.\n\nReview weekly."
+    assert remediation_blocks(text) == [
+        {"kind": "p", "items": ["Open the admin center. Then:"]},
+        {"kind": "ol", "items": ["Create the policy for all users.", "Turn it on."]},
+        {"kind": "p", "items": ["Review weekly."]},
+    ]
+
+
+def test_unknown_summary_names_what_would_let_the_check_run() -> None:
+    def result(summary: str) -> CheckResult:
+        return CheckResult(check_id="MFA-1", title="t", area=Area.MFA, severity=Severity.CRITICAL,
+                           status=Status.UNKNOWN, summary=summary)
+
+    forbidden = unknown_item(result("Not evaluated: section conditional_access_policies is forbidden "
+                                    "(the app lacks the Policy.Read.All permission)."))
+    assert forbidden.problem == "Permission missing" and "Policy.Read.All" in forbidden.remedy
+    assert forbidden.section == "conditional access policies"
+    licence = unknown_item(result("Not evaluated: section user_registration_details is not_licensed "
+                                  "(the tenant has no Microsoft Entra ID P1 licence)."))
+    assert licence.problem == "Licence missing" and "Microsoft Entra ID P1" in licence.remedy
+    other = unknown_item(result("The organization endpoint returned no organization object."))
+    assert other.detail == "The organization endpoint returned no organization object."
+
+
+def test_evidence_table_from_generic_rows_cut_with_remainder() -> None:
+    rows = [{"userPrincipalName": f"u{i}@x.example", "isAdmin": i == 0, "methods": ["fido2", "email"]} for i in range(20)]
+    table = evidence_table(rows, "a")
+    assert table.headers == ["User principal name", "Is admin", "Methods"]
+    assert table.visible[0] == ["u0@x.example", "Yes", "fido2, email"]
+    assert len(table.visible) == 8 and table.more == 12
+    assert evidence_table(rows[:9], "a").more == 0  # "and 1 more" would save nothing
+
+
+# --- Scorecard ------------------------------------------------------------------------------------------
+
+
+def test_scorecard_holds_provenance_summary_and_every_failing_check() -> None:
+    tenant = make_tenant("Contoso Ltd", posture=0.45, seed=11)
+    html = render_scorecard_html(tenant, context(Branding(partner_name="Fabrikam Partner Services")))
+    text = visible_text(html)
+    for expected in ("Contoso Ltd", tenant.default_domain, tenant.tenant_id, "run42abc", "2026.11-wave1",
+                     "Fabrikam Partner Services", "Executive summary", "Appendix", "methodology"):
+        assert expected in text
+    failing = [r for r in tenant.results if r.status is Status.FAIL]
+    assert failing
+    for result in failing:
+        assert f'id="check-{result.check_id.lower()}"' in html
+    assert f"{tenant.score:.0f} out of 100 (grade {tenant.grade})" in text
+
+
+def test_top_actions_are_the_five_most_severe_failures() -> None:
+    tenant = make_tenant("Poor Co", posture=0.1, unknown_rate=0.0, seed=5)
+    html = render_scorecard_html(tenant, context())
+    section = html.split('id="top-actions"')[1].split("</ol>")[0]
+    listed = re.findall(r'class="check-id">([A-Z]+-\d+)<', section)
+    failing = sorted((r for r in tenant.results if r.status is Status.FAIL), key=lambda r: (r.severity.rank, r.check_id))
+    assert len(listed) == 5
+    assert [r.severity for r in failing if r.check_id in listed] == [r.severity for r in failing[:5]]
+
+
+def test_findings_fail_first_within_each_area() -> None:
+    tenant = make_tenant("Mixed", posture=0.5, unknown_rate=0.0, seed=9)
+    html = render_scorecard_html(tenant, context())
+    for area in {r.area for r in tenant.results}:
+        block = html.split(f'id="area-{area.value}"')[1].split("</section>")[0]
+        statuses = re.findall(r'class="finding finding-([a-z_]+)', block)
+        ranks = [["fail", "error", "accepted", "manual", "unknown", "pass", "not_applicable"].index(s) for s in statuses]
+        assert ranks == sorted(ranks)
+
+
+def test_long_evidence_is_cut_and_listed_in_full_in_the_appendix() -> None:
+    tenant = make_tenant("Many Users", posture=0.0, unknown_rate=0.0, seed=2)
+    mfa4 = next(r for r in tenant.results if r.check_id == "MFA-4")
+    mfa4.evidence = [{"userPrincipalName": f"user{i}@many.example", "displayName": f"User {i}"} for i in range(30)]
+    html = render_scorecard_html(tenant, context())
+    assert "… and 22 more." in unescape(html)
+    appendix = html.split('id="appendix-evidence"')[1]
+    assert all(f"user{i}@many.example" in appendix for i in range(30))
+
+
+def test_unknown_accepted_and_why_sections() -> None:
+    tenant = make_tenant("Gaps Ltd", posture=0.5, seed=4)
+    tenant.results.append(CheckResult(
+        check_id="MFA-9", title="Imaginary", area=Area.MFA, severity=Severity.HIGH, status=Status.UNKNOWN,
+        summary="Not evaluated: section conditional_access_policies is forbidden (the app lacks the Policy.Read.All permission).",
+    ))
+    tenant.results.append(CheckResult(
+        check_id="ADM-9", title="Expired one", area=Area.ADMINS, severity=Severity.LOW, status=Status.FAIL, summary="x",
+        acceptance=Acceptance(reason="Legacy app", owner="Sam Owner", expires=date(2026, 1, 31), expired=True),
+    ))
+    tenant.results.append(CheckResult(
+        check_id="ADM-8", title="Accepted one", area=Area.ADMINS, severity=Severity.LOW, status=Status.ACCEPTED, summary="y",
+        acceptance=Acceptance(reason="Vendor mailbox until Q1", owner="Jane Doe", expires=date(2027, 3, 31)),
+    ))
+    html = render_scorecard_html(tenant, context(why={"MFA-9": "Because attackers phish passwords."}))
+    unknown = visible_text(html.split('id="unknown"')[1].split("</section>")[0])
+    assert "MFA-9" in unknown and "Permission missing" in unknown and "Policy.Read.All" in unknown
+    accepted = visible_text(html.split('id="accepted"')[1].split("</section>")[0])
+    assert "Jane Doe" in accepted and "Vendor mailbox until Q1" in accepted and "31 Mar 2027" in accepted
+    assert "Sam Owner" in accepted and "Expired: counted as a failure" in accepted
+    assert "Because attackers phish passwords." not in visible_text(html)  # UNKNOWN findings stay compact
+    html = render_scorecard_html(tenant, context(why={"ADM-9": "Because stale exceptions hide risk."}))
+    assert "Because stale exceptions hide risk." in visible_text(html)
+
+
+def test_first_audit_and_changes_since_the_last_one() -> None:
+    tenant = make_tenant("Trend Co", posture=0.6, seed=3)
+    first = visible_text(render_scorecard_html(tenant, context(), None))
+    assert "This is the first audit recorded for this tenant." in first
+    points = [ScorePoint("r1", datetime(2026, 5, 1, tzinfo=timezone.utc), 40.0, "F"),
+              ScorePoint("r2", datetime(2026, 8, 1, tzinfo=timezone.utc), 55.0, "F"),
+              ScorePoint("run42abc", NOW, tenant.score, tenant.grade)]
+    change = TenantChange(tenant_id=tenant.tenant_id, points=points, previous_run_id="r2",
+                          previous_at=points[1].at, newly_failing=["CON-1"], fixed=["MFA-1"], still_failing=["ADM-1"],
+                          score_change=12.0)
+    html = render_scorecard_html(tenant, context(), change)
+    since = html.split('id="since-last"')[1].split("</table>")[0]
+    text = visible_text(since)
+    assert "first audit" not in text
+    assert "up 12 points" in text and "1 August 2026" in text
+    assert "Fixed 1 MFA-1" in text and "New failures 1 CON-1" in text and "Still failing 1 ADM-1" in text
+    assert '<svg' in since and "polyline" in since
+
+
+# --- Portfolio ------------------------------------------------------------------------------------------
+
+
+def test_portfolio_ranks_tenants_and_counts_common_failures() -> None:
+    results = portfolio(6)
+    slugs = tenant_slugs(results.tenants)
+    html = render_portfolio_html(results, context(), slugs)
+    ranking = html.split('id="ranking"')[1].split("</table>")[0]
+    names = [unescape(n) for n in re.findall(r'scorecard\.html">([^<]+)</a>', ranking)]
+    expected = sorted(results.tenants, key=lambda t: (-(t.score if t.score is not None else -1), t.display_name))
+    assert names == [t.display_name for t in expected]
+    common = html.split('id="common"')[1].split("</table>")[0]
+    first_id = re.search(r'class="check-id">([A-Z]+-\d+)<', common).group(1)
+    top_count = max(sum(1 for t in results.tenants for r in t.results if r.check_id == cid and r.status is Status.FAIL)
+                    for cid in {r.check_id for t in results.tenants for r in t.results})
+    assert sum(1 for t in results.tenants for r in t.results if r.check_id == first_id and r.status is Status.FAIL) == top_count
+    assert "<svg" in html.split('id="heatmap"')[1]
+    partner = visible_text(html.split('id="partner"')[1].split("</section>")[0])
+    assert "Fabrikam Partner Services" in partner and "PAR-2" in partner
+    assert "first audit" in visible_text(ranking)
+
+
+def test_portfolio_lists_tenants_with_critical_failures_first() -> None:
+    good = make_tenant("Safe Co", posture=1.0, unknown_rate=0.0, seed=1)
+    bad = make_tenant("Risky Co", posture=0.0, unknown_rate=0.0, seed=1)
+    html = render_portfolio_html(make_results([good, bad]), context(), tenant_slugs([good, bad]))
+    critical = visible_text(html.split('id="critical"')[1].split("</section>")[0])
+    assert "Risky Co" in critical and "Safe Co" not in critical and "MFA-1" in critical
+
+
+def test_autoescape_on_for_every_template() -> None:
+    evil = '<script>alert(1)</script>'
+    tenant = make_tenant(evil, posture=0.3, seed=1, user_names=[evil], policy_name=evil)
+    html = render_scorecard_html(tenant, context())
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    results = make_results([tenant, make_tenant("Other", seed=2)])
+    portfolio_html = render_portfolio_html(results, context(), tenant_slugs(results.tenants))
+    assert "<script" not in portfolio_html and "&lt;script&gt;alert(1)&lt;/script&gt;" in portfolio_html

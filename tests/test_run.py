@@ -1,0 +1,106 @@
+"""`auditor run` end to end: samples, live collection from the emulator, groups, branding errors, history."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from auditor.cli import app
+from auditor.collect.emulator import Emulator, EmulatorThread
+from auditor.evaluate import evaluate
+from auditor.registry import Registry
+from auditor.results import AuditResults
+from auditor.samples import sample_snapshots_dir
+from auditor.snapshot import load_snapshot
+
+runner = CliRunner()
+SAMPLES = sorted(sample_snapshots_dir().glob("*.json"))
+
+
+@pytest.fixture(autouse=True)
+def private_history(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDITOR_DB", str(tmp_path / "history.sqlite"))
+
+
+def load_results(out: Path) -> AuditResults:
+    return AuditResults.model_validate_json((out / "results.json").read_text())
+
+
+def test_sample_run_writes_every_output(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--sample", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    results = load_results(out)
+    snapshots = [load_snapshot(path) for path in SAMPLES]
+    assert {t.tenant_id for t in results.tenants} == {s.tenant.id for s in snapshots}
+    registry = Registry.from_entry_points()
+    for tenant in results.tenants:
+        expected = {spec.id for spec in registry if spec.applies(tenant.kind)}
+        assert {r.check_id for r in tenant.results} == expected
+    for name in ("results.csv", "results.xlsx", "portfolio.html", "portfolio.pdf"):
+        assert (out / name).stat().st_size > 0, name
+    assert len(list(out.glob("*/scorecard.pdf"))) == len(snapshots)
+    assert len(list(out.glob("*/scorecard.html"))) == len(snapshots)
+    # the sample is evaluated as of its collection, so the demo reads the same on any date
+    assert results.generated_at == max(s.collected_at for s in snapshots)
+
+    history = runner.invoke(app, ["history", "--format", "json"])
+    assert history.exit_code == 0, history.output
+    runs = json.loads(history.stdout)
+    assert [r["id"] for r in runs] == [results.run_id]
+
+
+def test_live_run_against_the_emulator_matches_offline_evaluation(tmp_path, monkeypatch):
+    chosen = [load_snapshot(p) for p in SAMPLES if p.stem in ("northwind-cloud-partners", "coho-winery", "fabrikam-legal")]
+    partner = next(s for s in chosen if s.tenant.kind.value == "partner")
+    customers = [s for s in chosen if s is not partner]
+    monkeypatch.setenv("AUDITOR_STATIC_TOKEN", "tenant:{tenant}")
+    out = tmp_path / "out"
+    with EmulatorThread(Emulator(chosen)) as emulator:
+        config = tmp_path / "tenants.toml"
+        config.write_text(
+            f'discover_customers = false\n[partner]\nid = "{partner.tenant.id}"\n'
+            + "".join(f'[[tenants]]\nid = "{c.tenant.id}"\nname = "{c.tenant.display_name}"\n' for c in customers)
+            + f'[auth]\nmethod = "static_token"\n[endpoints]\ngraph = "{emulator.base_url}"\n'
+            f'arm = "{emulator.base_url}"\nauthority = "{emulator.base_url}"\n'
+        )
+        result = runner.invoke(app, ["run", "--config", str(config), "--out", str(out), "--as-of", "2026-11-21T09:00Z"])
+        assert not emulator.writes
+    assert result.exit_code == 0, result.output
+    live = load_results(out)
+    offline = evaluate(chosen, Registry.from_entry_points(), live.generated_at)
+    statuses = lambda results: {(t.tenant_id, r.check_id): r.status for t in results.tenants for r in t.results}
+    assert statuses(live) == statuses(offline)
+    assert len(list((out / "snapshots").glob("*.json"))) == 3
+
+
+def test_group_restricts_the_run(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--sample", "--group", "tier:gold", "--no-history", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    results = load_results(out)
+    assert results.tenants and all("tier:gold" in t.tags for t in results.tenants)
+    assert len(results.tenants) < len(SAMPLES)
+
+
+def test_unknown_group_is_one_line_error(tmp_path):
+    result = runner.invoke(app, ["run", "--sample", "--group", "tier:platinum", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "tier:platinum" in result.stderr
+
+
+def test_missing_logo_fails_before_anything_is_written(tmp_path):
+    config = tmp_path / "tenants.toml"
+    config.write_text('[branding]\npartner_name = "Acme"\nlogo = "nowhere/logo.png"\n')
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--snapshots", str(sample_snapshots_dir()), "--config", str(config),
+                                 "--out", str(out)])
+    assert result.exit_code == 1
+    assert "logo" in result.stderr and result.stderr.count("\n") == 1
+    assert not out.exists()
+
+
+def test_run_needs_one_source(tmp_path):
+    assert runner.invoke(app, ["run", "--out", str(tmp_path)]).exit_code == 2
+    assert runner.invoke(app, ["run", "--sample", "--snapshots", str(tmp_path)]).exit_code == 2
