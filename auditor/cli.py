@@ -8,6 +8,7 @@ them, so ``auditor --help`` starts fast.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -263,6 +264,8 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
         raise fail(str(exc))
     if config.tenants and not listed:
         typer.echo("no configured customer tenant falls in this shard; only the partner tenant is audited", err=True)
+    # azure-identity logs every failed token request with the full response; the snapshot records it once.
+    logging.getLogger("azure").setLevel(logging.ERROR)
     # Listed tenants narrowed to nothing must not fall back to discovering every customer.
     narrowed = config.model_copy(update={"tenants": listed, "discover_customers": False}) if config.tenants else config
     try:

@@ -29,6 +29,14 @@ def collect_command(
         Optional[int], typer.Option("--concurrency", min=1, max=256, help="Tenants collected at once (default: config).")
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds one HTTP request may take.")] = 60.0,
+    record: Annotated[
+        bool, typer.Option("--record", help="Also evaluate the snapshots and record the audit in the history.")
+    ] = False,
+    db: Annotated[
+        Optional[str],
+        typer.Option("--db", metavar="URL", help="History database for --record (implies it): a SQLAlchemy URL or a "
+                     "SQLite path; default $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite."),
+    ] = None,
 ) -> None:
     """Collect one snapshot per tenant from Microsoft Graph and Azure Resource Manager (read-only)."""
     from auditor.cli_progress import terminal_progress
@@ -56,6 +64,28 @@ def collect_command(
             reason = next((s.reason for s in snapshot.sections.values() if s.status is SectionStatus.ERROR), "")
             typer.echo(f"tenant {snapshot.tenant.display_name} ({snapshot.tenant.id}) failed: {reason}", err=True)
     typer.echo(f"wrote {len(paths)} snapshot(s) to {out}" + (f"; {failed} tenant(s) could not be read" if failed else ""))
+    if record or db is not None:
+        _record_collection(config, paths, db)
+
+
+def _record_collection(config, paths: list[Path], db: str | None) -> None:
+    """Evaluate what was collected and keep it in the history, so a collection alone is a recorded audit."""
+    from datetime import datetime, timezone
+
+    from auditor.cli import load_registry
+    from auditor.cli_history import open_history, record
+    from auditor.evaluate import evaluate
+    from auditor.snapshot import load_snapshot
+
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    snapshots = [load_snapshot(path) for path in paths]
+    results = evaluate(snapshots, load_registry(), started, config)
+    engine = open_history(db, config.database)
+    try:
+        record(engine, results, started_at=started, snapshots={s.tenant.id: p for s, p in zip(snapshots, paths)})
+    finally:
+        engine.dispose()
+    typer.echo(f"recorded run {results.run_id} in the history")
 
 
 def permissions_command(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Iterable
 
+from auditor.memo import per_snapshot
 from auditor.snapshot import SectionStatus, TenantSnapshot
 
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
@@ -143,7 +144,9 @@ def no_role_holders_read(snapshot: TenantSnapshot) -> str | None:
             "at least one Global Administrator, so the answer is taken as incomplete.")
 
 
+@per_snapshot
 def users_by_id(snapshot: TenantSnapshot) -> dict[str, dict[str, Any]]:
+    """Users keyed by lower-cased object id (shared by every check of the snapshot: read, never modify)."""
     return {u["id"].lower(): u for u in snapshot.data_if_ok("users", []) or [] if u.get("id")}
 
 
@@ -232,6 +235,17 @@ def _holders_from(
 def privileged_holders(snapshot: TenantSnapshot, roles: dict[str, str] = PRIVILEGED_ROLES) -> PrivilegedHolders:
     """Every holder of the given roles. Reads `role_assignments` (the caller makes sure it is ok) and the
     optional eligibility and group-member sections when they are ok."""
+    if roles is PRIVILEGED_ROLES:  # the common case, computed once per snapshot for all the checks
+        return _privileged_holders_default(snapshot)
+    return _privileged_holders(snapshot, roles)
+
+
+@per_snapshot
+def _privileged_holders_default(snapshot: TenantSnapshot) -> PrivilegedHolders:
+    return _privileged_holders(snapshot, PRIVILEGED_ROLES)
+
+
+def _privileged_holders(snapshot: TenantSnapshot, roles: dict[str, str]) -> PrivilegedHolders:
     users = users_by_id(snapshot)
     groups = snapshot.data_if_ok("group_members")
     unexpanded: dict[str, str] = {}

@@ -104,3 +104,21 @@ def test_missing_logo_fails_before_anything_is_written(tmp_path):
 def test_run_needs_one_source(tmp_path):
     assert runner.invoke(app, ["run", "--out", str(tmp_path)]).exit_code == 2
     assert runner.invoke(app, ["run", "--sample", "--snapshots", str(tmp_path)]).exit_code == 2
+
+
+def test_collect_record_keeps_the_audit_in_the_history(tmp_path, monkeypatch):
+    chosen = [load_snapshot(p) for p in SAMPLES if p.stem == "fabrikam-legal"]
+    monkeypatch.setenv("AUDITOR_STATIC_TOKEN", "tenant:{tenant}")
+    db = tmp_path / "quarterly.sqlite"
+    with EmulatorThread(Emulator(chosen)) as emulator:
+        config = tmp_path / "tenants.toml"
+        config.write_text(
+            f'[[tenants]]\nid = "{chosen[0].tenant.id}"\n[auth]\nmethod = "static_token"\n[endpoints]\n'
+            f'graph = "{emulator.base_url}"\narm = "{emulator.base_url}"\nauthority = "{emulator.base_url}"\n'
+        )
+        result = runner.invoke(app, ["collect", "--config", str(config), "--out", str(tmp_path / "s"), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "recorded run" in result.output
+    history = runner.invoke(app, ["history", "--db", str(db), "--format", "json"])
+    runs = json.loads(history.stdout)
+    assert len(runs) == 1 and runs[0]["tenants"] == 1
