@@ -273,7 +273,7 @@ def trend_line(points: Sequence[TrendPoint], *, width: float = 300, height: floa
         x, y = position(index, point.score)
         last = index == count - 1
         body.append(
-            f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{3.2 if last else 2.4}" fill="{score_colour(point.score)}" '
+            f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="{4.0 if last else 3.2}" fill="{score_colour(point.score)}" '
             f'stroke="#ffffff" stroke-width="0.8"/>'
         )
         if last:

@@ -124,6 +124,9 @@ SECTION_STATUS_LABELS = {
     "not_collected": "Not collected",
 }
 _UNKNOWN_SUMMARY = re.compile(r"^Not evaluated: section (?P<section>\S+) is (?P<status>[a-z_]+) \((?P<reason>.*)\)\.?$", re.S)
+_SECTION_STATUS = re.compile(r"(?:section )?(?P<section>[a-z_]+) is (?P<status>forbidden|not_licensed|not_found|error|not_collected)\b")
+_TECHNICAL = re.compile(r"\s*\((?P<error>(?:Graph|ARM)\s+\d{3}\b.*)\)", re.S)
+_AZURE_ROLE = re.compile(r"lacks the (?P<name>[\w ]+?) role\b")
 _PERMISSION = re.compile(r"lacks the (?P<name>[\w.]+) permission")
 _LICENCE = re.compile(r"has no (?P<name>.+?) licen[cs]e")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
@@ -171,13 +174,13 @@ def validate_branding(branding: Branding) -> None:
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
-            head = stream.read(64)
+            head = stream.read(512)
     except OSError as exc:
         raise BrandingError(f"branding.logo {path}: cannot read: {exc.strerror or exc}") from None
     if size > LOGO_MAX_BYTES:
         raise BrandingError(f"branding.logo {path}: {size // 1024} KiB is too large (at most {LOGO_MAX_BYTES // 1024 // 1024} MiB)")
     if _image_type(head) is None:
-        if b"<svg" in head.lower() or head.lstrip().startswith(b"<"):
+        if b"<svg" in head.lower():
             raise BrandingError(f"branding.logo {path}: SVG is not accepted; give a PNG, JPEG, GIF or WebP image")
         raise BrandingError(f"branding.logo {path}: not a PNG, JPEG, GIF or WebP image")
     # The magic bytes are not enough: WeasyPrint fails mid-render on a truncated file. Pillow (a WeasyPrint
@@ -403,7 +406,7 @@ def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
         typical = lengths[int(0.9 * (len(lengths) - 1))]
         longest_word = max((len(word) for row in rows for word in row[index].split()), default=0)
         header_word = max((len(word) for word in header.split()), default=4)
-        floor = max(8.0, header_word + 2.0, min(longest_word, 22) + 1.0)
+        floor = max(8.0, header_word + 2.0, min(longest_word, 22) + 3.0)
         weights.append(max(floor, min(float(typical), 40.0)))
     total = sum(weights)
     return [round(100.0 * weight / total, 2) for weight in weights]
@@ -430,17 +433,33 @@ class UnknownItem:
     problem: str
     detail: str
     remedy: str
+    technical: str = ""  # the API's own error, for the admin who fixes it
 
 
 def unknown_item(result: CheckResult) -> UnknownItem:
-    match = _UNKNOWN_SUMMARY.match(result.summary.strip())
-    if not match:
-        return UnknownItem(result, "", "Data unavailable", result.summary, "See the finding's summary.")
-    section, status, reason = match["section"], match["status"], match["reason"].strip()
+    """What was missing for an UNKNOWN result and what would let the check run. The engine's own wording
+    ("Not evaluated: section X is forbidden (reason)") is parsed exactly; a check's own UNKNOWN summary is
+    searched for the same clues (a section status, a permission, an Azure role, a licence)."""
+    summary = " ".join(result.summary.split())
+    match = _UNKNOWN_SUMMARY.match(summary)
+    if match:
+        section, status, reason = match["section"], match["status"], match["reason"].strip()
+    else:
+        found = _SECTION_STATUS.search(summary)
+        section, status = (found["section"], found["status"]) if found else ("", "")
+        if not status and re.search(r"licen[cs]e", summary):
+            status = "not_licensed"
+        reason = summary
+    technical = ""
+    if (api_error := _TECHNICAL.search(reason)) is not None:
+        technical = api_error["error"].strip()
+        reason = (reason[: api_error.start()] + reason[api_error.end():]).strip()
     remedy = SECTION_NEEDS.get(section, "")
-    if (permission := _PERMISSION.search(reason)) is not None:
+    if (permission := _PERMISSION.search(summary)) is not None:
         remedy = f"Grant the audit app the permission {permission['name']} (admin consent)"
-    elif (licence := _LICENCE.search(reason)) is not None:
+    elif (role := _AZURE_ROLE.search(summary)) is not None:
+        remedy = f"Assign the audit app the Azure {role['name']} role on each subscription"
+    elif (licence := _LICENCE.search(summary)) is not None:
         remedy = f"A {licence['name']} licence in the tenant"
     elif status == "not_collected":
         remedy = "Collect this data in the next run"
@@ -449,9 +468,10 @@ def unknown_item(result: CheckResult) -> UnknownItem:
     return UnknownItem(
         result=result,
         section=section.replace("_", " "),
-        problem=SECTION_STATUS_LABELS.get(status, status.replace("_", " ")),
+        problem=SECTION_STATUS_LABELS.get(status, status.replace("_", " ") or "Data unavailable"),
         detail=reason[:1].upper() + reason[1:] if reason else "",
-        remedy=remedy or "See the check's data requirements in the methodology",
+        remedy=remedy or "See the check's summary in the findings",
+        technical=technical[:240] + ("…" if len(technical) > 240 else ""),
     )
 
 
@@ -589,22 +609,18 @@ def _plain_summary(tenant: TenantResult, counts: dict[Status, int], top: list[Fi
 
 
 def _history_view(change: TenantChange | None, titles: dict[str, str]) -> HistoryView:
+    """The "since the last audit" block; no history, or no earlier run, reads as the first audit."""
+    points = change.points if change else []
+    chart = Markup(charts.trend_line([charts.TrendPoint(p.at, p.score) for p in points])) if len(points) > 1 else None
     if change is None or change.first_audit:
-        points = change.points if change else []
-        chart = None
-        if len(points) > 1:
-            chart = Markup(charts.trend_line([charts.TrendPoint(p.at, p.score) for p in points]))
         return HistoryView(True, "", None, [], [], [], chart)
 
     def named(ids: list[str]) -> list[tuple[str, str]]:
         return [(check_id, titles.get(check_id, "")) for check_id in ids]
 
-    chart = None
-    if len(change.points) > 1:
-        chart = Markup(charts.trend_line([charts.TrendPoint(p.at, p.score) for p in change.points]))
     return HistoryView(
         first_audit=False,
-        previous_at=fmt_date(change.previous_at) if change.previous_at else "",
+        previous_at=fmt_date(change.previous_at),
         score_change=change.score_change,
         fixed=named(change.fixed),
         new_failures=named(change.newly_failing),
@@ -903,13 +919,11 @@ def restricted_fetcher(allowed_files: Iterable[Path]):
 def _stylesheets(paper: str) -> "tuple[CSS, ...]":
     # Parsing the stylesheet once per process and reusing it saves a good share of each PDF's time.
     from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
 
     fonts = _font_config()
     return (
         CSS(string=stylesheet_text(), font_config=fonts),
-        CSS(string=f"@page {{ size: {PAPER_SIZES[paper.upper()] if paper.upper() in PAPER_SIZES else paper}; }}",
-            font_config=fonts),
+        CSS(string=f"@page {{ size: {_paper(paper)}; }}", font_config=fonts),
     )
 
 
@@ -920,8 +934,14 @@ def _font_config():
     return FontConfiguration()
 
 
-# Decoded images (the logo) shared by every document this process renders.
-_IMAGE_CACHE: dict[str, Any] = {}
+# Decoded images (the logo), shared by the documents this process renders with the same logo file; the
+# key includes the file's size and time, so a logo replaced under the same name is decoded afresh.
+_IMAGE_CACHES: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def _image_cache(path: Path) -> dict[str, Any]:
+    stat = path.stat()
+    return _IMAGE_CACHES.setdefault((str(path), stat.st_size, stat.st_mtime_ns), {})
 
 
 @dataclass(frozen=True)
@@ -936,7 +956,7 @@ def html_to_pdf(html: str, brand: Brand, paper: str = "A4") -> Pdf:
 
     fetcher = restricted_fetcher([brand.logo_path])
     document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).render(
-        stylesheets=list(_stylesheets(paper)), font_config=_font_config(), cache=_IMAGE_CACHE
+        stylesheets=list(_stylesheets(paper)), font_config=_font_config(), cache=_image_cache(brand.logo_path)
     )
     return Pdf(document.write_pdf(), len(document.pages), tuple(fetcher.refused))
 
@@ -1052,10 +1072,15 @@ def render_all(
                 pool.submit(_scorecard_job, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
                 for tenant in results.tenants
             ]
-            for future in as_completed(futures):
-                done = future.result()
-                written.append(done)
-                progress.advance(done.label)
+            try:
+                for future in as_completed(futures):
+                    done = future.result()
+                    written.append(done)
+                    progress.advance(done.label)
+            except BaseException:
+                # One failed document (or Ctrl-C) stops the run; queued documents are not started.
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     progress.finish()
     return written
 
