@@ -29,6 +29,7 @@ from auditor.cli_history import (
     record,
     run_identity,
 )
+from auditor.cli_reports import Paper
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
 
@@ -241,11 +242,6 @@ def evaluate(
         raise typer.Exit(EXIT_FAIL_UNDER)
 
 
-class Paper(StrEnum):
-    A4 = "A4"
-    Letter = "Letter"
-
-
 def _evaluation_progress():
     from auditor.cli_progress import terminal_progress
 
@@ -291,7 +287,7 @@ def run(
     shard: ShardOption = None,
     run_id: RunIdOption = None,
     run_label: RunLabelOption = None,
-    paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.")] = Paper.A4,
+    paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.", case_sensitive=False)] = Paper.A4,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Reports rendered in parallel.")] = 1,
     as_of: AsOfOption = None,
     fail_under: Annotated[

@@ -9,35 +9,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from auditor.cli_history import DbOption, GroupOption, open_history
+
 
 class Paper(StrEnum):
     A4 = "A4"
     Letter = "Letter"
-
-
-class _ConsoleProgress:
-    """Adapts the engine's progress protocol to a rich progress bar on stderr."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
-        )
-        self._task = None
-
-    def start(self, total: int, description: str) -> None:
-        self._bar.start()
-        self._task = self._bar.add_task(description, total=total)
-
-    def advance(self, label: str = "", failed: bool = False) -> None:
-        if self._task is not None:
-            self._bar.advance(self._task)
-
-    def finish(self) -> None:
-        self._bar.stop()
 
 
 def register(app: typer.Typer) -> None:
@@ -45,43 +22,92 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def report(
-        results_path: Annotated[Path, typer.Argument(metavar="RESULTS.json", help="A results.json written by `auditor run`.")],
+        results_path: Annotated[
+            Optional[Path],
+            typer.Argument(metavar="[RESULTS.json]", help="A results.json written by `auditor run` (or use --run)."),
+        ] = None,
         out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
         config_path: Annotated[
             Optional[Path], typer.Option("--config", "-c", help="tenants.toml; its [branding] styles the reports.")
         ] = None,
+        db: DbOption = None,
+        run_id: Annotated[
+            Optional[str],
+            typer.Option("--run", metavar="ID", help="Render a run from the history database (all its shards merged)."),
+        ] = None,
+        group: GroupOption = None,
         paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.", case_sensitive=False)] = Paper.A4,
         jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Render in this many processes.")] = 1,
     ) -> None:
-        """Render the scorecards (HTML and PDF) and the portfolio report from saved results."""
-        import sys
-
-        from auditor.cli import fail
+        """Render the scorecards (HTML and PDF) and the portfolio report from saved results or a stored run,
+        with each tenant's trend from the history database."""
+        from auditor.cli import EXIT_USAGE, fail
+        from auditor.cli_progress import terminal_progress
         from auditor.config import ConfigError, load_config
         from auditor.render import BrandingError, RenderError, render_reports, validate_branding
         from auditor.results import ResultsError, load_results
+        from auditor.selection import SelectionError, select_results
 
-        try:
-            results = load_results(results_path)
-        except ResultsError as exc:
-            raise fail(str(exc))
-        branding = None
+        if (results_path is None) == (run_id is None):
+            raise fail("give either RESULTS.json or --run ID (with --db)", EXIT_USAGE)
+        config = None
         if config_path is not None:
             try:
-                branding = load_config(config_path).branding
+                config = load_config(config_path)
             except ConfigError as exc:
                 raise fail(str(exc))
+        branding = config.branding if config else None
         try:
             if branding is not None:
-                validate_branding(branding)  # before anything is rendered or written
-            progress = _ConsoleProgress() if sys.stderr.isatty() else None
-            written = render_reports(results, out, branding, paper=paper.value, jobs=jobs, progress=progress)
-        except (BrandingError, RenderError) as exc:
+                validate_branding(branding)  # before anything is read, rendered or written
+            if results_path is not None:
+                results = load_results(results_path)
+                history = _stored_history(db, config, results.run_id, required=db is not None)
+            else:
+                results, history = _stored_run(db, config, run_id)
+            results = select_results(results, group)
+            written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs,
+                                     progress=terminal_progress())
+        except (BrandingError, RenderError, ResultsError, SelectionError) as exc:
             raise fail(str(exc))
         except OSError as exc:
             raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
         scorecards = sum(1 for path in written if path.name == "scorecard.pdf")
-        typer.echo(f"wrote {scorecards} scorecard(s) and {'a portfolio' if any(p.name == 'portfolio.pdf' for p in written) else 'no portfolio'} to {out}")
-        for path in written:
-            if path.parent == out:
-                typer.echo(f"wrote {path}")
+        portfolio = "a portfolio" if any(p.name == "portfolio.pdf" for p in written) else "no portfolio"
+        typer.echo(f"wrote {scorecards} scorecard(s) and {portfolio} to {out}")
+
+
+def _stored_run(db: str | None, config, run_id: str):
+    """A run's merged results and its tenants' history, from the database."""
+    from auditor import store
+    from auditor.cli import fail
+
+    engine = open_history(db, config.database if config else None, create=False)
+    try:
+        return store.load_run_results(engine, run_id), store.tenant_history(engine, run_id)
+    except store.StoreError as exc:
+        raise fail(str(exc))
+    finally:
+        engine.dispose()
+
+
+def _stored_history(db: str | None, config, run_id: str, required: bool):
+    """The trend of a saved results file's run, when the history database knows that run. Without --db a
+    missing database or run simply means no trend: the reports then say it is the first recorded audit."""
+    from auditor import store
+    from auditor.cli import fail
+
+    try:
+        engine = store.open_db(store.resolve_db_url(db, config.database if config else None), create=False)
+    except store.StoreError as exc:
+        if required:
+            raise fail(str(exc))
+        return None
+    try:
+        return store.tenant_history(engine, run_id)
+    except store.StoreError as exc:
+        if required:
+            raise fail(str(exc))
+        return None
+    finally:
+        engine.dispose()

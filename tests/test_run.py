@@ -122,3 +122,44 @@ def test_collect_record_keeps_the_audit_in_the_history(tmp_path, monkeypatch):
     history = runner.invoke(app, ["history", "--db", str(db), "--format", "json"])
     runs = json.loads(history.stdout)
     assert len(runs) == 1 and runs[0]["tenants"] == 1
+
+
+def test_two_runs_give_a_diff_a_trend_and_a_change_section(tmp_path):
+    """The history issue's acceptance: one tenant's snapshot changes between two runs."""
+    import shutil
+
+    snapshots = tmp_path / "snapshots"
+    snapshots.mkdir()
+    for stem in ("fabrikam-legal", "coho-winery"):
+        shutil.copy(sample_snapshots_dir() / f"{stem}.json", snapshots)
+    common = ["--snapshots", str(snapshots), "--as-of", "2026-11-21T09:00Z"]
+    first = runner.invoke(app, ["run", *common, "--run-label", "2026-Q3", "--out", str(tmp_path / "q3")])
+    assert first.exit_code == 0, first.output
+
+    # Fabrikam's security contact disappears before the next quarter.
+    path = snapshots / "fabrikam-legal.json"
+    document = json.loads(path.read_text())
+    document["sections"]["organization"]["data"][0]["securityComplianceNotificationMails"] = []
+    path.write_text(json.dumps(document))
+    second = runner.invoke(app, ["run", *common, "--run-label", "2026-Q4", "--out", str(tmp_path / "q4")])
+    assert second.exit_code == 0, second.output
+
+    diff = runner.invoke(app, ["diff", "--format", "json"])
+    assert diff.exit_code == 0, diff.output
+    tenants = {t["tenant"]: t for t in json.loads(diff.stdout)["tenants"]}
+    fabrikam = next(t for name, t in tenants.items() if name.startswith("Fabrikam"))
+    assert fabrikam["newly_failing"] == ["CON-1"] and fabrikam["fixed"] == []
+    assert all(not t["newly_failing"] and not t["fixed"] for name, t in tenants.items() if t is not fabrikam)
+
+    scorecard = next((tmp_path / "q4").glob("fabrikam*/scorecard.html")).read_text()
+    assert "Since the last audit" in scorecard and "first audit recorded" not in scorecard
+    trend = scorecard[scorecard.index('id="since-last"'):]
+    assert trend[: trend.index("</svg>")].count("<circle") == 2  # a two-point trend
+    first_card = next((tmp_path / "q3").glob("fabrikam*/scorecard.html")).read_text()
+    assert "first audit recorded" in first_card
+
+    # the stored run renders again from the database, with the same change section
+    report = runner.invoke(app, ["report", "--run", "2026-Q4", "--out", str(tmp_path / "again")])
+    assert report.exit_code == 0, report.output
+    again = next((tmp_path / "again").glob("fabrikam*/scorecard.html")).read_text()
+    assert "Since the last audit" in again and "CON-1" in again
