@@ -1015,15 +1015,6 @@ def _warm_up(paper: str) -> None:
     environment()
 
 
-def _scorecard_job(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
-    return write_scorecard(tenant, ctx, folder, change)
-
-
-def _portfolio_job(results: AuditResults, ctx: RenderContext, out_dir: Path, slugs: dict[str, str],
-                   history: dict[str, TenantChange] | None) -> Written:
-    return write_portfolio(results, ctx, out_dir, slugs, history)
-
-
 def render_all(
     results: AuditResults,
     out_dir: Path,
@@ -1058,18 +1049,18 @@ def render_all(
     written: list[Written] = []
     if jobs <= 1:
         for tenant in results.tenants:
-            written.append(_scorecard_job(tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id)))
+            written.append(write_scorecard(tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id)))
             progress.advance(tenant.display_name)
         if with_portfolio:
-            written.append(_portfolio_job(results, ctx, out_dir, slugs, history))
+            written.append(write_portfolio(results, ctx, out_dir, slugs, history))
             progress.advance("portfolio")
     else:
         with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, initargs=(paper_size,)) as pool:
             futures = []
             if with_portfolio:  # the longest document first, so it does not finish last alone
-                futures.append(pool.submit(_portfolio_job, results, ctx, out_dir, slugs, history))
+                futures.append(pool.submit(write_portfolio, results, ctx, out_dir, slugs, history))
             futures += [
-                pool.submit(_scorecard_job, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
+                pool.submit(write_scorecard, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
                 for tenant in results.tenants
             ]
             try:

@@ -7,6 +7,12 @@ service plan ids); everything tenant-specific is generated from a seeded RNG in 
 
 from __future__ import annotations
 
+from auditor.collect.permissions import AZURE_ROLES, GRAPH_PERMISSIONS
+from checks.conditional_access import BUILT_IN_STRENGTHS as _BUILT_IN_STRENGTHS
+from checks.conditional_access import MFA_STRENGTH as STRENGTH_MFA
+from checks.conditional_access import PASSWORDLESS_STRENGTH as STRENGTH_PASSWORDLESS
+from checks.conditional_access import PHISHING_RESISTANT_STRENGTH as STRENGTH_PHISHING_RESISTANT
+
 
 # --- Entra ID built-in role template ids ---------------------------------------------------------------
 
@@ -52,39 +58,9 @@ GDAP_STANDARD_ROLES: tuple[str, ...] = (
 
 # --- Authentication strengths (built-in ids are fixed across tenants) ---------------------------------
 
-STRENGTH_MFA = "00000000-0000-0000-0000-000000000002"
-STRENGTH_PASSWORDLESS = "00000000-0000-0000-0000-000000000003"
-STRENGTH_PHISHING_RESISTANT = "00000000-0000-0000-0000-000000000004"
-
-BUILT_IN_STRENGTHS: tuple[dict, ...] = (
-    {
-        "id": STRENGTH_MFA,
-        "displayName": "Multifactor authentication",
-        "policyType": "builtIn",
-        "requirementsSatisfied": "mfa",
-        "allowedCombinations": [
-            "windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush",
-            "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse", "password,microsoftAuthenticatorPush",
-            "password,softwareOath", "password,hardwareOath", "password,x509CertificateSingleFactor",
-            "password,x509CertificateMultiFactor", "password,sms", "password,voice", "federatedMultiFactor",
-            "microsoftAuthenticatorPush,federatedSingleFactor", "softwareOath,federatedSingleFactor",
-            "hardwareOath,federatedSingleFactor", "sms,federatedSingleFactor", "voice,federatedSingleFactor",
-        ],
-    },
-    {
-        "id": STRENGTH_PASSWORDLESS,
-        "displayName": "Passwordless MFA",
-        "policyType": "builtIn",
-        "requirementsSatisfied": "mfa",
-        "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"],
-    },
-    {
-        "id": STRENGTH_PHISHING_RESISTANT,
-        "displayName": "Phishing-resistant MFA",
-        "policyType": "builtIn",
-        "requirementsSatisfied": "mfa",
-        "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
-    },
+# The built-in strengths as Graph lists them; the checks keep the one copy.
+BUILT_IN_STRENGTHS: tuple[dict, ...] = tuple(
+    _BUILT_IN_STRENGTHS[key] for key in (STRENGTH_MFA, STRENGTH_PASSWORDLESS, STRENGTH_PHISHING_RESISTANT)
 )
 
 # --- Licences: the service plans a user's assignedPlans shows -------------------------------------------
@@ -163,27 +139,7 @@ REQUESTS, SUBSCRIPTION_REQUESTS = _requests()
 
 # The permission (Graph application permission or Azure role) each section needs: named in `forbidden`
 # reasons so the report tells the admin exactly what to grant.
-PERMISSIONS: dict[str, str] = {
-    "organization": "Organization.Read.All",
-    "security_defaults": "Policy.Read.All",
-    "conditional_access_policies": "Policy.Read.All",
-    "authentication_strength_policies": "Policy.Read.AuthenticationMethod",
-    "role_assignments": "RoleManagement.Read.Directory",
-    "role_eligibility_schedules": "RoleEligibilitySchedule.Read.Directory",
-    "group_members": "GroupMember.Read.All",
-    "users": "User.Read.All",
-    "user_registration_details": "AuditLog.Read.All",
-    "authentication_methods": "UserAuthenticationMethod.Read.All",
-    "secure_scores": "SecurityEvents.Read.All",
-    "contracts": "Directory.Read.All",
-    "delegated_admin_relationships": "DelegatedAdminRelationship.Read.All",
-    "delegated_admin_access_assignments": "DelegatedAdminRelationship.Read.All",
-    "partner_security_alerts": "PartnerSecurity.Read.All",
-    "security_contacts": "Security Reader",
-    "pricings": "Security Reader",
-    "budgets": "Cost Management Reader",
-    "scheduled_actions": "Cost Management Reader",
-}
+PERMISSIONS: dict[str, str] = {**GRAPH_PERMISSIONS, **AZURE_ROLES}
 
 ARM_ACTIONS: dict[str, str] = {
     "security_contacts": "Microsoft.Security/securityContacts/read",
