@@ -67,7 +67,8 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
 def _console():
     from rich.console import Console
 
-    return Console(stderr=False, highlight=False)
+    # Piped output (CI logs, files) gets room for tenant names instead of rich's 80-column default.
+    return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def load_registry():
