@@ -55,10 +55,6 @@ class ResultFormat(StrEnum):
     csv = "csv"
 
 
-class InputError(Exception):
-    """Bad input the user can fix; printed as one line, exit code 1."""
-
-
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
@@ -176,34 +172,32 @@ def _print_results_table(results) -> None:
     _console().print(table)
 
 
-def _below(results, fail_under: float | None) -> list[str]:
+def _exit_if_below(results, fail_under: float | None) -> None:
+    """Exit 3 when a tenant scores below --fail-under. A tenant with nothing scored (every check UNKNOWN)
+    has no score to compare; it is named, since a gate that cannot see a tenant should say so."""
     if fail_under is None:
-        return []
-    return [
-        f"{t.display_name} ({t.score:.1f})" for t in results.tenants if t.score is not None and t.score < fail_under
-    ]
+        return
+    below = [f"{t.display_name} ({t.score:.1f})" for t in results.tenants if t.score is not None and t.score < fail_under]
+    unscored = [t.display_name for t in results.tenants if t.score is None]
+    if unscored:
+        typer.echo(f"no score (nothing could be evaluated): {', '.join(unscored)}", err=True)
+    if below:
+        typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
+        raise typer.Exit(EXIT_FAIL_UNDER)
 
 
-def _load_config(path: Path | None):
-    from auditor.config import ConfigError, load_config
+def _load_config(path: Path | None, registry):
+    """The config at ``path`` (None when no path), with its risk acceptances checked against the registry."""
+    from auditor.config import ConfigError, load_config, validate_acceptances
 
     if path is None:
         return None
     try:
-        return load_config(path)
+        config = load_config(path)
+        validate_acceptances(config, set(registry.ids()), str(path))
     except ConfigError as exc:
         raise fail(str(exc))
-
-
-def _validate_config(config, registry, source: str) -> None:
-    from auditor.config import ConfigError, validate_acceptances
-
-    if config is None:
-        return
-    try:
-        validate_acceptances(config, set(registry.ids()), source)
-    except ConfigError as exc:
-        raise fail(str(exc))
+    return config
 
 
 @app.command()
@@ -224,8 +218,7 @@ def evaluate(
     from auditor.snapshot import SnapshotError, load_snapshots
 
     registry = load_registry()
-    config = _load_config(config_path)
-    _validate_config(config, registry, str(config_path))
+    config = _load_config(config_path, registry)
     try:
         snapshots = load_snapshots(paths)
     except SnapshotError as exc:
@@ -237,13 +230,10 @@ def evaluate(
         sys.stdout.write(results_csv(results))
     else:
         _print_results_table(results)
-    below = _below(results, fail_under)
-    if below:
-        typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
-        raise typer.Exit(EXIT_FAIL_UNDER)
+    _exit_if_below(results, fail_under)
 
 
-def _evaluation_progress():
+def _progress():
     from auditor.cli_progress import terminal_progress
 
     return terminal_progress()
@@ -266,7 +256,7 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
     # Listed tenants narrowed to nothing must not fall back to discovering every customer.
     narrowed = config.model_copy(update={"tenants": listed, "discover_customers": False}) if config.tenants else config
     try:
-        return collect_all(narrowed, out / "snapshots", progress=_evaluation_progress(), now=started)
+        return collect_all(narrowed, out / "snapshots", progress=_progress(), now=started)
     except CollectError as exc:
         raise fail(str(exc))
 
@@ -297,10 +287,9 @@ def run(
 ) -> None:
     """Audit tenants end to end: collect (or read snapshots), evaluate, score, record in the history, and
     write results.json/.csv/.xlsx, a scorecard per tenant and the portfolio to --out."""
-    from auditor import store
     from auditor.evaluate import evaluate as run_evaluation
     from auditor.outputs import write_results
-    from auditor.render import BrandingError, render_reports, validate_branding
+    from auditor.render import BrandingError, RenderError, render_reports, validate_branding
     from auditor.samples import sample_config_path, sample_snapshots_dir
     from auditor.selection import SelectionError, load_selected
     from auditor.snapshot import SnapshotError
@@ -309,8 +298,7 @@ def run(
         raise fail("give one source: --sample, --snapshots DIR, or --config tenants.toml (live collection)", EXIT_USAGE)
     registry = load_registry()
     config_source = config_path or (sample_config_path() if sample else None)
-    config = _load_config(config_source)
-    _validate_config(config, registry, str(config_source))
+    config = _load_config(config_source, registry)
     branding = config.branding if config else None
     if branding is not None:
         try:
@@ -337,29 +325,34 @@ def run(
     results = run_evaluation(selected.snapshots, registry, evaluated_at, config, run_id=identity,
                              operator=_operator())
 
-    changes = None
-    if not no_history:
-        engine = open_history(db, config.database if config else None)
-        try:
-            record(engine, results, started_at=started, snapshots=selected.files,
-                   shard=str(shard_spec) if shard_spec else None, label=label)
-            changes = store.tenant_history(engine, results.run_id, [t.tenant_id for t in results.tenants])
-        finally:
-            engine.dispose()
-
-    written = write_results(results, out)
+    # Recorded before rendering: the reports read each tenant's trend back from the history.
+    changes = None if no_history else _record_run(
+        db, config, results, started, selected.files, str(shard_spec) if shard_spec else None, label
+    )
     try:
+        written = write_results(results, out)
         written += render_reports(results, out, branding, paper=paper.value, history=changes, jobs=jobs,
-                                  progress=_evaluation_progress())
-    except BrandingError as exc:
+                                  progress=_progress())
+    except (BrandingError, RenderError) as exc:
         raise fail(str(exc))
+    except OSError as exc:
+        raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
     _print_results_table(results)
     typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ "
                f"(results.json, results.csv, results.xlsx, portfolio and scorecards)")
-    below = _below(results, fail_under)
-    if below:
-        typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
-        raise typer.Exit(EXIT_FAIL_UNDER)
+    _exit_if_below(results, fail_under)
+
+
+def _record_run(db, config, results, started: datetime, files, shard: str | None, label: str | None):
+    """Record the run in the history; each tenant's trend and changes for the reports."""
+    from auditor import store
+
+    engine = open_history(db, config.database if config else None)
+    try:
+        record(engine, results, started_at=started, snapshots=files, shard=shard, label=label)
+        return store.tenant_history(engine, results.run_id, [t.tenant_id for t in results.tenants])
+    finally:
+        engine.dispose()
 
 
 def _operator() -> str:

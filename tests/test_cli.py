@@ -99,3 +99,12 @@ def test_help_does_not_import_heavy_libraries():
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert output == ""
+
+
+def test_fail_under_names_tenants_without_a_score(tmp_path):
+    from tests.builders import forbidden
+
+    path = write_snapshot(tmp_path, organization=forbidden("Organization.Read.All"))
+    result = runner.invoke(app, ["evaluate", str(path), "--fail-under", "50"])
+    assert result.exit_code == 0
+    assert "no score" in result.stderr and "Test Tenant Ltd" in result.stderr

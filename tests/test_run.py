@@ -163,3 +163,12 @@ def test_two_runs_give_a_diff_a_trend_and_a_change_section(tmp_path):
     assert report.exit_code == 0, report.output
     again = next((tmp_path / "again").glob("fabrikam*/scorecard.html")).read_text()
     assert "Since the last audit" in again and "CON-1" in again
+
+
+def test_unwritable_output_is_one_line_error(tmp_path):
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be")
+    result = runner.invoke(app, ["run", "--sample", "--no-history", "--out", str(blocker)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "cannot write" in result.stderr
+    assert result.stderr.count("\n") == 1
