@@ -16,6 +16,7 @@ from auditor.results import Status
 from auditor.snapshot import TenantSnapshot
 from checks.privileged import (
     GLOBAL_ADMINISTRATOR,
+    HOLDER_SECTIONS,
     PRIVILEGED_ROLES,
     PrincipalKind,
     PrivilegedUser,
@@ -45,7 +46,7 @@ def _user_row(user: PrivilegedUser, **extra: Any) -> dict[str, Any]:
     severity="high",
     applies_to=["customer", "partner"],
     needs=["role_assignments"],
-    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=HOLDER_SECTIONS,
     references=[ROLES_REF,
                 "https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference#global-administrator"],
     remediation="""
@@ -66,7 +67,8 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     including PIM-eligible holders when role_eligibility_schedules is readable; the evidence has a row
     saying when it was not (and that without Entra ID P2 no eligibility can exist). Service principals and
     partner references (legacy DAP, see PAR-1) are not counted. A role-assignable group whose members could
-    not be read makes the count a lower bound: more than four still FAILs, anything else is UNKNOWN.
+    not be read, or a holder whose type is unknown (principal not expanded and not in the users list), makes
+    the count a lower bound: more than four still FAILs, anything else is UNKNOWN.
     """
     empty = no_role_holders_read(snapshot)
     if empty:
@@ -74,6 +76,7 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     holders = privileged_holders(snapshot, {GLOBAL_ADMINISTRATOR: PRIVILEGED_ROLES[GLOBAL_ADMINISTRATOR]})
     people = privileged_users(snapshot, holders)
     others = [h for h in holders.holders if h.kind in (PrincipalKind.SERVICE_PRINCIPAL, PrincipalKind.PARTNER)]
+    untyped = {h.principal_id: h for h in holders.holders if h.kind is PrincipalKind.OTHER}
     evidence: list[dict[str, Any]] = [
         {"holder": u.display_name, "userPrincipalName": u.user_principal_name, "userType": u.user_type,
          "assignment": ", ".join(u.assignments), "note": ""}
@@ -82,6 +85,9 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     for name in holders.unexpanded_groups:
         evidence.append({"holder": name, "userPrincipalName": "", "userType": "group", "assignment": "group",
                          "note": f"members not read ({section_note(snapshot, 'group_members')})"})
+    for holder in untyped.values():
+        evidence.append({"holder": holder.display_name, "userPrincipalName": "", "userType": "unknown",
+                         "assignment": holder.assignment.value, "note": "principal type unknown: not counted"})
     if holders.eligibility_note:
         evidence.append({"holder": "(PIM-eligible assignments)", "userPrincipalName": "", "userType": "",
                          "assignment": "eligible", "note": "not read: " + holders.eligibility_note})
@@ -91,9 +97,12 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     if count > 4:
         return Outcome(Status.FAIL, f"{count} Global Administrators{eligible_text}; at most 4 are recommended."
                                     + not_counted, evidence)
-    if holders.unexpanded_groups:
-        return Outcome(Status.UNKNOWN, f"{count} Global Administrators known, but members of "
-                                       f"{', '.join(holders.unexpanded_groups)} could not be read.", evidence)
+    unread = [f"members of {', '.join(holders.unexpanded_groups)}"] if holders.unexpanded_groups else []
+    if untyped:
+        unread.append(f"what {len(untyped)} other holder(s) are")
+    if unread:
+        return Outcome(Status.UNKNOWN, f"{count} Global Administrators known, but {' and '.join(unread)} "
+                                       "could not be read.", evidence)
     if count < 2:
         return Outcome(Status.FAIL, f"{count} Global Administrator{'' if count == 1 else 's'}{eligible_text}; at "
                                     "least 2 are needed so one lost account does not lock the tenant."
@@ -158,7 +167,7 @@ def _organisation_words(snapshot: TenantSnapshot) -> set[str]:
     severity="high",
     applies_to=["customer", "partner"],
     needs=["role_assignments", "users"],
-    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=HOLDER_SECTIONS,
     references=[ROLES_REF, CUSTOMER_REF],
     remediation="""
         Give every administrator a personal admin account (for example jane.doe.admin@...) with their own
@@ -232,7 +241,7 @@ def collaboration_plans(user_record: dict[str, Any]) -> list[str]:
     severity="medium",
     applies_to=["customer", "partner"],
     needs=["role_assignments", "users"],
-    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=HOLDER_SECTIONS,
     references=[ROLES_REF, CUSTOMER_REF],
     remediation="""
         Keep privileged roles on dedicated, cloud-only admin accounts without a mailbox or Teams: give each
@@ -282,7 +291,7 @@ def admins_without_mailbox(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
     severity="high",
     applies_to=["customer", "partner"],
     needs=["role_assignments"],
-    reads=["role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=HOLDER_SECTIONS,
     references=[ROLES_REF, "https://learn.microsoft.com/entra/external-id/user-properties"],
     remediation="""
         Remove the privileged roles from guest (B2B) accounts: Microsoft Entra admin center > Identity >
@@ -341,7 +350,7 @@ def recovery_methods(methods: list[dict[str, Any]]) -> list[tuple[str, str]]:
     severity="medium",
     applies_to=["customer", "partner"],
     needs=["role_assignments"],
-    reads=["authentication_methods", "user_registration_details", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=["authentication_methods", "user_registration_details", *HOLDER_SECTIONS],
     references=[CUSTOMER_REF, "https://learn.microsoft.com/graph/api/authentication-list-methods"],
     remediation="""
         Check with each administrator that every listed email address and phone number is theirs and

@@ -165,6 +165,28 @@ def evaluate_subscriptions(
     return combine(judged, fails=fails, passes=passes)
 
 
+def first_working(
+    items: Sequence[dict],
+    problem: Callable[[dict], str | None],
+    *,
+    none: str,
+    works: Callable[[dict], str],
+    separator: str = "; ",
+) -> Verdict:
+    """One working item is enough (a budget, an anomaly alert, a security contact): PASS described by
+    ``works`` for the first item without a ``problem``; FAIL saying ``none`` when there is no item, else
+    listing every item's problem (joined by ``separator``)."""
+    if not items:
+        return Verdict.failed(none)
+    problems = []
+    for item in items:
+        found = problem(item)
+        if found is None:
+            return Verdict.passed(works(item))
+        problems.append(found)
+    return Verdict.failed(separator.join(problems))
+
+
 def arm_items(subscription: SubscriptionSnapshot, section: str) -> list[dict]:
     """The ARM objects of an ok per-subscription section (a list; anything else reads as empty)."""
     data = subscription.sections[section].data

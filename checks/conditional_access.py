@@ -16,6 +16,7 @@ from auditor.registry import CheckContext, Outcome
 from auditor.results import Status
 from auditor.snapshot import TenantSnapshot
 from checks.privileged import (
+    HOLDER_SECTIONS,
     PEOPLE_KINDS,
     PRIVILEGED_ROLES,
     no_role_holders_read,
@@ -67,6 +68,11 @@ BUILT_IN_STRENGTHS: dict[str, dict[str, Any]] = {
 }
 
 _GUEST_TOKEN = "GuestsOrExternalUsers"
+
+# The sections assess_policies reads (users: to name excluded users and match break-glass UPNs), and with
+# them the ones judge_admin_coverage adds: a check lists them in its `reads`.
+POLICY_SECTIONS = ("conditional_access_policies", "authentication_strength_policies", "users")
+ADMIN_COVERAGE_SECTIONS = (*POLICY_SECTIONS, *HOLDER_SECTIONS)
 
 
 # --- authentication strengths ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Evidence, Status
 from auditor.snapshot import SubscriptionSnapshot, TenantSnapshot
-from checks.azure import Verdict, arm_items, evaluate_subscriptions, parse_time, properties
+from checks.azure import Verdict, arm_items, evaluate_subscriptions, first_working, parse_time, properties
 
 ORGANIZATION_REF = "https://learn.microsoft.com/graph/api/resources/organization"
 
@@ -120,6 +120,15 @@ def contact_problems(props: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _contact_problem(contact: dict[str, Any]) -> str | None:
+    problems = contact_problems(properties(contact))
+    return f"contact {contact.get('name', '?')}: {'; '.join(problems)}" if problems else None
+
+
+def _contact_notifies(contact: dict[str, Any]) -> str:
+    return f"contact {contact.get('name', '?')} notifies {', '.join(_emails(properties(contact)))} and owners"
+
+
 @check(
     id="CON-2",
     title="Every Azure subscription has a Defender for Cloud security contact that receives alerts",
@@ -153,17 +162,13 @@ def subscription_security_contact(snapshot: TenantSnapshot, ctx: CheckContext) -
     """
 
     def judge(subscription: SubscriptionSnapshot) -> Verdict:
-        contacts = arm_items(subscription, "security_contacts")
-        if not contacts:
-            return Verdict.failed("no security contact is configured")
-        findings = []
-        for contact in contacts:
-            problems = contact_problems(properties(contact))
-            if not problems:
-                emails = ", ".join(_emails(properties(contact)))
-                return Verdict.passed(f"contact {contact.get('name', '?')} notifies {emails} and owners")
-            findings.append(f"contact {contact.get('name', '?')}: {'; '.join(problems)}")
-        return Verdict.failed(" | ".join(findings))
+        return first_working(
+            arm_items(subscription, "security_contacts"),
+            _contact_problem,
+            none="no security contact is configured",
+            works=_contact_notifies,
+            separator=" | ",  # one contact's problems are already joined by "; "
+        )
 
     return evaluate_subscriptions(
         snapshot,

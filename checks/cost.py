@@ -7,17 +7,17 @@ from typing import Any
 
 from auditor.registry import CheckContext, Outcome, check
 from auditor.snapshot import SubscriptionSnapshot, TenantSnapshot
-from checks.azure import Verdict, arm_items, evaluate_subscriptions, parse_time, properties
+from checks.azure import Verdict, arm_items, evaluate_subscriptions, first_working, parse_time, properties
 
 BUDGETS_REF = "https://learn.microsoft.com/rest/api/consumption/budgets/list"
 ANOMALY_REF = "https://learn.microsoft.com/azure/cost-management-billing/understand/analyze-unexpected-charges"
 FRAUD_REF = "https://learn.microsoft.com/partner-center/security/azure-fraud-detection-and-notification"
 
 
-def _ended(props: dict[str, Any], end_key_holder: str, now: datetime) -> bool:
+def _ended(props: dict[str, Any], period_key: str, now: datetime) -> bool:
     """True when the object's period (``timePeriod`` of a budget, ``schedule`` of a scheduled action) has
     an end date already past: Azure stops evaluating it then."""
-    period = props.get(end_key_holder) or {}
+    period = props.get(period_key) or {}
     ends = parse_time(period.get("endDate")) if isinstance(period, dict) else None
     return ends is not None and ends < now
 
@@ -79,16 +79,12 @@ def budget_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     """
 
     def judge(subscription: SubscriptionSnapshot) -> Verdict:
-        budgets = arm_items(subscription, "budgets")
-        if not budgets:
-            return Verdict.failed("no budget")
-        problems = []
-        for budget in budgets:
-            problem = budget_problem(budget, ctx.now)
-            if problem is None:
-                return Verdict.passed(f"budget {budget.get('name', '?')} alerts a contact")
-            problems.append(problem)
-        return Verdict.failed("; ".join(problems))
+        return first_working(
+            arm_items(subscription, "budgets"),
+            lambda budget: budget_problem(budget, ctx.now),
+            none="no budget",
+            works=lambda budget: f"budget {budget.get('name', '?')} alerts a contact",
+        )
 
     return evaluate_subscriptions(
         snapshot,
@@ -97,6 +93,20 @@ def budget_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
         fails="have no budget that alerts a contact",
         passes="have a budget that alerts a contact",
     )
+
+
+def _alert_name(alert: dict[str, Any]) -> str:
+    return properties(alert).get("displayName") or alert.get("name", "?")
+
+
+def anomaly_alert_problem(alert: dict[str, Any], now: datetime) -> str | None:
+    """Why one anomaly alert (scheduled action of kind InsightAlert) sends nothing; None when it works."""
+    props = properties(alert)
+    if str(props.get("status", "")).lower() != "enabled":
+        return f"{_alert_name(alert)}: status {props.get('status') or 'not set'}"
+    if _ended(props, "schedule", now):
+        return f"{_alert_name(alert)}: expired on {props['schedule'].get('endDate')}"
+    return None
 
 
 @check(
@@ -126,20 +136,12 @@ def anomaly_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     """
 
     def judge(subscription: SubscriptionSnapshot) -> Verdict:
-        alerts = [a for a in arm_items(subscription, "scheduled_actions") if a.get("kind") == "InsightAlert"]
-        if not alerts:
-            return Verdict.failed("no anomaly alert (scheduled action of kind InsightAlert)")
-        problems = []
-        for alert in alerts:
-            props = properties(alert)
-            name = props.get("displayName") or alert.get("name", "?")
-            if str(props.get("status", "")).lower() != "enabled":
-                problems.append(f"{name}: status {props.get('status') or 'not set'}")
-            elif _ended(props, "schedule", ctx.now):
-                problems.append(f"{name}: expired on {props['schedule'].get('endDate')}")
-            else:
-                return Verdict.passed(f"anomaly alert {name} is enabled")
-        return Verdict.failed("; ".join(problems))
+        return first_working(
+            [a for a in arm_items(subscription, "scheduled_actions") if a.get("kind") == "InsightAlert"],
+            lambda alert: anomaly_alert_problem(alert, ctx.now),
+            none="no anomaly alert (scheduled action of kind InsightAlert)",
+            works=lambda alert: f"anomaly alert {_alert_name(alert)} is enabled",
+        )
 
     return evaluate_subscriptions(
         snapshot,

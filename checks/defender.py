@@ -6,7 +6,12 @@ from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Status
 from auditor.snapshot import Section, SectionStatus, SubscriptionSnapshot, TenantSnapshot
 from checks.azure import Verdict, arm_items, evaluate_subscriptions, properties
-from checks.conditional_access import assess_policies, grant_requires_compliant_device, judge_admin_coverage
+from checks.conditional_access import (
+    ADMIN_COVERAGE_SECTIONS,
+    assess_policies,
+    grant_requires_compliant_device,
+    judge_admin_coverage,
+)
 
 PRICINGS_REF = "https://learn.microsoft.com/rest/api/defenderforcloud/pricings/list"
 SECURE_SCORE_REF = "https://learn.microsoft.com/graph/api/security-list-securescores"
@@ -195,7 +200,7 @@ DEVICE_CA_REF = "https://learn.microsoft.com/entra/identity/conditional-access/p
     severity="medium",
     applies_to=["customer", "partner"],
     needs=["conditional_access_policies"],
-    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=ADMIN_COVERAGE_SECTIONS,
     references=[DEVICE_CA_REF, "https://learn.microsoft.com/security/privileged-access-workstations/privileged-access-devices"],
     remediation="""
         Enrol administrators' workstations in Intune (or join them to the domain with hybrid join), then

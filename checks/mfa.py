@@ -12,6 +12,8 @@ from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Status
 from auditor.snapshot import SectionStatus, TenantSnapshot
 from checks.conditional_access import (
+    ADMIN_COVERAGE_SECTIONS,
+    POLICY_SECTIONS,
     SECURITY_DEFAULTS_ROW,
     PolicyAssessment,
     assess_policies,
@@ -23,7 +25,7 @@ from checks.conditional_access import (
     security_defaults_enabled,
     security_defaults_unknown,
 )
-from checks.privileged import no_role_holders_read, privileged_users, section_note
+from checks.privileged import HOLDER_SECTIONS, no_role_holders_read, privileged_users, section_note
 
 CA_REF = "https://learn.microsoft.com/entra/identity/conditional-access/policy-all-users-mfa-strength"
 SECURITY_DEFAULTS_REF = "https://learn.microsoft.com/entra/fundamentals/security-defaults"
@@ -33,11 +35,21 @@ CUSTOMER_REF = "https://learn.microsoft.com/partner-center/customers/customer-se
 _CA = "conditional_access_policies"
 
 
-def _ca_unreadable(snapshot: TenantSnapshot) -> Outcome:
-    return Outcome(
-        Status.UNKNOWN,
-        f"Security defaults are off, and Conditional Access could not be read: {section_note(snapshot, _CA)}.",
-    )
+def _decided_before_ca(snapshot: TenantSnapshot, when_on: Outcome) -> Outcome | None:
+    """What security defaults decide for MFA-1, MFA-2 and MFA-5: ``when_on`` when they are on, UNKNOWN when
+    their state is unknown, UNKNOWN when they are off and Conditional Access could not be read. None when the
+    CA policies must be judged (security defaults and CA policies cannot both be active)."""
+    enabled = security_defaults_enabled(snapshot)
+    if enabled is None:
+        return security_defaults_unknown(snapshot)
+    if enabled:
+        return when_on
+    if not snapshot.section(_CA).ok:
+        return Outcome(
+            Status.UNKNOWN,
+            f"Security defaults are off, and Conditional Access could not be read: {section_note(snapshot, _CA)}.",
+        )
+    return None
 
 
 def _mfa_grant_for_all(policy: Mapping[str, Any], strengths: Mapping[str, Mapping[str, Any]]) -> bool | None:
@@ -60,7 +72,7 @@ def _candidates(assessments: list[PolicyAssessment]) -> list[dict[str, str]]:
     severity="critical",
     applies_to=["customer", "partner"],
     needs=["security_defaults"],
-    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies"],
+    reads=["security_defaults", *POLICY_SECTIONS],
     references=[CUSTOMER_REF, CSP_REF, SECURITY_DEFAULTS_REF, CA_REF],
     remediation="""
         Require multifactor authentication for every user. Without Entra ID P1, turn on security defaults
@@ -84,14 +96,10 @@ def mfa_all_users(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     counts here (not for admins). A policy whose custom authentication strength cannot be resolved makes
     the check UNKNOWN when no other policy passes.
     """
-    enabled = security_defaults_enabled(snapshot)
-    if enabled is None:
-        return security_defaults_unknown(snapshot)
-    if enabled:
-        return Outcome(Status.PASS, "Security defaults are on: every user must register and use MFA.",
-                       [SECURITY_DEFAULTS_ROW])
-    if not snapshot.section(_CA).ok:
-        return _ca_unreadable(snapshot)
+    decided = _decided_before_ca(snapshot, Outcome(
+        Status.PASS, "Security defaults are on: every user must register and use MFA.", [SECURITY_DEFAULTS_ROW]))
+    if decided is not None:
+        return decided
     assessments = assess_policies(snapshot, ctx, _mfa_grant_for_all)
     passing = [a for a in assessments if a.qualifies and a.all_users]
     if passing:
@@ -125,7 +133,7 @@ def mfa_all_users(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     severity="critical",
     applies_to=["customer", "partner"],
     needs=["security_defaults"],
-    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=["security_defaults", *ADMIN_COVERAGE_SECTIONS],
     references=[CUSTOMER_REF, CSP_REF, SECURITY_DEFAULTS_REF,
                 "https://learn.microsoft.com/entra/identity/conditional-access/policy-old-require-mfa-admin"],
     remediation="""
@@ -149,13 +157,10 @@ def mfa_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     for all users, or policies including all 16 privileged roles, PASS even when role assignments are
     unreadable. "mfa OR compliantDevice" does not count here: MFA must not be optional for admins.
     """
-    enabled = security_defaults_enabled(snapshot)
-    if enabled is None:
-        return security_defaults_unknown(snapshot)
-    if enabled:
-        return Outcome(Status.PASS, "Security defaults are on: administrators must use MFA at every sign-in.")
-    if not snapshot.section(_CA).ok:
-        return _ca_unreadable(snapshot)
+    decided = _decided_before_ca(snapshot, Outcome(
+        Status.PASS, "Security defaults are on: administrators must use MFA at every sign-in."))
+    if decided is not None:
+        return decided
     return judge_admin_coverage(snapshot, assess_policies(snapshot, ctx, _strict_mfa_grant), "requires MFA")
 
 
@@ -166,7 +171,7 @@ def mfa_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     severity="high",
     applies_to=["customer", "partner"],
     needs=[_CA],
-    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=["security_defaults", *ADMIN_COVERAGE_SECTIONS],
     references=[CSP_REF, "https://learn.microsoft.com/entra/identity/conditional-access/policy-admin-phish-resistant-mfa",
                 "https://learn.microsoft.com/entra/identity/authentication/concept-authentication-strengths"],
     remediation="""
@@ -203,7 +208,7 @@ def mfa_admins_phishing_resistant(snapshot: TenantSnapshot, ctx: CheckContext) -
     severity="high",
     applies_to=["customer", "partner"],
     needs=["users"],
-    reads=["user_registration_details", "role_assignments", "role_eligibility_schedules", "group_members", "users"],
+    reads=["user_registration_details", *HOLDER_SECTIONS],
     references=[CUSTOMER_REF,
                 "https://learn.microsoft.com/graph/api/resources/userregistrationdetails",
                 "https://learn.microsoft.com/entra/identity/authentication/howto-registration-mfa-sspr-combined"],
@@ -235,14 +240,13 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     if not report.ok:
         return Outcome(Status.UNKNOWN, f"Not evaluated: {section_note(snapshot, 'user_registration_details')}.")
     registered = {r["id"].lower(): bool(r.get("isMfaRegistered")) for r in report.data or [] if r.get("id")}
-    known = {r["id"].lower() for r in report.data or [] if r.get("id")}
 
     def row(user: Mapping[str, Any], privileged: str) -> dict[str, str]:
         return {
             "user": user.get("displayName") or "",
             "userPrincipalName": user.get("userPrincipalName") or "",
             "privileged": privileged,
-            "registration": "not MFA-registered" if user["id"].lower() in known else "no registration record",
+            "registration": "not MFA-registered" if user["id"].lower() in registered else "no registration record",
         }
 
     members = [
@@ -294,7 +298,7 @@ def _mentions_legacy_clients(policy: Mapping[str, Any]) -> bool:
     severity="high",
     applies_to=["customer", "partner"],
     needs=["security_defaults"],
-    reads=["security_defaults", "conditional_access_policies", "authentication_strength_policies"],
+    reads=["security_defaults", *POLICY_SECTIONS],
     references=[CUSTOMER_REF, SECURITY_DEFAULTS_REF,
                 "https://learn.microsoft.com/entra/identity/conditional-access/policy-block-legacy-authentication"],
     remediation="""
@@ -317,14 +321,11 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     requiring MFA is not a block (the checklist asks for an explicit block, which does not depend on how
     each legacy protocol handles a challenge it cannot answer).
     """
-    enabled = security_defaults_enabled(snapshot)
-    if enabled is None:
-        return security_defaults_unknown(snapshot)
-    if enabled:
-        return Outcome(Status.PASS, "Security defaults are on: legacy authentication is blocked.",
-                       [{**SECURITY_DEFAULTS_ROW, "grant": "block legacy authentication", "client_apps": "legacy"}])
-    if not snapshot.section(_CA).ok:
-        return _ca_unreadable(snapshot)
+    decided = _decided_before_ca(snapshot, Outcome(
+        Status.PASS, "Security defaults are on: legacy authentication is blocked.",
+        [{**SECURITY_DEFAULTS_ROW, "grant": "block legacy authentication", "client_apps": "legacy"}]))
+    if decided is not None:
+        return decided
     assessments = assess_policies(snapshot, ctx, lambda policy, _: grant_blocks(policy), allow_client_app_types=True)
 
     def evidence(a: PolicyAssessment) -> dict[str, str]:

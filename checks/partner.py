@@ -10,13 +10,14 @@ from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Evidence, Status
 from auditor.snapshot import TenantSnapshot
 from checks.azure import parse_time
+from checks.privileged import GLOBAL_ADMINISTRATOR, PARTNER_REFERENCE_TYPE, no_role_holders_read, section_note
 
-GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
-PARTNER_REFERENCE_TYPE = "#microsoft.graph.directoryObjectPartnerReference"
-
-# Relationship statuses in which the partner holds (or within minutes will hold) access in the customer
-# tenant. Pending, terminated and expired relationships grant nothing.
+# Relationship statuses (Graph's delegatedAdminRelationshipStatus) in which the partner holds, or within
+# minutes will hold, access in the customer tenant. Pending, terminated and expired relationships grant nothing.
 LIVE_STATUSES = frozenset({"activating", "active", "expiring"})
+# Statuses PAR-3 judges: live with an end date already set ("activating" lasts minutes, before endDateTime
+# is computed from activatedDateTime + duration).
+DATED_STATUSES = frozenset({"active", "expiring"})
 
 DAP_REF = "https://learn.microsoft.com/partner-center/customers/dap-faq"
 GDAP_REF = "https://learn.microsoft.com/partner-center/customers/gdap-introduction"
@@ -37,8 +38,19 @@ def _customer(relationship: dict[str, Any]) -> tuple[str, str]:
     return str(customer.get("displayName") or ""), str(customer.get("tenantId") or "")
 
 
-def _live(relationships: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in relationships if str(r.get("status", "")).lower() in LIVE_STATUSES]
+def _with_status(relationships: list[dict[str, Any]], statuses: frozenset[str]) -> list[dict[str, Any]]:
+    return [r for r in relationships if str(r.get("status", "")).lower() in statuses]
+
+
+def _relationship_row(relationship: dict[str, Any]) -> Evidence:
+    """The evidence columns naming one relationship and its customer."""
+    customer_name, customer_id = _customer(relationship)
+    return {
+        "relationship": relationship.get("displayName", ""),
+        "relationship_id": relationship.get("id", ""),
+        "customer": customer_name,
+        "customer_tenant_id": customer_id,
+    }
 
 
 # --- PAR-1 -----------------------------------------------------------------------------------------------
@@ -71,12 +83,17 @@ def no_dap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     assignments, outside the customer's directory role assignments), so every
     `#microsoft.graph.directoryObjectPartnerReference` principal holding Global Administrator is DAP and
     FAILs. Only the Global Administrator role is judged here; other roles held by partner references are
-    for the manual review (PAR-6). Each assignment is one evidence row naming the partner tenant.
+    for the manual review (PAR-6). Each assignment is one evidence row naming the partner tenant. An empty
+    role answer is UNKNOWN, as in the admin checks: every tenant has a Global Administrator, so the answer
+    is incomplete and cannot show that no partner holds the role.
     """
+    empty = no_role_holders_read(snapshot)
+    if empty:
+        return Outcome(Status.UNKNOWN, empty)
     rows: list[Evidence] = []
     for assignment in snapshot.data("role_assignments") or []:
         principal = assignment.get("principal") or {}
-        if str(assignment.get("roleDefinitionId", "")).lower() != GLOBAL_ADMIN:
+        if str(assignment.get("roleDefinitionId", "")).lower() != GLOBAL_ADMINISTRATOR:
             continue
         if principal.get("@odata.type") != PARTNER_REFERENCE_TYPE:
             continue
@@ -131,7 +148,7 @@ def no_gdap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome
     not ok, or no entry for a live relationship), the relationships alone decide if they already FAIL;
     otherwise the result is UNKNOWN, because a pass would rest on data that was not read.
     """
-    relationships = _live(snapshot.data("delegated_admin_relationships") or [])
+    relationships = _with_status(snapshot.data("delegated_admin_relationships") or [], LIVE_STATUSES)
     assignments_section = snapshot.section("delegated_admin_access_assignments")
     assignments = assignments_section.data if assignments_section.ok else None
     if not isinstance(assignments, dict):
@@ -140,20 +157,14 @@ def no_gdap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome
     rows: list[Evidence] = []
     unread: list[str] = []
     for relationship in relationships:
-        customer_name, customer_id = _customer(relationship)
-        base = {
-            "relationship": relationship.get("displayName", ""),
-            "relationship_id": relationship.get("id", ""),
-            "customer": customer_name,
-            "customer_tenant_id": customer_id,
-        }
-        if GLOBAL_ADMIN in _role_ids(relationship):
+        base = _relationship_row(relationship)
+        if GLOBAL_ADMINISTRATOR in _role_ids(relationship):
             rows.append(base | {"granted_by": "relationship roles"})
         if assignments is None or relationship.get("id") not in assignments:
             unread.append(str(relationship.get("displayName") or relationship.get("id")))
             continue
         for assignment in assignments[relationship["id"]] or []:
-            if str(assignment.get("status", "")).lower() == "active" and GLOBAL_ADMIN in _role_ids(assignment):
+            if str(assignment.get("status", "")).lower() == "active" and GLOBAL_ADMINISTRATOR in _role_ids(assignment):
                 container = (assignment.get("accessContainer") or {}).get("accessContainerId", "?")
                 granted_by = f"access assignment {assignment.get('id', '?')} (security group {container})"
                 rows.append(base | {"granted_by": granted_by})
@@ -166,8 +177,7 @@ def no_gdap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome
         return Outcome(Status.FAIL, summary, rows)
     if unread:
         reason = (
-            f"section delegated_admin_access_assignments is {assignments_section.status.value} "
-            f"({assignments_section.reason or 'no reason recorded'})"
+            section_note(snapshot, "delegated_admin_access_assignments")
             if assignments is None
             else f"no access assignments were collected for {', '.join(unread)}"
         )
@@ -212,15 +222,17 @@ def gdap_not_expiring(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     A relationship that reaches its end date without auto-extend silently removes the partner's access;
     an emergency (an incident, an outage) then waits for the customer to approve a new request.
 
-    Decisions: only relationships with status "active" are judged (terminated, expired and pending ones
-    are ignored). One FAILs when it ends within `gdap_expiry_warning_days` (30 by default, boundary
-    included) of the evaluation time, or has already passed its end date, and its `autoExtendDuration` is
-    zero ("PT0S", "P0D") or absent (Graph's default, PT0S). An active relationship without a readable
-    `endDateTime` cannot be judged: UNKNOWN unless another one FAILs.
+    Decisions: relationships with status "active" or "expiring" are judged. An "expiring" relationship (Graph
+    lists the value without defining it; by its name, one nearing its end date) still grants access and is
+    the very case this check is for, so ignoring it would be a false PASS; its end date decides, as for an
+    active one. Terminated, expired and pending ones grant nothing and are ignored, and so is "activating"
+    (it lasts minutes, before the end date is set). One FAILs when it ends within
+    `gdap_expiry_warning_days` (30 by default, boundary included) of the evaluation time, or has already
+    passed its end date, and its `autoExtendDuration` is zero ("PT0S", "P0D") or absent (Graph's default,
+    PT0S). A judged relationship without a readable `endDateTime`: UNKNOWN unless another one FAILs.
     """
     window = timedelta(days=ctx.settings.gdap_expiry_warning_days)
-    relationships = snapshot.data("delegated_admin_relationships") or []
-    active = [r for r in relationships if str(r.get("status", "")).lower() == "active"]
+    active = _with_status(snapshot.data("delegated_admin_relationships") or [], DATED_STATUSES)
     rows: list[Evidence] = []
     undated: list[str] = []
     for relationship in active:
@@ -231,12 +243,7 @@ def gdap_not_expiring(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
             undated.append(str(relationship.get("displayName") or relationship.get("id")))
             continue
         if ends - ctx.now <= window:
-            customer_name, customer_id = _customer(relationship)
-            rows.append({
-                "relationship": relationship.get("displayName", ""),
-                "relationship_id": relationship.get("id", ""),
-                "customer": customer_name,
-                "customer_tenant_id": customer_id,
+            rows.append(_relationship_row(relationship) | {
                 "ends": ends.isoformat(),
                 "days_left": max((ends - ctx.now).days, 0),
             })
@@ -290,7 +297,8 @@ def gdap_migration_complete(snapshot: TenantSnapshot, ctx: CheckContext) -> Outc
     contracts = snapshot.data("contracts") or []
     if not contracts:
         return Outcome(Status.NOT_APPLICABLE, "The partner has no customer contracts.")
-    covered = {_customer(r)[1].lower() for r in _live(snapshot.data("delegated_admin_relationships") or [])}
+    relationships = _with_status(snapshot.data("delegated_admin_relationships") or [], LIVE_STATUSES)
+    covered = {_customer(r)[1].lower() for r in relationships}
     rows: list[Evidence] = [
         {
             "customer": contract.get("displayName") or "(no name)",

@@ -47,6 +47,9 @@ GROUP_TYPE = "#microsoft.graph.group"
 SERVICE_PRINCIPAL_TYPE = "#microsoft.graph.servicePrincipal"
 PARTNER_REFERENCE_TYPE = "#microsoft.graph.directoryObjectPartnerReference"
 
+# The sections privileged_holders reads: a check using it lists them in its `reads`.
+HOLDER_SECTIONS = ("role_assignments", "role_eligibility_schedules", "group_members", "users")
+
 # Schedules in these states grant nothing (Graph's roleEligibilitySchedule.status values).
 _INACTIVE_SCHEDULE_STATUSES = {"revoked", "canceled", "denied", "failed", "expired", "deleted"}
 

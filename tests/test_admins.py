@@ -101,6 +101,16 @@ def test_adm1_unknown_when_group_members_unreadable():
     assert run("ADM-1", snapshot).status is Status.UNKNOWN
 
 
+def test_adm1_unknown_when_a_holder_of_unknown_type_may_be_a_person():
+    # Not expanded and not in the users list: it may be a second administrator, so "1" would be a false FAIL.
+    untyped = {"id": "5f1e2d3c-4b5a-4968-8776-655443322110"}
+    snapshot = make_snapshot(role_assignments=ga(MEGAN) + [assignment(GLOBAL_ADMINISTRATOR, untyped, 9)],
+                             role_eligibility_schedules=[])
+    result = run("ADM-1", snapshot)
+    assert result.status is Status.UNKNOWN
+    assert any(row["userType"] == "unknown" for row in result.evidence)
+
+
 def test_adm1_unknown_when_role_answer_empty():
     result = run("ADM-1", make_snapshot(role_assignments=[], role_eligibility_schedules=[]))
     assert result.status is Status.UNKNOWN

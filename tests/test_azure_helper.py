@@ -6,7 +6,7 @@ from auditor.evaluate import run_check
 from auditor.registry import CheckContext, check
 from auditor.results import Status
 from auditor.snapshot import Section, SectionStatus, SubscriptionSnapshot
-from checks.azure import Verdict, evaluate_subscriptions, parse_time
+from checks.azure import Verdict, evaluate_subscriptions, first_working, parse_time
 from tests.builders import NOW, forbidden, make_snapshot, subscription
 
 CTX = CheckContext(now=NOW)
@@ -142,3 +142,17 @@ def test_parse_time_reads_graph_and_arm_formats():
     assert parse_time("2024-02-10T11:24:42") == datetime(2024, 2, 10, 11, 24, 42, tzinfo=timezone.utc)
     assert parse_time(None) is None
     assert parse_time("not a date") is None
+
+
+def test_first_working_passes_on_any_working_item_and_otherwise_lists_every_problem():
+    def problem(item):
+        return None if item["ok"] else f"{item['name']}: broken"
+
+    def works(item):
+        return f"{item['name']} works"
+
+    items = [{"name": "a", "ok": False}, {"name": "b", "ok": True}]
+    assert first_working(items, problem, none="nothing", works=works) == Verdict.passed("b works")
+    broken = [{"name": "a", "ok": False}, {"name": "c", "ok": False}]
+    assert first_working(broken, problem, none="nothing", works=works) == Verdict.failed("a: broken; c: broken")
+    assert first_working([], problem, none="nothing", works=works) == Verdict.failed("nothing")

@@ -416,3 +416,10 @@ def test_mfa5_unknown_when_ca_unreadable():
 
 def test_mfa5_unknown_when_security_defaults_empty():
     assert run("MFA-5", make_snapshot(security_defaults={}, conditional_access_policies=[legacy_block()])).status is Status.UNKNOWN
+
+
+def test_policy_checks_declare_the_users_section_they_read():
+    # Judging exclusions reads `users` (UPNs of excluded users, break-glass matched by UPN), so
+    # `auditor permissions` must list these checks under User.Read.All too.
+    for check_id in ("MFA-1", "MFA-2", "MFA-3", "MFA-5"):
+        assert "users" in REGISTRY.get(check_id).sections, check_id

@@ -91,6 +91,13 @@ def test_par1_unknown_when_role_assignments_forbidden():
     assert "RoleManagement.Read.Directory" in result.summary
 
 
+def test_par1_unknown_when_role_answer_is_empty():
+    # Every tenant has a Global Administrator: an empty answer is incomplete, not proof that no partner holds it.
+    result = run("PAR-1", make_snapshot(role_assignments=[]))
+    assert result.status is Status.UNKNOWN
+    assert "empty" in result.summary
+
+
 def test_par1_applies_to_customers_only():
     spec = REGISTRY.get("PAR-1")
     assert spec.applies(TenantKind.CUSTOMER) and not spec.applies(TenantKind.PARTNER)
@@ -238,6 +245,20 @@ def test_par3_p0d_and_missing_auto_extend_mean_no_auto_extend():
     for value in ("P0D", None):
         snapshot = partner(delegated_admin_relationships=[relationship(REL_A, ends=NOW + timedelta(days=5), auto_extend=value)])
         assert run("PAR-3", snapshot).status is Status.FAIL
+
+
+def test_par3_expiring_relationship_is_judged_like_an_active_one():
+    snapshot = partner(delegated_admin_relationships=[
+        relationship(REL_A, status="expiring", ends=NOW + timedelta(days=10), auto_extend="PT0S"),
+    ])
+    result = run("PAR-3", snapshot)
+    assert result.status is Status.FAIL
+    assert [row["relationship_id"] for row in result.evidence] == [REL_A]
+
+
+def test_par3_activating_relationship_is_ignored():
+    snapshot = partner(delegated_admin_relationships=[relationship(REL_A, status="activating", ends=None, auto_extend="PT0S")])
+    assert run("PAR-3", snapshot).status is Status.PASS
 
 
 def test_par3_terminated_relationship_is_ignored():
