@@ -22,7 +22,10 @@ pg_bindir() {
 install_postgres() {
   log "installing PostgreSQL from Debian packages"
   local sudo=""
-  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { log "PostgreSQL is not installed: run this as root, or install postgresql"; exit 1; }
+    sudo="sudo"
+  fi
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
   # postgresql (the server), not only the client; no recommends keeps it small.
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
@@ -33,10 +36,11 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Run a command as the cluster's owner.
+# Run a command as the cluster's owner (from /, which postgres may enter even when the caller's folder is
+# private, e.g. under /root).
 as_owner() {
   if [[ $(id -u) -eq 0 ]]; then
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi

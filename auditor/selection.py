@@ -154,12 +154,17 @@ def load_selected(
     config: "AuditConfig | None" = None,
 ) -> Selected:
     """Load the snapshot files under ``paths`` and keep the group's and shard's tenants. Raises
-    SnapshotError for an unreadable file and SelectionError for a bad or empty group."""
+    SnapshotError for an unreadable file or for two files of one tenant (which one to audit would be a
+    guess), and SelectionError for a bad or empty group."""
     from auditor.snapshot import SnapshotError, load_snapshot, snapshot_files
 
     loaded = [(path, load_snapshot(path)) for path in snapshot_files(paths)]
     if not loaded:
         raise SnapshotError(f"no snapshot files found in {', '.join(str(p) for p in paths)}")
-    by_tenant = {snapshot.tenant.id: path for path, snapshot in loaded}
+    by_tenant: dict[str, Path] = {}
+    for path, snapshot in loaded:
+        if snapshot.tenant.id in by_tenant:
+            raise SnapshotError(f"tenant {snapshot.tenant.id} is in two snapshot files: {by_tenant[snapshot.tenant.id]} and {path}")
+        by_tenant[snapshot.tenant.id] = path
     chosen = select([snapshot for _, snapshot in loaded], group, shard, config)
     return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id] for s in chosen})

@@ -54,7 +54,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from auditor import TOOL_NAME, __version__
 from auditor.results import AuditResults, CheckResult, TenantResult, ToolInfo
@@ -66,6 +66,7 @@ SQLITE_BUSY_TIMEOUT_S = 60  # how long a writer waits for another writer's trans
 _PG_MIGRATION_LOCK = 0x4155444954  # "AUDIT": the advisory lock serialising schema migrations
 
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+LABEL_MAX = 200  # the runs.label column; PostgreSQL enforces it, SQLite would not
 
 
 class StoreError(Exception):
@@ -146,10 +147,16 @@ def run_id_from_label(label: str) -> str:
     return f"{slug}-{hashlib.sha256(cleaned.encode('utf-8')).hexdigest()[:8]}"
 
 
+def validate_label(label: str | None) -> str | None:
+    if label is not None and len(label) > LABEL_MAX:
+        raise StoreError(f"--run-label is longer than {LABEL_MAX} characters")
+    return label
+
+
 def resolve_run_id(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
     """(run id, label) for a new run: ``--run-id`` as given, else derived from ``--run-label``, else a
     random id (an unsharded run needs no coordination)."""
-    label = run_label.strip() if run_label and run_label.strip() else None
+    label = validate_label(run_label.strip() if run_label and run_label.strip() else None)
     if run_id:
         return validate_run_id(run_id.strip()), label
     if label:
@@ -173,7 +180,7 @@ runs_table = Table(
     "runs",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("label", String(200)),
+    Column("label", String(LABEL_MAX)),
     Column("started_at", DateTime(timezone=True), nullable=False),  # earliest part
     Column("finished_at", DateTime(timezone=True), nullable=False),  # latest part
     Column("generated_at", DateTime(timezone=True), nullable=False),  # evaluation time (the checks' "now")
@@ -250,6 +257,10 @@ check_results_table = Table(
     Column("acceptance", JSON),
     Index("ix_check_results_tenant_result", "tenant_result_id"),
 )
+# The columns holding a CheckResult's fields, under the same names (written and read back alike).
+_CHECK_FIELDS = (
+    "check_id", "title", "area", "severity", "status", "summary", "evidence", "remediation", "references", "acceptance",
+)
 
 
 # --- schema versions ---------------------------------------------------------------------------------
@@ -275,26 +286,31 @@ def schema_version(conn: Connection) -> int:
 
 def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> int:
     """Apply the missing migrations in one transaction (DDL is transactional in both SQLite and
-    PostgreSQL), under a lock so two processes opening a new database at once do not both create it."""
+    PostgreSQL), under a lock so two processes opening a new database at once do not both create it.
+    The version is read first without the lock, so opening an up-to-date database (every read-only
+    command) never queues behind another process's write."""
     migrations = MIGRATIONS if migrations is None else migrations
     known = len(migrations)
-    with _write(engine) as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    with engine.connect() as conn:
         current = schema_version(conn)
-        if current > known:
-            raise SchemaTooNew(
-                f"the history database {redact(str(engine.url))} has schema version {current}, but this "
-                f"{TOOL_NAME} {__version__} knows versions up to {known}; upgrade the tool, or use another --db"
-            )
-        if current < known:
+    if current < known:
+        with _write(engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            # Read again under the lock: another process may have migrated in the meantime.
+            current = schema_version(conn)
             schema_version_table.create(conn, checkfirst=True)
             for version in range(current + 1, known + 1):
                 migrations[version - 1](conn)
                 conn.execute(
                     schema_version_table.insert().values(version=version, applied_at=_now(), tool_version=__version__)
                 )
-        return known
+    if current > known:
+        raise SchemaTooNew(
+            f"the history database {redact(str(engine.url))} has schema version {current}, but this "
+            f"{TOOL_NAME} {__version__} knows versions up to {known}; upgrade the tool, or use another --db"
+        )
+    return known
 
 
 # --- engines -----------------------------------------------------------------------------------------
@@ -348,8 +364,8 @@ def create_db_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             # Evidence names people and admin accounts: a folder the tool creates is private to the user.
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-        _configure_sqlite(engine)
+        engine = create_engine(url)
+        _configure_sqlite(engine)  # the busy timeout, WAL, and BEGIN IMMEDIATE for writes
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -367,14 +383,16 @@ def open_db(url: str, create: bool = True) -> Engine:
     path = sqlite_file(url)
     if not create and path is not None and not path.exists():
         raise StoreError(f"no history database at {path}: record a run first (auditor run), or give --db")
-    engine = create_db_engine(url)
+    engine: Engine | None = None
     try:
+        engine = create_db_engine(url)
         ensure_schema(engine)
-    except StoreError:
-        engine.dispose()
-        raise
-    except SQLAlchemyError as exc:
-        engine.dispose()
+    # ImportError: a driver that is not installed (postgresql+psycopg2://); OSError: a folder we cannot create.
+    except (StoreError, SQLAlchemyError, ImportError, OSError) as exc:
+        if engine is not None:
+            engine.dispose()
+        if isinstance(exc, StoreError):
+            raise
         raise StoreError(f"cannot open the history database {redact(url)}: {_first_line(exc)}") from exc
     return engine
 
@@ -397,8 +415,9 @@ def _now() -> datetime:
 
 
 def _to_db(moment: datetime | None) -> datetime | None:
-    """UTC without tzinfo for SQLite (which would drop it anyway), UTC-aware elsewhere; read back by
-    ``_from_db``. Naive input is taken as UTC, like the rest of the tool."""
+    """UTC: PostgreSQL stores the instant, SQLite (whose DateTime drops the zone) the UTC wall time, so
+    its times compare correctly too; read back by ``_from_db``. Naive input is taken as UTC, like the
+    rest of the tool."""
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -460,6 +479,7 @@ def record_run(
     silently overwrite last quarter's audit.
     """
     run_id = validate_run_id(results.run_id) if results.run_id else uuid.uuid4().hex[:12]
+    validate_label(label)
     started = _to_db(started_at or results.generated_at)
     finished = _to_db(finished_at or _now())
     shard_text, shard_count = _shard_parts(shard)
@@ -475,7 +495,7 @@ def record_run(
             f"run {run_id}: a tenant is already recorded by another shard of this run ({_first_line(exc)}); "
             "do all shards use the same --shard N?"
         ) from None
-    except OperationalError as exc:
+    except SQLAlchemyError as exc:
         raise StoreError(f"cannot record run {run_id} in {redact(str(engine.url))}: {_first_line(exc)}") from None
     return run_id
 
@@ -626,20 +646,7 @@ def _write_tenant(
     )
     tenant_result_id = int(inserted.inserted_primary_key[0])
     rows = [
-        {
-            "tenant_result_id": tenant_result_id,
-            "position": position,
-            "check_id": result["check_id"],
-            "title": result["title"],
-            "area": result["area"],
-            "severity": result["severity"],
-            "status": result["status"],
-            "summary": result["summary"],
-            "evidence": result["evidence"],
-            "remediation": result["remediation"],
-            "references": result["references"],
-            "acceptance": result["acceptance"],
-        }
+        {"tenant_result_id": tenant_result_id, "position": position, **{name: result[name] for name in _CHECK_FIELDS}}
         for position, result in enumerate(dumped["results"])
     ]
     if rows:
@@ -656,6 +663,7 @@ class RunSummary:
     started_at: datetime
     finished_at: datetime
     generated_at: datetime
+    tool_name: str
     tool_version: str
     ruleset_version: str
     operator: str
@@ -676,9 +684,8 @@ class RunSummary:
         return [f"{k}/{self.shard_count}" for k in range(1, self.shard_count + 1) if f"{k}/{self.shard_count}" not in have]
 
 
-def _order(runs: Table = runs_table) -> tuple[Any, Any]:
-    # Runs are ordered by when they started; the id breaks ties so the order is total and repeatable.
-    return runs.c.started_at, runs.c.id
+# Runs are ordered by when they started; the id breaks ties so the order is total and repeatable.
+_RUN_ORDER = (runs_table.c.started_at, runs_table.c.id)
 
 
 def find_tenants(engine: Engine, query: str) -> list[str]:
@@ -717,16 +724,15 @@ def list_runs(
     the runs that audited it, with its score and grade."""
     runs, results, parts = runs_table, tenant_results_table, run_parts_table
     tenant_id = _tenant_id(engine, tenant) if tenant else None
-    stats = (
-        select(
-            results.c.run_id,
-            func.count(results.c.id).label("tenants"),
-            func.avg(results.c.score).label("mean_score"),
-            func.min(results.c.score).label("lowest_score"),
-        )
-        .group_by(results.c.run_id)
-        .subquery()
-    )
+    stats = select(
+        results.c.run_id,
+        func.count(results.c.id).label("tenants"),
+        func.avg(results.c.score).label("mean_score"),
+        func.min(results.c.score).label("lowest_score"),
+    ).group_by(results.c.run_id)
+    if run_id is not None:
+        stats = stats.where(results.c.run_id == run_id)
+    stats = stats.subquery()
     query = select(runs, stats.c.tenants, stats.c.mean_score, stats.c.lowest_score).join_from(
         runs, stats, stats.c.run_id == runs.c.id, isouter=True
     )
@@ -737,8 +743,7 @@ def list_runs(
         )
     if run_id is not None:
         query = query.where(runs.c.id == run_id)
-    started, ids = _order()
-    query = query.order_by(started.desc(), ids.desc())
+    query = query.order_by(*(column.desc() for column in _RUN_ORDER))
     if limit:
         query = query.limit(limit)
     shard_query = select(parts.c.run_id, parts.c.shard)
@@ -757,6 +762,7 @@ def list_runs(
             started_at=_from_db(row.started_at),
             finished_at=_from_db(row.finished_at),
             generated_at=_from_db(row.generated_at),
+            tool_name=row.tool_name,
             tool_version=row.tool_version,
             ruleset_version=row.ruleset_version,
             operator=row.operator,
@@ -799,36 +805,24 @@ def latest_run_ids(engine: Engine, count: int = 2, tenant: str | None = None) ->
     return [run.id for run in reversed(list_runs(engine, tenant=tenant, limit=count))]
 
 
-def _check_result(row: Any) -> CheckResult:
-    return CheckResult.model_validate(
-        {
-            "check_id": row.check_id,
-            "title": row.title,
-            "area": row.area,
-            "severity": row.severity,
-            "status": row.status,
-            "summary": row.summary,
-            "evidence": row.evidence,
-            "remediation": row.remediation,
-            "references": row.references,
-            "acceptance": row.acceptance,
-        }
-    )
-
-
 _CHUNK = 500  # ids per IN (...) list, well under every backend's parameter limit
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
 
 
 def _load_tenant_results(conn: Connection, tenant_rows: list[Any]) -> list[TenantResult]:
     checks = check_results_table
     by_tenant_result: dict[int, list[CheckResult]] = defaultdict(list)
-    ids = [row.id for row in tenant_rows]
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
+    for chunk in _chunks([row.id for row in tenant_rows]):
         for row in conn.execute(
             select(checks).where(checks.c.tenant_result_id.in_(chunk)).order_by(checks.c.tenant_result_id, checks.c.position)
         ):
-            by_tenant_result[row.tenant_result_id].append(_check_result(row))
+            by_tenant_result[row.tenant_result_id].append(
+                CheckResult.model_validate({name: getattr(row, name) for name in _CHECK_FIELDS})
+            )
     return [
         TenantResult.model_validate(
             {
@@ -856,7 +850,10 @@ def _sort_tenants(tenants: list[TenantResult]) -> list[TenantResult]:
 
 def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> AuditResults:
     """The results document of a run, reassembled from every part (shard) recorded under its id."""
-    run = get_run(engine, run_id)
+    return _load_run(engine, get_run(engine, run_id), tenant_ids)
+
+
+def _load_run(engine: Engine, run: RunSummary, tenant_ids: Iterable[str] | None = None) -> AuditResults:
     results = tenant_results_table
     wanted = None if tenant_ids is None else {t.lower() for t in tenant_ids}
     with engine.connect() as conn:
@@ -864,9 +861,8 @@ def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | No
         if wanted is not None:
             rows = [row for row in rows if row.tenant_id.lower() in wanted]
         tenants = _load_tenant_results(conn, rows)
-        tool_name = conn.execute(select(runs_table.c.tool_name).where(runs_table.c.id == run.id)).scalar_one()
     return AuditResults(
-        tool=ToolInfo(name=tool_name, version=run.tool_version, ruleset_version=run.ruleset_version),
+        tool=ToolInfo(name=run.tool_name, version=run.tool_version, ruleset_version=run.ruleset_version),
         generated_at=run.generated_at,
         run_id=run.id,
         operator=run.operator,
@@ -891,7 +887,7 @@ def tenant_history(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None
     since the most recent earlier run that audited it (which need not be the previous run overall: a
     tenant may sit out a group run). The reports render these."""
     run = get_run(engine, run_id)
-    current = load_run_results(engine, run.id, tenant_ids)
+    current = _load_run(engine, run, tenant_ids)
     mine, other, runs = tenant_results_table.alias("mine"), tenant_results_table.alias("other"), runs_table
     with engine.connect() as conn:
         rows = conn.execute(
@@ -904,7 +900,7 @@ def tenant_history(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None
                     and_(runs.c.started_at == _to_db(run.started_at), runs.c.id <= run.id),
                 )
             )
-            .order_by(runs.c.started_at, runs.c.id)
+            .order_by(*_RUN_ORDER)
         ).all()
         points: dict[str, list[ScorePoint]] = defaultdict(list)
         previous_row: dict[str, Any] = {}
@@ -912,10 +908,8 @@ def tenant_history(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None
             points[row.tenant_id].append(ScorePoint(row.run_id, _from_db(row.started_at), row.score, row.grade))
             if row.run_id != run.id:
                 previous_row[row.tenant_id] = row
-        previous_ids = [row.id for row in previous_row.values()]
         full_rows = []
-        for start in range(0, len(previous_ids), _CHUNK):
-            chunk = previous_ids[start : start + _CHUNK]
+        for chunk in _chunks([row.id for row in previous_row.values()]):
             full_rows.extend(conn.execute(select(tenant_results_table).where(tenant_results_table.c.id.in_(chunk))).all())
         previous = {tenant.tenant_id: tenant for tenant in _load_tenant_results(conn, full_rows)}
     changes: dict[str, TenantChange] = {}
@@ -957,8 +951,8 @@ def diff(engine: Engine, run_a: str, run_b: str, tenant: str | None = None) -> R
     A tenant only in B is a first audit; one only in A is listed as no longer audited."""
     a, b = get_run(engine, run_a), get_run(engine, run_b)
     only = [_tenant_id(engine, tenant)] if tenant else None
-    results_a = {t.tenant_id: t for t in load_run_results(engine, a.id, only).tenants}
-    results_b = load_run_results(engine, b.id, only).tenants
+    results_a = {t.tenant_id: t for t in _load_run(engine, a, only).tenants}
+    results_b = _load_run(engine, b, only).tenants
     entries: list[TenantDiff] = []
     for current in results_b:
         before = results_a.pop(current.tenant_id, None)

@@ -35,6 +35,7 @@ FINDINGS_COLUMNS = [
 EVIDENCE_COLUMNS = ["Tenant", "Tenant ID", "Check ID", "Status", "Row", "Field", "Value"]
 
 _WIDTHS = {"Tenant": 28, "Title": 48, "Summary": 70, "Remediation": 70, "Value": 60, "Tenant ID": 38}
+_FORMATS = {"Coverage": "0%", "Accepted until": "yyyy-mm-dd"}
 
 
 def _cell_text(value: Any) -> Any:
@@ -76,8 +77,12 @@ def _sheet(workbook: Any, title: str, columns: list[str], first: bool = False) -
 
 
 def _finish(sheet: Any) -> None:
-    if sheet.max_row >= 1:
-        sheet.auto_filter.ref = sheet.dimensions
+    """Number formats by column name, and a filter over the whole table."""
+    for header in sheet[1]:
+        if header.value in _FORMATS:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=header.column, max_col=header.column):
+                cell.number_format = _FORMATS[header.value]
+    sheet.auto_filter.ref = sheet.dimensions
 
 
 def build_workbook(results: AuditResults) -> Any:
@@ -115,16 +120,12 @@ def build_workbook(results: AuditResults) -> Any:
                         row_number, field_name, value,
                     ])
 
-    for cell in summary["H"][1:]:
-        cell.number_format = "0%"
-    for cell in findings["K"][1:]:
-        cell.number_format = "yyyy-mm-dd"
     for sheet in (summary, findings, evidence):
         _finish(sheet)
     provenance = workbook.properties
     provenance.title = f"Audit {results.run_id}"
     provenance.creator = f"{results.tool.name} {results.tool.version} (rule set {results.tool.ruleset_version})"
-    provenance.created = provenance.modified = results.generated_at.replace(tzinfo=None)
+    provenance.created = provenance.modified = _cell_text(results.generated_at)  # UTC, like every cell
     return workbook
 
 

@@ -129,3 +129,27 @@ def test_the_default_database_folder_is_private(tmp_path, monkeypatch):
     folder = tmp_path / "xdg" / "csp-posture-auditor"
     assert (folder / "history.sqlite").exists()
     assert folder.stat().st_mode & 0o077 == 0
+
+
+def test_every_command_line_in_the_history_guide_uses_real_options():
+    # docs/history.md shows run, report, history and diff in prose, sh, cron and YAML; an option
+    # renamed in the CLI must not live on in the guide.
+    import re
+    from pathlib import Path
+
+    import typer
+
+    commands = typer.main.get_command(app).commands
+    lines = (Path(__file__).resolve().parent.parent / "docs" / "history.md").read_text(encoding="utf-8").splitlines()
+    used: list[tuple[str, str]] = []
+    for number, line in enumerate(lines):
+        for match in re.finditer(r"\bauditor (run|collect|report|history|diff)\b([^`#]*?)(?=`|#|\bauditor\b|$)", line):
+            name, rest = match.groups()
+            for continuation in lines[number + 1 :]:  # a YAML command goes on over lines starting with an option
+                if not continuation.strip().startswith("--"):
+                    break
+                rest += " " + continuation
+            used += [(name, option) for option in re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest)]
+    assert {name for name, _ in used} == {"run", "report", "history", "diff"}
+    unknown = [(name, option) for name, option in used if option not in {o for p in commands[name].params for o in p.opts}]
+    assert unknown == []

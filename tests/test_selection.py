@@ -138,3 +138,15 @@ def test_load_selected_keeps_the_files_of_the_chosen_tenants(tmp_path):
     assert {s.tenant.id for s in gold.snapshots} == expected == set(gold.files)
     with pytest.raises(SelectionError):
         load_selected([tmp_path], group="platinum")
+
+
+def test_load_selected_refuses_two_snapshots_of_one_tenant(tmp_path):
+    # Before: both were evaluated, the history refused the run only after the audit, blaming the shards.
+    from auditor.selection import load_selected
+    from auditor.snapshot import SnapshotError, dump_snapshot
+
+    snapshot = make_snapshot(tenant_id=TENANT_IDS[0], name="Contoso")
+    (tmp_path / "contoso-2026-08.json").write_text(dump_snapshot(snapshot))
+    (tmp_path / "contoso-2026-11.json").write_text(dump_snapshot(snapshot))
+    with pytest.raises(SnapshotError, match=f"tenant {TENANT_IDS[0]} is in two snapshot files: .*contoso-2026-08.json and .*contoso-2026-11.json"):
+        load_selected([tmp_path])

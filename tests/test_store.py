@@ -278,3 +278,40 @@ def test_run_ids_from_labels_are_stable_and_distinct():
     assert label is None and store.validate_run_id(random_id)
     with pytest.raises(StoreError, match="run id 'a b'"):
         store.resolve_run_id("a b", None)
+
+
+def test_reading_does_not_wait_for_a_writer(tmp_path, monkeypatch):
+    # `auditor history` or `report --run` while a run is being recorded: WAL readers need no lock, and
+    # opening a database already at the current schema must not queue for the write lock either.
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    engine = store.open_db(url)
+    store.record_run(engine, audit("q1", [tenant(CONTOSO, "Contoso", {"A": "PASS"})]))
+    engine.dispose()
+    writer = sqlite3.connect(tmp_path / "history.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    monkeypatch.setattr(store, "SQLITE_BUSY_TIMEOUT_S", 1)
+    try:
+        engine = store.open_db(url, create=False)
+        assert [r.id for r in store.list_runs(engine)] == ["q1"]
+        engine.dispose()
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def test_a_label_too_long_for_the_schema_is_refused_on_every_backend(engine):
+    # PostgreSQL enforces the column's 200 characters (a traceback before), SQLite does not: one rule for both.
+    with pytest.raises(StoreError, match="--run-label is longer than 200"):
+        store.resolve_run_id(None, "L" * 201)
+    with pytest.raises(StoreError, match="--run-label is longer than 200"):
+        store.record_run(engine, audit("q1", [tenant(CONTOSO, "Contoso", {"A": "PASS"})]), label="L" * 201)
+    assert store.list_runs(engine) == []
+    store.record_run(engine, audit("q1", [tenant(CONTOSO, "Contoso", {"A": "PASS"})]), label="L" * 200)
+    assert store.list_runs(engine)[0].label == "L" * 200
+
+
+def test_a_database_driver_that_is_not_installed_is_one_line():
+    with pytest.raises(StoreError, match="cannot open the history database postgresql\\+nosuchdriver://u:\\*\\*\\*@h/d"):
+        store.open_db("postgresql+nosuchdriver://u:secret@h/d")

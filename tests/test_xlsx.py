@@ -80,3 +80,14 @@ def test_an_empty_portfolio_still_gives_the_three_sheets(tmp_path):
     (path,) = write_xlsx(audit("empty", []), tmp_path / "new-folder")
     book = openpyxl.load_workbook(path)
     assert [len(rows(book[name])) for name in book.sheetnames] == [1, 1, 1]
+
+
+def test_the_workbook_times_are_utc(results, tmp_path):
+    # --as-of 2026-01-15T11:00+02:00 evaluates at 09:00 UTC; the file's creation time said 11:00 (as UTC).
+    from datetime import datetime, timedelta, timezone
+
+    results.generated_at = datetime(2026, 1, 15, 11, 0, tzinfo=timezone(timedelta(hours=2)))
+    book = openpyxl.load_workbook(write_xlsx(results, tmp_path)[0])
+    assert book.properties.created == datetime(2026, 1, 15, 9, 0)
+    assert book["summary"]["H2"].number_format == "0%"  # Coverage
+    assert book["findings"]["K2"].number_format == "yyyy-mm-dd"  # Accepted until
