@@ -240,7 +240,8 @@ def _progress():
 
 
 def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
-    """Collect the configured tenants (restricted to the shard and group when listed) into out/snapshots;
+    """Collect the tenants this run audits into out/snapshots: the listed customers in the shard and group,
+    and the partner when the shard holds it and no group is asked for (groups are customer tags). Returns
     the files written, so stale snapshots of an earlier run in the same folder are never evaluated."""
     from auditor.collect import CollectError, collect_all
     from auditor.selection import SelectionError, select
@@ -249,14 +250,20 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
         listed = select(config.tenants, group, shard, config) if config.tenants else []
     except SelectionError as exc:
         raise fail(str(exc))
-    if config.tenants and not listed:
-        typer.echo("no configured customer tenant falls in this shard; only the partner tenant is audited", err=True)
+    partner = config.partner
+    if partner is not None and (group is not None or (shard is not None and not shard.contains(partner.id))):
+        partner = None
+    if config.tenants and not listed and partner is None:
+        typer.echo("no configured tenant falls in this shard: nothing to collect", err=True)
+        return []
     # azure-identity logs every failed token request with the full response; the snapshot records it once.
     logging.getLogger("azure").setLevel(logging.ERROR)
     # Listed tenants narrowed to nothing must not fall back to discovering every customer.
-    narrowed = config.model_copy(update={"tenants": listed, "discover_customers": False}) if config.tenants else config
+    update = {"partner": partner}
+    if config.tenants:
+        update.update(tenants=listed, discover_customers=False)
     try:
-        return collect_all(narrowed, out / "snapshots", progress=_progress(), now=started)
+        return collect_all(config.model_copy(update=update), out / "snapshots", progress=_progress(), now=started)
     except CollectError as exc:
         raise fail(str(exc))
 
@@ -291,7 +298,7 @@ def run(
     from auditor.outputs import write_results
     from auditor.render import BrandingError, RenderError, render_reports, validate_branding
     from auditor.samples import sample_config_path, sample_snapshots_dir
-    from auditor.selection import SelectionError, load_selected
+    from auditor.selection import Selected, SelectionError, load_selected
     from auditor.snapshot import SnapshotError
 
     if sum((sample, snapshots_dir is not None)) > 1 or not (sample or snapshots_dir or config_path):
@@ -307,6 +314,8 @@ def run(
             raise fail(str(exc))
     shard_spec = parse_shard_option(shard)
     identity, label = run_identity(run_id, run_label)
+    # Opened (and its schema checked) before a long collection, so a bad --db fails first.
+    history = None if no_history else open_history(db, config.database if config else None)
     started = _now()
 
     if sample:
@@ -316,7 +325,8 @@ def run(
     else:
         sources = _collect(config, out, started, shard_spec, group)
     try:
-        selected = load_selected(sources, group, shard_spec, config)
+        # A shard may hold no tenant; it is still recorded, so the history shows that shard as done.
+        selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})
     except (SnapshotError, SelectionError) as exc:
         raise fail(str(exc))
     # The demo is evaluated as of its collection, so it reads the same whatever the date.
@@ -326,8 +336,8 @@ def run(
                              operator=_operator())
 
     # Recorded before rendering: the reports read each tenant's trend back from the history.
-    changes = None if no_history else _record_run(
-        db, config, results, started, selected.files, str(shard_spec) if shard_spec else None, label
+    changes = None if history is None else _record_run(
+        history, results, started, selected.files, str(shard_spec) if shard_spec else None, label
     )
     try:
         written = write_results(results, out)
@@ -343,14 +353,15 @@ def run(
     _exit_if_below(results, fail_under)
 
 
-def _record_run(db, config, results, started: datetime, files, shard: str | None, label: str | None):
+def _record_run(engine, results, started: datetime, files, shard: str | None, label: str | None):
     """Record the run in the history; each tenant's trend and changes for the reports."""
     from auditor import store
 
-    engine = open_history(db, config.database if config else None)
     try:
         record(engine, results, started_at=started, snapshots=files, shard=shard, label=label)
         return store.tenant_history(engine, results.run_id, [t.tenant_id for t in results.tenants])
+    except store.StoreError as exc:
+        raise fail(str(exc))
     finally:
         engine.dispose()
 

@@ -56,29 +56,31 @@ def collect_command(
         paths = collect_all(config, out, progress=terminal_progress(), options=options)
     except CollectError as exc:
         raise _fail(str(exc))
+    recording = record or db is not None
+    collected = []  # kept only for --record, which evaluates them (1,000 tenants need not stay in memory)
     failed = 0
     for path in paths:
         snapshot = load_snapshot(path)
+        if recording:
+            collected.append(snapshot)
         if all(s.status in (SectionStatus.ERROR, SectionStatus.NOT_COLLECTED) for s in snapshot.sections.values()):
             failed += 1
             reason = next((s.reason for s in snapshot.sections.values() if s.status is SectionStatus.ERROR), "")
             typer.echo(f"tenant {snapshot.tenant.display_name} ({snapshot.tenant.id}) failed: {reason}", err=True)
     typer.echo(f"wrote {len(paths)} snapshot(s) to {out}" + (f"; {failed} tenant(s) could not be read" if failed else ""))
-    if record or db is not None:
-        _record_collection(config, paths, db)
+    if recording:
+        _record_collection(config, collected, paths, db)
 
 
-def _record_collection(config, paths: list[Path], db: str | None) -> None:
+def _record_collection(config, snapshots: list, paths: list[Path], db: str | None) -> None:
     """Evaluate what was collected and keep it in the history, so a collection alone is a recorded audit."""
     from datetime import datetime, timezone
 
     from auditor.cli import load_registry
     from auditor.cli_history import open_history, record
     from auditor.evaluate import evaluate
-    from auditor.snapshot import load_snapshot
 
     started = datetime.now(timezone.utc).replace(microsecond=0)
-    snapshots = [load_snapshot(path) for path in paths]
     results = evaluate(snapshots, load_registry(), started, config)
     engine = open_history(db, config.database)
     try:
@@ -113,8 +115,10 @@ def permissions_command(
     graph = Table(title="Microsoft Graph application permissions (admin consent in every tenant)")
     azure = Table(title="Azure roles (assign to the app's service principal on every subscription)")
     for table in (graph, azure):
-        for column in ("Permission" if table is graph else "Role", "Tenants", "Needed by"):
-            table.add_column(column)
+        # The names are what an admin copies into the portal: never cut short, the check list wraps instead.
+        table.add_column("Permission" if table is graph else "Role", no_wrap=True)
+        table.add_column("Tenants")
+        table.add_column("Needed by")
     for r in found:
         target = graph if r.kind == "graph" else azure
         target.add_row(r.name, "partner only" if r.partner_only else "all", ", ".join(r.checks))

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from auditor.cli import app
 from auditor.collect import CollectOptions, collect_all, collect_all_async
+from auditor.collect.answers import failure
 from auditor.collect.credentials import CredentialError, build_credential
 from auditor.collect.emulator import Emulator, EmulatorThread
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
@@ -212,6 +213,64 @@ async def test_transient_throttling_is_retried_honouring_retry_after(tmp_path: P
     assert comparable(got[CUSTOMER_A]) == comparable(tenants[0])
 
 
+async def test_pim_licence_error_answered_400_is_not_licensed(tmp_path: Path) -> None:
+    """Graph answers roleEligibilitySchedules without Entra ID P2 with 400 AadPremiumLicenseRequired."""
+    tenants = [customer()]
+    fault = Fault(FaultKind.NOT_LICENSED, section="role_eligibility_schedules")
+    async with Emulator(tenants, faults=[fault]) as emulator:
+        got = await collect(emulator, tenants, tmp_path)
+        assert {r.status for r in emulator.requests if r.section == "role_eligibility_schedules"} == {400}
+    section = got[CUSTOMER_A].sections["role_eligibility_schedules"]
+    assert section.status is SectionStatus.NOT_LICENSED
+    assert "Microsoft Entra ID P2" in section.reason
+    # any other 400 is still an error
+    bad_request = {"error": {"code": "BadRequest", "message": "Invalid filter clause"}}
+    assert failure("role_eligibility_schedules", 400, json.dumps(bad_request)).status is SectionStatus.ERROR
+
+
+async def test_sign_in_failure_keeps_entra_message_with_quotes(tmp_path: Path) -> None:
+    """AADSTS messages quote names ("Tenant '…' not found."); the reason keeps the whole sentence."""
+    tenants = [customer()]
+    unknown = "0000dead-0000-4000-8000-000000000000"
+    async with Emulator(tenants, client_secret="emulator-secret", tls_authority=True) as emulator:
+        config = AuditConfig(tenants=[TenantEntry(id=unknown)], discover_customers=False, endpoints=emulator.endpoints(),
+                             auth=AuthConfig(method="client_secret", client_id="11111111-0000-4000-8000-000000000001"))
+        options = CollectOptions(environ=TOKEN_ENV, ca_bundle=str(emulator.ca_path))
+        runs = await collect_all_async(config, tmp_path, now=NOW, options=options)
+    reason = runs[0].snapshot.sections["users"].reason
+    assert reason == f"authentication failed: AADSTS90002: Tenant '{unknown}' not found."
+
+
+async def test_graph_token_failure_after_sign_in_fails_that_tenant_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token refresh that fails mid-collection ends as that tenant's section errors, not as an exception
+    that stops the whole portfolio."""
+    from azure.core.credentials import AccessToken
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from auditor.collect import collector
+
+    class FailsAfterFirstToken:
+        def __init__(self, tenant_id: str) -> None:
+            self.tenant_id, self.tokens = tenant_id, 0
+
+        async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            self.tokens += 1
+            if self.tenant_id == CUSTOMER_A and self.tokens > 1:
+                raise ClientAuthenticationError("ClientSecretCredential.get_token failed: AADSTS50058: refresh failed")
+            return AccessToken(f"tenant:{self.tenant_id}", 4102444800)
+
+    monkeypatch.setattr(collector, "build_credential", lambda auth, endpoints, tenant_id, **kw: FailsAfterFirstToken(tenant_id))
+    tenants = [customer(), customer(CUSTOMER_B, "Fabrikam Ltd", users=8, domain="fabrikam.example")]
+    async with Emulator(tenants) as emulator:
+        got = await collect(emulator, tenants, tmp_path)
+    users = got[CUSTOMER_A].sections["users"]
+    assert users.status is SectionStatus.ERROR
+    assert users.reason == "authentication failed for Microsoft Graph: AADSTS50058: refresh failed"
+    assert comparable(got[CUSTOMER_B]) == comparable(tenants[1])
+
+
 async def test_tenant_without_consent_fails_alone(tmp_path: Path, registry: Registry) -> None:
     tenants = [customer(), customer(CUSTOMER_B, "Fabrikam Ltd", users=8, domain="fabrikam.example")]
     fault = Fault(FaultKind.FORBIDDEN, section=TOKEN_ENDPOINT, tenant=CUSTOMER_A)
@@ -249,6 +308,11 @@ def test_fixed_token_only_against_local_endpoints() -> None:
         build_credential(AuthConfig(method="static_token"), Endpoints(), CUSTOMER_A, environ=TOKEN_ENV)
     local = Endpoints(graph="http://127.0.0.1:1", arm="http://127.0.0.1:1", authority="http://127.0.0.1:1")
     assert build_credential(AuthConfig(method="static_token"), local, CUSTOMER_A, environ=TOKEN_ENV) is not None
+    # a host that merely starts with 127.0.0.1 is somebody else's server
+    for field in ("graph", "arm", "authority"):
+        remote = local.model_copy(update={field: "http://127.0.0.1.example.com"})
+        with pytest.raises(CredentialError, match="127.0.0.1"):
+            build_credential(AuthConfig(method="static_token"), remote, CUSTOMER_A, environ=TOKEN_ENV)
 
 
 async def test_customers_discovered_from_active_gdap_relationships(tmp_path: Path) -> None:
@@ -262,6 +326,18 @@ async def test_customers_discovered_from_active_gdap_relationships(tmp_path: Pat
     assert set(collected) == {PARTNER, CUSTOMER_A, CUSTOMER_B}  # the terminated relationship is not audited
     assert collected[CUSTOMER_B].tenant.display_name == "Fabrikam Ltd"
     assert comparable(collected[CUSTOMER_A]) == comparable(tenants[1])
+
+
+def test_discovered_customers_are_returned_in_discovery_order(tmp_path: Path) -> None:
+    """collect_all's paths follow the partner's relationships, not the order the tenants finished in."""
+    tenants = [partner([(CUSTOMER_A, "Contoso Inc"), (CUSTOMER_B, "Fabrikam Ltd")]), customer(),
+               customer(CUSTOMER_B, "Fabrikam Ltd", users=4, domain="fabrikam.example")]
+    slow_first = Fault(FaultKind.LATENCY, section="users", tenant=CUSTOMER_A, delay_s=0.3)
+    with EmulatorThread(Emulator(tenants, faults=[slow_first])) as emulator:
+        config = AuditConfig(partner=PartnerEntry(id=PARTNER), discover_customers=True,
+                             auth=AuthConfig(method="static_token"), endpoints=emulator.endpoints())
+        paths = collect_all(config, tmp_path, now=NOW, options=FAST)
+    assert [p.stem for p in paths] == [PARTNER, CUSTOMER_A, CUSTOMER_B]
 
 
 # -- CLI -------------------------------------------------------------------------------------------------
@@ -287,6 +363,25 @@ def test_cli_collect_and_permissions(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert permissions.exit_code == 0
     names = {row["name"] for row in json.loads(permissions.output)}
     assert {"Organization.Read.All", "Security Reader", "Cost Management Reader"} <= names
+    # the table is what an admin copies from: names are never cut short, whatever the terminal width
+    table = CliRunner().invoke(app, ["permissions"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0
+    for name in names:
+        assert name in table.output, name
+
+
+def test_setup_guide_config_example_is_a_valid_config() -> None:
+    """docs/setup.md's tenants.toml, placeholders filled in, loads as written (a key after [auth] would
+    belong to the auth table)."""
+    import re
+
+    from auditor.config import parse_config
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "setup.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"```toml\n(.*?)```", guide, re.DOTALL)
+    filled = re.sub(r"<[^>]+>", CUSTOMER_A, example)
+    config = parse_config(filled, "docs/setup.md")
+    assert config.concurrency == 8 and config.auth.method == "client_secret" and config.tenants
 
 
 def test_cli_collect_bad_config_is_one_line(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ an error. Reasons quote Microsoft's error code and a trimmed message; they never
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
@@ -16,6 +17,9 @@ from auditor.collect.permissions import AZURE_ROLES, licence_for, permission_for
 from auditor.snapshot import SectionStatus
 
 RETRYABLE_STATUSES = frozenset({429, 503, 504})
+# Graph answers a missing licence with 403 (Authentication_RequestFromNonPremiumTenantOrB2CTenant) or, for
+# PIM's role eligibility, with 400 AadPremiumLicenseRequired.
+_LICENCE_STATUSES = frozenset({400, 401, 403})
 _LICENCE_MARKERS = ("nonpremium", "non-premium", "b2ctenant", "license", "licence", "premium sku")
 _STATUS_WORDS = {429: "throttled", 503: "service unavailable", 504: "gateway timeout"}
 
@@ -93,7 +97,7 @@ def failure(
     detail = f"{api} {status}{' ' + code if code else ''}"
     if message:
         detail += f": {_trim(message)}"
-    if status in (401, 403) and is_licence_error(code, message):
+    if status in _LICENCE_STATUSES and is_licence_error(code, message):
         return Fetched(SectionStatus.NOT_LICENSED, None, f"the tenant has no {licence_for(section)} licence ({detail})")
     if status == 403:
         if arm:
@@ -134,3 +138,22 @@ def retry_after(headers: Mapping[str, Any] | None, default: float) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def one_line(exc: BaseException, limit: int = 240) -> str:
+    """An exception as one short line (azure-identity messages run to several paragraphs)."""
+    text = str(exc).strip() or exc.__class__.__name__
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            text = line
+            break
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def auth_reason(exc: BaseException, service: str = "") -> str:
+    """Why no token could be had, as a section reason: Entra ID's AADSTS code and message when the error
+    carries one (azure-identity wraps it as `… error '(invalid_client) AADSTS…'`), else the first line."""
+    found = re.search(r"AADSTS\d+[^\"\r\n]*", str(exc))
+    detail = _trim(found.group(0).rstrip("'"), 240) if found else one_line(exc)
+    return f"authentication failed{' for ' + service if service else ''}: {detail}"

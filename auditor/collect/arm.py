@@ -12,7 +12,15 @@ from typing import Any
 
 import httpx
 
-from auditor.collect.answers import RETRYABLE_STATUSES, Fetched, MalformedBody, failure, parse_json, retry_after
+from auditor.collect.answers import (
+    RETRYABLE_STATUSES,
+    Fetched,
+    MalformedBody,
+    auth_reason,
+    failure,
+    parse_json,
+    retry_after,
+)
 from auditor.collect.options import CollectOptions, trust_store
 
 
@@ -39,7 +47,7 @@ class ArmReader:
                 try:
                     self._token = await self._credential.get_token(f"{self._root}/.default")
                 except Exception as exc:  # azure-identity raises several types; all mean "no token"
-                    raise ArmAuthError(one_line(exc)) from None
+                    raise ArmAuthError(auth_reason(exc, "Azure Resource Manager")) from None
             return self._token.token
 
     async def list(self, section: str, relative_url: str, subscription_id: str = "") -> Fetched:
@@ -51,7 +59,7 @@ class ArmReader:
             try:
                 token = await self._bearer()
             except ArmAuthError as exc:
-                return Fetched.error(f"authentication failed for Azure Resource Manager: {exc}")
+                return Fetched.error(str(exc))
             try:
                 self.requests_sent += 1
                 response = await self._http.get(
@@ -89,13 +97,3 @@ class ArmReader:
             url = str(next_link)
             attempts = 0
 
-
-def one_line(exc: BaseException, limit: int = 240) -> str:
-    """An exception as one short line (azure-identity messages run to several paragraphs)."""
-    text = str(exc).strip() or exc.__class__.__name__
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            text = line
-            break
-    return text if len(text) <= limit else text[: limit - 1] + "…"

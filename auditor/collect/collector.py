@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Hashable
 
 from auditor import __version__
-from auditor.collect.answers import Fetched
-from auditor.collect.arm import ArmReader, one_line
+from auditor.collect.answers import Fetched, auth_reason
+from auditor.collect.arm import ArmReader
 from auditor.collect.credentials import SINGLE_TENANT_METHODS, CredentialError, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
 from auditor.collect.options import CollectOptions
@@ -159,9 +159,8 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
     holders = _principals(assignments) + _principals(eligibility)
     groups = _ids_of_type(holders, _GROUP_TYPE)
     users = _ids_of_type(holders, _USER_TYPE)
-    relationships: list[str] = []
-    if partner and results["delegated_admin_relationships"].ok:
-        relationships = [r["id"] for r in results["delegated_admin_relationships"].data if r.get("id")]
+    gdap = results.get("delegated_admin_relationships")  # None for a customer tenant
+    relationships = [r["id"] for r in gdap.data if r.get("id")] if gdap is not None and gdap.ok else []
 
     second: list[GraphCall] = []
     roles_known = assignments is not None and assignments.ok
@@ -174,30 +173,29 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
         second.append(_parent_call("delegated_admin_access_assignments", relationship))
     results2 = await reader.fetch(second) if second else {}
 
-    # Round three: members of role-holding groups hold the roles too; read their methods as well.
-    if roles_known and groups:
-        group_part = _merge_map("group_members", groups, results2, "")
-        if group_part.ok:
-            members = [m for ms in group_part.data.values() for m in ms]  # type: ignore[union-attr]
+    if roles_known:
+        sections["group_members"] = _merge_map("group_members", groups, results2, _request_line("group_members"))
+        # Round three: members of role-holding groups hold the roles too; read their methods as well.
+        if sections["group_members"].ok:
+            members = [m for ms in sections["group_members"].data.values() for m in ms]  # type: ignore[union-attr]
             extra = [u for u in _ids_of_type(members, _USER_TYPE) if u not in users]
             if extra:
                 results2.update(await reader.fetch([_parent_call("authentication_methods", u) for u in extra]))
                 users = users + extra
-
-    for name, parents in (("group_members", groups), ("authentication_methods", users)):
-        request = GRAPH_REQUESTS[name].request_line()
-        if roles_known:
-            sections[name] = _merge_map(name, parents, results2, request)
-        else:
-            sections[name] = _dependent("role_assignments", assignments, request)
+        sections["authentication_methods"] = _merge_map(
+            "authentication_methods", users, results2, _request_line("authentication_methods")
+        )
+    else:
+        for name in ("group_members", "authentication_methods"):
+            sections[name] = _dependent("role_assignments", assignments, _request_line(name))
     name = "delegated_admin_access_assignments"
-    request = GRAPH_REQUESTS[name].request_line()
-    if not partner:
+    request = _request_line(name)
+    if gdap is None:
         sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, request)
-    elif results["delegated_admin_relationships"].ok:
+    elif gdap.ok:
         sections[name] = _merge_map(name, relationships, results2, request)
     else:
-        sections[name] = _dependent("delegated_admin_relationships", results["delegated_admin_relationships"], request)
+        sections[name] = _dependent("delegated_admin_relationships", gdap, request)
     return sections
 
 
@@ -243,15 +241,6 @@ def _default_domain(organization: Section) -> str:
     return ""
 
 
-def _auth_reason(exc: BaseException) -> str:
-    text = str(exc)
-    found = re.search(r"AADSTS\d+[^'\"\r\n]*", text)
-    detail = found.group(0) if found else one_line(exc)
-    if len(detail) > 240:
-        detail = detail[:239] + "…"
-    return f"authentication failed: {detail}"
-
-
 async def collect_tenant(
     target: Target, config: AuditConfig, options: CollectOptions, now: datetime | None = None
 ) -> TenantRun:
@@ -270,7 +259,7 @@ async def collect_tenant(
         try:
             await credential.get_token(f"{config.endpoints.graph}/.default")
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
-            return TenantRun(target, failed_snapshot(target, _auth_reason(exc), started), failed_whole=True)
+            return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
         graph = GraphReader(credential, config.endpoints.graph, options)
         arm = ArmReader(credential, config.endpoints.arm, options)
         graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
@@ -336,6 +325,8 @@ async def collect_all_async(
     options: CollectOptions | None = None,
     keep_snapshots: bool = True,
 ) -> list[TenantRun]:
+    """Collect every tenant of the config; the runs in target order (the partner first, then customers in
+    config or discovery order), whatever order they finished in."""
     options = options or CollectOptions()
     progress = progress or NoProgress()
     partner, customers = _targets(config)
@@ -348,7 +339,6 @@ async def collect_all_async(
             "client_secret or certificate (a multi-tenant app consented in each customer)"
         )
     limit = asyncio.Semaphore(options.concurrency or config.concurrency)
-    runs: list[TenantRun] = []
 
     async def one(target: Target) -> TenantRun:
         async with limit:
@@ -358,7 +348,6 @@ async def collect_all_async(
             label = run.snapshot.tenant.display_name
             if not keep_snapshots and not (discover and target is partner):
                 run.snapshot = None  # 1,000 tenants of snapshots would otherwise stay in memory
-            runs.append(run)
             progress.advance(label, failed=run.failed_whole or bool(run.errors))
             return run
 
@@ -370,12 +359,10 @@ async def collect_all_async(
             customers = discovered_customers(partner_run.snapshot)
             # The total is known only now; a second start() updates it (the partner stays counted).
             progress.start(1 + len(customers), "Collecting tenants")
-            await asyncio.gather(*(one(t) for t in customers))
-        else:
-            await asyncio.gather(*(one(t) for t in ([partner] if partner else []) + customers))
+            return [partner_run, *await asyncio.gather(*(one(t) for t in customers))]
+        return list(await asyncio.gather(*(one(t) for t in ([partner] if partner else []) + customers)))
     finally:
         progress.finish()
-    return runs
 
 
 def collect_all(
@@ -391,12 +378,4 @@ def collect_all(
     runs = asyncio.run(
         collect_all_async(config, out_dir, progress=progress, now=now, options=options, keep_snapshots=False)
     )
-    order = {t.id: i for i, t in enumerate(_ordered_targets(config, runs))}
-    runs.sort(key=lambda r: order.get(r.target.id, len(order)))
     return [out_dir / snapshot_filename(r.target.id) for r in runs]
-
-
-def _ordered_targets(config: AuditConfig, runs: list[TenantRun]) -> list[Target]:
-    partner, customers = _targets(config)
-    listed = ([partner] if partner else []) + customers
-    return listed + [r.target for r in runs if r.target not in listed]

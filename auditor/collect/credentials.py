@@ -10,6 +10,7 @@ import asyncio
 import os
 import time
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken
 
@@ -59,7 +60,8 @@ class ThreadedCredential:
 
 
 def _is_local(url: str) -> bool:
-    return url.startswith(("http://127.0.0.1", "https://127.0.0.1"))
+    """The URL's host is 127.0.0.1 itself (a prefix test would pass http://127.0.0.1.example.com)."""
+    return urlsplit(url).hostname == "127.0.0.1"
 
 
 def _secret(environ: Mapping[str, str], variable: str, what: str) -> str:
@@ -123,7 +125,7 @@ def build_credential(
 
         return DefaultAzureCredential(authority=endpoints.authority)
     if method == "static_token":
-        if not (endpoints.local_only and _is_local(endpoints.authority)):
+        if not all(_is_local(url) for url in (endpoints.graph, endpoints.arm, endpoints.authority)):
             raise CredentialError(
                 "auth.method 'static_token' is for tests against the local emulator: every endpoint "
                 "(graph, arm, authority) must be on 127.0.0.1"

@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from aiohttp import web
 
 from auditor.collect.faults import ANY, TOKEN_ENDPOINT, Fault, FaultKind
-from auditor.collect.plan import Api, SectionRequest, match_request
+from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
 from auditor.config import Endpoints
 from auditor.snapshot import TENANT_SECTIONS, Section, SectionStatus, TenantSnapshot, load_snapshot, snapshot_files
 
@@ -77,33 +77,41 @@ _ARM_STATUS_ERRORS = {
     SectionStatus.FORBIDDEN: (403, "AuthorizationFailed", "The client does not have authorization to perform action."),
     SectionStatus.NOT_LICENSED: (403, "AuthorizationFailed", "The subscription's offer does not include this feature."),
 }
+# Where Graph answers a section's status differently: PIM without Entra ID P2 is a 400, not a 403.
+_SECTION_ERRORS = {
+    ("role_eligibility_schedules", SectionStatus.NOT_LICENSED): (
+        400,
+        "AadPremiumLicenseRequired",
+        "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+    ),
+}
+_RETRYABLE_FAULTS = {
+    FaultKind.THROTTLE: (429, "TooManyRequests", "Too many requests."),
+    FaultKind.UNAVAILABLE: (503, "ServiceUnavailable", "Service unavailable."),
+    FaultKind.GATEWAY_TIMEOUT: (504, "GatewayTimeout", "Gateway timeout."),
+}
+_FAULT_STATUSES = {
+    FaultKind.FORBIDDEN: SectionStatus.FORBIDDEN,
+    FaultKind.NOT_LICENSED: SectionStatus.NOT_LICENSED,
+    FaultKind.NOT_FOUND: SectionStatus.NOT_FOUND,
+    FaultKind.FAIL_MID_PAGE: SectionStatus.ERROR,
+}
 
 
-def _error_for(status: SectionStatus, arm: bool) -> _Answer:
-    status_code, code, message = (_ARM_STATUS_ERRORS.get(status) if arm else None) or _STATUS_ERRORS[status]
+def _error_for(status: SectionStatus, section: str, arm: bool) -> _Answer:
+    found = _ARM_STATUS_ERRORS.get(status) if arm else _SECTION_ERRORS.get((section, status))
+    status_code, code, message = found or _STATUS_ERRORS[status]
     return _graph_error(status_code, code, message)
 
 
-def _fault_answer(fault: Fault, arm: bool) -> _Answer | None:
-    kind = fault.kind
-    wait = {"Retry-After": f"{fault.retry_after:g}"}
-    if kind is FaultKind.THROTTLE:
-        return _Answer(429, {"error": {"code": "TooManyRequests", "message": "Too many requests."}}, wait)
-    if kind is FaultKind.UNAVAILABLE:
-        return _Answer(503, {"error": {"code": "ServiceUnavailable", "message": "Service unavailable."}}, wait)
-    if kind is FaultKind.GATEWAY_TIMEOUT:
-        return _Answer(504, {"error": {"code": "GatewayTimeout", "message": "Gateway timeout."}}, wait)
-    if kind is FaultKind.FORBIDDEN:
-        return _error_for(SectionStatus.FORBIDDEN, arm)
-    if kind is FaultKind.NOT_LICENSED:
-        return _error_for(SectionStatus.NOT_LICENSED, arm)
-    if kind is FaultKind.NOT_FOUND:
-        return _error_for(SectionStatus.NOT_FOUND, arm)
-    if kind is FaultKind.MALFORMED:
+def _fault_answer(fault: Fault, section: str, arm: bool) -> _Answer:
+    """The answer a fault puts in place of the real one (not LATENCY or TIMEOUT, which only delay it)."""
+    if fault.kind in _RETRYABLE_FAULTS:
+        status_code, code, message = _RETRYABLE_FAULTS[fault.kind]
+        return _Answer(status_code, {"error": {"code": code, "message": message}}, {"Retry-After": f"{fault.retry_after:g}"})
+    if fault.kind is FaultKind.MALFORMED:
         return _Answer(200, b'{"value": [{"id": "truncated', malformed=True)
-    if kind is FaultKind.FAIL_MID_PAGE:
-        return _error_for(SectionStatus.ERROR, arm)
-    return None
+    return _error_for(_FAULT_STATUSES[fault.kind], section, arm)
 
 
 def _select(item: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
@@ -481,23 +489,18 @@ class Emulator:
         hold = 0.0
         fault = self._fault(name, tenant_id, page)
         if fault is not None:
-            if fault.kind is FaultKind.LATENCY:
-                hold = fault.delay_s
-            elif fault.kind is FaultKind.TIMEOUT:
-                hold = fault.delay_s
-            else:
-                answer = _fault_answer(fault, arm)
-                assert answer is not None
-                return answer, name
+            if fault.kind not in (FaultKind.LATENCY, FaultKind.TIMEOUT):
+                return _fault_answer(fault, name, arm), name
+            hold = fault.delay_s
         section = self._section(tenant_id, request, parent)
         if section is None:
             answer = _graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
                                   f"'{parent}' was not found.")
             return answer, name
         if not section.ok:
-            return _error_for(section.status, arm), name
+            return _error_for(section.status, name, arm), name
         data = section.data
-        if request.section in ("group_members", "authentication_methods", "delegated_admin_access_assignments"):
+        if name in PER_PARENT_SECTIONS:
             data = (data or {}).get(parent)  # type: ignore[union-attr]
             if data is None:
                 return _graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name

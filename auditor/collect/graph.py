@@ -16,11 +16,13 @@ from typing import Any, Hashable
 from urllib.parse import urlsplit
 
 import httpx
+from azure.core.exceptions import AzureError
 
 from auditor.collect.answers import (
     RETRYABLE_STATUSES,
     Fetched,
     MalformedBody,
+    auth_reason,
     failure,
     parse_json,
     retry_after,
@@ -43,6 +45,10 @@ class GraphCall:
     direct: bool = False  # send on its own (its $batch failed as a whole)
     wait: float = 0.0
     result: Fetched | None = None
+
+
+class GraphAuthError(Exception):
+    """No Graph token could be had for a request (the tenant's credential failed after the first token)."""
 
 
 @dataclass
@@ -94,7 +100,10 @@ class GraphReader:
             info.content = body
         info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
         self.requests_sent += 1
-        return await self._adapter.send_primitive_async(info, "bytes", None)
+        try:
+            return await self._adapter.send_primitive_async(info, "bytes", None)
+        except AzureError as exc:  # azure-identity's errors, raised through the SDK's authentication provider
+            raise GraphAuthError(auth_reason(exc, "Microsoft Graph")) from None
 
     def _relative(self, next_link: str, api: Api) -> str | None:
         """A nextLink below this tenant's Graph root, as a relative URL; None for any other host, so a
@@ -177,6 +186,9 @@ class GraphReader:
         except httpx.HTTPError as exc:
             call.result = Fetched.error(f"connection failed ({exc.__class__.__name__})")
             return
+        except GraphAuthError as exc:
+            call.result = Fetched.error(str(exc))
+            return
         self._answer(call, Reply(response.status_code, dict(response.headers), response.content))
 
     async def _batch(self, api: Api, chunk: list[GraphCall]) -> None:
@@ -191,7 +203,11 @@ class GraphReader:
             for call in chunk:
                 call.direct = True
             return
-        if response.status_code in RETRYABLE_STATUSES or not 200 <= response.status_code < 300:
+        except GraphAuthError as exc:
+            for call in chunk:
+                call.result = Fetched.error(str(exc))
+            return
+        if not 200 <= response.status_code < 300:  # the $batch as a whole: throttled, refused
             for call in chunk:
                 self._answer(call, Reply(response.status_code, dict(response.headers), response.content))
             return

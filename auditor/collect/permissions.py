@@ -97,7 +97,8 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
         ids.update(checks)
     # "Reader" only lists subscriptions; any more specific role does that too, so drop it when one is needed.
     if ("azure", "Reader") in grouped and any(k[0] == "azure" and k[1] != "Reader" for k in grouped):
-        sections, checks = grouped.pop(("azure", "Reader"))
+        # (its checks need subscription sections, so they are already named under the more specific roles)
+        sections, _ = grouped.pop(("azure", "Reader"))
         for key in [k for k in grouped if k[0] == "azure"]:
             grouped[key][0].update(sections)
     result = [

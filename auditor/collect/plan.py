@@ -142,38 +142,21 @@ GRAPH_REQUESTS: dict[str, SectionRequest] = {
 # Sections fetched once per parent object; the snapshot keeps them as {parent id: [objects]}.
 PER_PARENT_SECTIONS = ("group_members", "authentication_methods", "delegated_admin_access_assignments")
 
-ARM_SUBSCRIPTIONS = SectionRequest(
-    section="subscriptions", api=Api.ARM, path="/subscriptions", api_version="2022-12-01"
-)
+def _arm(section: str, path: str, api_version: str) -> SectionRequest:
+    return SectionRequest(section=section, api=Api.ARM, path=path, api_version=api_version)
 
+
+ARM_SUBSCRIPTIONS = _arm("subscriptions", "/subscriptions", "2022-12-01")
+
+_PROVIDERS = "/subscriptions/{id}/providers"
 ARM_SUBSCRIPTION_REQUESTS: dict[str, SectionRequest] = {
     r.section: r
     for r in (
         # 2023-12-01-preview carries notificationsSources/notificationsByRole, which CON-2 reads.
-        SectionRequest(
-            section="security_contacts",
-            api=Api.ARM,
-            path="/subscriptions/{id}/providers/Microsoft.Security/securityContacts",
-            api_version="2023-12-01-preview",
-        ),
-        SectionRequest(
-            section="pricings",
-            api=Api.ARM,
-            path="/subscriptions/{id}/providers/Microsoft.Security/pricings",
-            api_version="2024-01-01",
-        ),
-        SectionRequest(
-            section="budgets",
-            api=Api.ARM,
-            path="/subscriptions/{id}/providers/Microsoft.Consumption/budgets",
-            api_version="2024-08-01",
-        ),
-        SectionRequest(
-            section="scheduled_actions",
-            api=Api.ARM,
-            path="/subscriptions/{id}/providers/Microsoft.CostManagement/scheduledActions",
-            api_version="2024-08-01",
-        ),
+        _arm("security_contacts", f"{_PROVIDERS}/Microsoft.Security/securityContacts", "2023-12-01-preview"),
+        _arm("pricings", f"{_PROVIDERS}/Microsoft.Security/pricings", "2024-01-01"),
+        _arm("budgets", f"{_PROVIDERS}/Microsoft.Consumption/budgets", "2024-08-01"),
+        _arm("scheduled_actions", f"{_PROVIDERS}/Microsoft.CostManagement/scheduledActions", "2024-08-01"),
     )
 }
 
