@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from urllib.parse import urlsplit
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -93,13 +94,12 @@ class Endpoints(_Strict):
     @field_validator("graph", "arm", "authority")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://127.0.0.1")):
+        parts = urlsplit(value)
+        # Plain http only to the loopback test emulator, judged by the host itself: a prefix test would let
+        # "http://127.0.0.1.example.com" carry a bearer token unencrypted to another machine.
+        if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == "127.0.0.1")):
             raise ValueError("must be an https:// URL (http only for http://127.0.0.1 test endpoints)")
         return value.rstrip("/")
-
-    @property
-    def local_only(self) -> bool:
-        return all(url.startswith("http://127.0.0.1") for url in (self.graph, self.arm))
 
 
 class Branding(_Strict):

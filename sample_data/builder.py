@@ -160,7 +160,7 @@ NOT_LICENSED_P1 = (
     "Neither tenant is B2C or tenant doesn't have premium license)"
 )
 NOT_LICENSED_P2 = (
-    "the tenant has no Microsoft Entra ID P2 licence (Graph 403 AadPremiumLicenseRequired: The tenant needs to "
+    "the tenant has no Microsoft Entra ID P2 licence (Graph 400 AadPremiumLicenseRequired: The tenant needs to "
     "have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.)"
 )
 PARTNER_ONLY_REASON = "partner tenant only"  # the collector's wording

@@ -76,3 +76,15 @@ def test_relative_logo_resolves_against_config_dir(tmp_path):
 def test_certificate_method_needs_a_path():
     with pytest.raises(ConfigError, match="certificate_path"):
         parse_config('[auth]\nmethod = "certificate"\nclient_id = "x"\n')
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1.example.com", "http://graph.microsoft.com", "ftp://127.0.0.1", "127.0.0.1"])
+def test_plain_http_only_to_the_loopback_host(url):
+    with pytest.raises(ConfigError, match="endpoints.graph"):
+        parse_config(f'[endpoints]\ngraph = "{url}"\n')
+
+
+def test_loopback_and_https_endpoints_are_accepted():
+    config = parse_config('[endpoints]\ngraph = "http://127.0.0.1:8400/"\narm = "https://management.usgovcloudapi.net"\n')
+    assert config.endpoints.graph == "http://127.0.0.1:8400"
+    assert config.endpoints.arm == "https://management.usgovcloudapi.net"
