@@ -18,6 +18,7 @@ from typing import Annotated, Optional
 import typer
 
 from auditor import RULESET_VERSION, __version__
+from auditor.cli_common import EXIT_FAIL_UNDER, EXIT_USAGE, TableFormat, fail
 from auditor.cli_history import (
     DbOption,
     GroupOption,
@@ -31,8 +32,6 @@ from auditor.cli_history import (
 )
 from auditor.cli_reports import Paper
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
-
 app = typer.Typer(
     name="auditor",
     help="Security posture auditor for Microsoft CSP partners and their customer tenants.",
@@ -44,20 +43,10 @@ checks_app = typer.Typer(help="The checks this installation knows.", no_args_is_
 app.add_typer(checks_app, name="checks")
 
 
-class TableFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class ResultFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> "typer.Exit":
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _console():

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import json
 import logging
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-
-class PermissionsFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+from auditor.cli_common import TableFormat, fail
 
 
 def collect_command(
@@ -47,7 +38,7 @@ def collect_command(
     try:
         config = load_config(config_path)
     except ConfigError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc))
     # azure-identity logs every failed token request as a warning with the full response; the snapshot
     # already records the reason, once.
     logging.getLogger("azure").setLevel(logging.ERROR)
@@ -55,7 +46,7 @@ def collect_command(
     try:
         paths = collect_all(config, out, progress=terminal_progress(), options=options)
     except CollectError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc))
     recording = record or db is not None
     collected = []  # kept only for --record, which evaluates them (1,000 tenants need not stay in memory)
     failed = 0
@@ -91,7 +82,7 @@ def _record_collection(config, snapshots: list, paths: list[Path], db: str | Non
 
 
 def permissions_command(
-    format: Annotated[PermissionsFormat, typer.Option("--format", "-f", help="table or json")] = PermissionsFormat.table,
+    format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
     wave: Annotated[Optional[int], typer.Option("--wave", help="Only checks of this wave and earlier.")] = None,
 ) -> None:
     """Print the Graph application permissions and Azure roles the enabled checks need (least privilege)."""
@@ -101,7 +92,7 @@ def permissions_command(
     registry = load_registry()
     needs = {spec.id: spec.sections for spec in registry if wave is None or spec.wave <= wave}
     found = requirements(needs)
-    if format is PermissionsFormat.json:
+    if format is TableFormat.json:
         rows = [
             {"kind": r.kind, "name": r.name, "sections": list(r.sections), "checks": list(r.checks),
              "partner_only": r.partner_only}
@@ -147,7 +138,7 @@ def emulate_command(
         else:
             raise SnapshotError(f"{snapshot_dir}: no such file or folder")
     except SnapshotError as exc:
-        raise _fail(str(exc))
+        raise fail(str(exc))
 
     def ready(running: Emulator) -> None:
         typer.echo(f"serving Graph, ARM and login on {running.base_url} (Ctrl-C stops)")
@@ -159,7 +150,7 @@ def emulate_command(
     try:
         asyncio.run(serve(emulator, port, ready))
     except OSError as exc:
-        raise _fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
+        raise fail(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
 

@@ -5,10 +5,11 @@ and helpers the other commands use to reach the history database and select tena
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+from auditor.cli_common import TableFormat, fail
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -44,16 +45,6 @@ RunLabelOption = Annotated[
 ]
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
-
-
 # --- helpers for the other commands (run, collect, report) ---------------------------------------------
 
 
@@ -65,7 +56,7 @@ def open_history(db: str | None, config_db: str | None = None, create: bool = Tr
     try:
         return open_db(resolve_db_url(db, config_db), create=create)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def parse_shard_option(value: str | None) -> "Shard | None":
@@ -76,7 +67,7 @@ def parse_shard_option(value: str | None) -> "Shard | None":
     try:
         return parse_shard(value)
     except SelectionError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
@@ -86,7 +77,7 @@ def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | 
     try:
         return resolve_run_id(run_id, run_label)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
@@ -96,7 +87,7 @@ def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
     try:
         return record_run(engine, results, **kwargs)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 # --- formatting --------------------------------------------------------------------------------------
@@ -246,7 +237,7 @@ def history(
     ] = None,
     db: DbOption = None,
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Only the latest N runs.")] = None,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:
     """List recorded runs, oldest first, with their scores."""
     from auditor.store import StoreError, list_runs
@@ -255,10 +246,10 @@ def history(
     try:
         runs = list_runs(engine, tenant=tenant, limit=limit)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         engine.dispose()
-    if format is OutputFormat.json:
+    if format is TableFormat.json:
         typer.echo(json.dumps([_run_json(run) for run in runs], indent=2))
         return
     if not runs:
@@ -274,27 +265,27 @@ def diff_command(
     db: DbOption = None,
     tenant: Annotated[Optional[str], typer.Option("--tenant", "-t", help="Only this tenant (id, name or domain).")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Also list tenants with nothing failing and no change.")] = False,
-    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json")] = OutputFormat.table,
+    format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:
     """Per tenant, the checks newly failing, fixed and still failing between two runs, and the score change."""
     from auditor.store import StoreError, diff, latest_run_ids
 
     runs = runs or []
     if len(runs) not in (0, 2):
-        raise _fail("give two runs (RUN_A RUN_B), or none to compare the two latest")
+        raise fail("give two runs (RUN_A RUN_B), or none to compare the two latest")
     engine = open_history(db, create=False)
     try:
         if not runs:
             latest = latest_run_ids(engine, 2, tenant=tenant)
             if len(latest) < 2:
-                raise _fail(f"the history holds {len(latest)} run{'s' if len(latest) != 1 else ''}; a diff needs two")
+                raise fail(f"the history holds {len(latest)} run{'s' if len(latest) != 1 else ''}; a diff needs two")
             runs = [latest[1], latest[0]]
         result = diff(engine, runs[0], runs[1], tenant=tenant)
     except StoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         engine.dispose()
-    if format is OutputFormat.json:
+    if format is TableFormat.json:
         typer.echo(json.dumps(_diff_json(result), indent=2))
         return
     _print_diff(result, show_all)

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from aiohttp import web
 
-from auditor.collect.faults import ANY, TOKEN_ENDPOINT, Fault, FaultKind
+from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
 from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
 from auditor.config import Endpoints
 from auditor.snapshot import TENANT_SECTIONS, Section, SectionStatus, TenantSnapshot, load_snapshot, snapshot_files
