@@ -37,6 +37,14 @@ def score_colour(score: float | None) -> str:
     return next(colour for floor, colour in _BANDS if score >= floor)
 
 
+def score_label(score: float | None) -> str:
+    """A score as the reports print it: rounded down, so a shown score never reaches a grade floor the
+    score itself is below (89.6 is "89", grade B, not "90" beside a B); "–" when nothing is scored."""
+    if score is None or math.isnan(score):
+        return "–"
+    return str(math.floor(max(0.0, min(100.0, float(score)))))
+
+
 def text(value: object) -> str:
     """Escape for SVG text and attribute values."""
     return escape(str(value), quote=True)
@@ -95,9 +103,7 @@ def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "
                 f'<path d="{_arc(cx, cy, radius, 0, value / 100)}" fill="none" stroke="{score_colour(value)}" '
                 f'stroke-width="{_fmt(stroke)}" stroke-linecap="butt"/>',
             )
-        shown = f"{value:.0f}"
-    else:
-        shown = "–"
+    shown = score_label(score)
     body.append(
         f'<text x="{_fmt(cx)}" y="{_fmt(cy - width * 0.05)}" text-anchor="middle" font-size="{_fmt(width * 0.2)}" '
         f'font-weight="bold" fill="{INK}">{text(shown)}</text>'
@@ -149,7 +155,7 @@ def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, 
                 f'<rect x="{_fmt(x0)}" y="{_fmt(y + 4)}" width="{_fmt(max(track_width * value / 100, 2.5))}" '
                 f'height="{_fmt(row - 8)}" rx="2" fill="{score_colour(value)}"/>'
             )
-            shown = f"{value:.0f}"
+            shown = score_label(value)
         else:
             shown = "n/s"
         body.append(
@@ -161,7 +167,7 @@ def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, 
                 f'<text x="{_fmt(x0 + track_width + 6 + value_width)}" y="{_fmt(mid + 4)}" font-size="10" '
                 f'fill="{MUTED}">{text(_clip(item.note, 18))}</text>'
             )
-    title = "; ".join(f"{item.label}: {'not scored' if item.value is None else f'{item.value:.0f}'}" for item in items)
+    title = "; ".join(f"{item.label}: {'not scored' if item.value is None else score_label(item.value)}" for item in items)
     return _svg(width, height, "".join(body), title or "No data", "chart bars")
 
 
@@ -209,7 +215,7 @@ def heatmap(
                 f'<rect x="{_fmt(x + 1)}" y="{_fmt(y + 1)}" width="{_fmt(cell_width - 2)}" height="{_fmt(row - 2)}" '
                 f'fill="{fill}"/>'
             )
-            shown = f"{value:.0f}" if value is not None else "–"
+            shown = score_label(value)
             colour = "#ffffff" if value is not None else MUTED
             body.append(
                 f'<text x="{_fmt(x + cell_width / 2)}" y="{_fmt(y + row / 2 + 4)}" text-anchor="middle" '
@@ -280,7 +286,7 @@ def trend_line(points: Sequence[TrendPoint], *, width: float = 300, height: floa
             anchor = "end" if count > 1 else "middle"
             body.append(
                 f'<text x="{_fmt(x + (0 if count == 1 else -5))}" y="{_fmt(y - 6 if y > top + 12 else y + 14)}" '
-                f'text-anchor="{anchor}" font-size="10" font-weight="bold" fill="{INK}">{point.score:.0f}</text>'
+                f'text-anchor="{anchor}" font-size="10" font-weight="bold" fill="{INK}">{score_label(point.score)}</text>'
             )
     if points:
         first, last_point = points[0], points[-1]
@@ -294,7 +300,7 @@ def trend_line(points: Sequence[TrendPoint], *, width: float = 300, height: floa
                 f"fill=\"{MUTED}\">{text(last_point.at.strftime('%d %b %Y'))}</text>"
             )
     title = "Score over past audits: " + ", ".join(
-        f"{p.at:%Y-%m-%d} {'not scored' if p.score is None else f'{p.score:.0f}'}" for p in points
+        f"{p.at:%Y-%m-%d} {'not scored' if p.score is None else score_label(p.score)}" for p in points
     )
     return _svg(width, height, "".join(body), title, "chart trend")
 

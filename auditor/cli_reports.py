@@ -97,17 +97,14 @@ def _stored_history(db: str | None, config, run_id: str, required: bool):
     from auditor import store
     from auditor.cli import fail
 
+    engine = None
     try:
         engine = store.open_db(store.resolve_db_url(db, config.database if config else None), create=False)
-    except store.StoreError as exc:
-        if required:
-            raise fail(str(exc))
-        return None
-    try:
         return store.tenant_history(engine, run_id)
     except store.StoreError as exc:
         if required:
             raise fail(str(exc))
         return None
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()

@@ -14,11 +14,13 @@ from __future__ import annotations
 import base64
 import os
 import re
+import time
 import unicodedata
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 from urllib.parse import unquote, urlsplit
@@ -62,6 +64,7 @@ PLACEHOLDER_LOGO = ASSETS_DIR / "logo-placeholder.svg"
 
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
 EVIDENCE_ROWS_SHOWN = 8  # rows of an evidence table shown in a finding; the rest go to the appendix
+EVIDENCE_LINE_CHARS = 110  # about what one line of an evidence table holds (8pt text, A4 or Letter)
 LOGO_MAX_BYTES = 5 * 1024 * 1024
 HEATMAP_ROWS_PER_CHART = 40  # one SVG per page-sized slice, because an SVG never breaks across pages
 
@@ -89,7 +92,8 @@ STATUS_MEANINGS = {
     Status.NOT_APPLICABLE: "The check does not apply to this tenant (for example, no Azure subscriptions).",
     Status.ACCEPTED: "A failing control the organisation has formally accepted, with an owner and an expiry "
                      "date; outside the score until it expires.",
-    Status.ERROR: "The check itself could not complete; outside the score and reported to the tool's maintainers.",
+    Status.ERROR: "The check itself could not complete; outside the score. If it repeats in the next audit, report "
+                  "it to the tool's maintainers.",
 }
 
 # What lets a check whose data was unavailable run next time, when the recorded reason does not say.
@@ -207,7 +211,7 @@ class Brand:
     logo_mime: str
     logo_is_placeholder: bool
 
-    @property
+    @cached_property  # read once per process, not once per report
     def logo_data_uri(self) -> str:
         data = base64.b64encode(self.logo_path.read_bytes()).decode("ascii")
         return f"data:{self.logo_mime};base64,{data}"
@@ -272,9 +276,7 @@ def tenant_slugs(tenants: Iterable[TenantResult]) -> dict[str, str]:
     """tenant_id → a safe, unique folder name; a short id suffix separates names that collide."""
     tenants = list(tenants)
     base = {t.tenant_id: slugify(t.display_name) for t in tenants}
-    counts: dict[str, int] = {}
-    for slug in base.values():
-        counts[slug] = counts.get(slug, 0) + 1
+    counts = Counter(base.values())
     slugs: dict[str, str] = {}
     used: set[str] = set()
     for tenant in tenants:
@@ -313,8 +315,7 @@ def possessive(name: str) -> str:
     return f"{name}\u2019" if name.endswith(("s", "S")) else f"{name}\u2019s"
 
 
-def fmt_score(score: float | None) -> str:
-    return "–" if score is None else f"{score:.0f}"
+fmt_score = charts.score_label
 
 
 def fmt_pct(fraction: float | None) -> str:
@@ -401,14 +402,22 @@ def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
     bounded so a long list cannot starve the other columns. The print layout is a fixed table layout
     (fast, and long values wrap instead of widening the table), so the widths are given explicitly."""
     weights: list[float] = []
+    floors: list[float] = []
     for index, header in enumerate(headers):
         lengths = sorted(len(row[index]) for row in rows) or [0]
         typical = lengths[int(0.9 * (len(lengths) - 1))]
         longest_word = max((len(word) for row in rows for word in row[index].split()), default=0)
         header_word = max((len(word) for word in header.split()), default=4)
         floor = max(8.0, header_word + 2.0, min(longest_word, 22) + 3.0)
+        floors.append(floor)
         weights.append(max(floor, min(float(typical), 40.0)))
-    total = sum(weights)
+    total, floor_total = sum(weights), sum(floors)
+    if total > EVIDENCE_LINE_CHARS > floor_total:
+        # Too wide for one line: shrink only what lies above each column's floor, so that a column of short
+        # words ("Global Administrator") is not squeezed until a word breaks mid-way beside a column of ids.
+        shrink = (EVIDENCE_LINE_CHARS - floor_total) / (total - floor_total)
+        weights = [floor + (weight - floor) * shrink for weight, floor in zip(weights, floors)]
+        total = EVIDENCE_LINE_CHARS
     return [round(100.0 * weight / total, 2) for weight in weights]
 
 
@@ -496,6 +505,11 @@ class HistoryView:
     still_failing: list[tuple[str, str]]
     chart: Markup | None
 
+    @property
+    def points(self) -> int | None:
+        """The score change in whole points, as the report prints it (0 reads as unchanged)."""
+        return None if self.score_change is None else _whole_points(self.score_change)
+
 
 @dataclass
 class ScorecardView:
@@ -532,10 +546,8 @@ class ScorecardView:
 
 
 def _status_counts(results: Iterable[CheckResult]) -> dict[Status, int]:
-    counts = {status: 0 for status in Status}
-    for result in results:
-        counts[result.status] += 1
-    return counts
+    counts = Counter(result.status for result in results)
+    return {status: counts[status] for status in Status}
 
 
 def _anchor(*parts: str) -> str:
@@ -558,7 +570,7 @@ def _finding(result: CheckResult, why: dict[str, str]) -> Finding:
     )
 
 
-def _plain_summary(tenant: TenantResult, counts: dict[Status, int], top: list[Finding]) -> list[str]:
+def _plain_summary(tenant: TenantResult, counts: dict[Status, int], top: list[Finding], critical: int) -> list[str]:
     """A paragraph a non-specialist understands: what was checked, how it went, what matters most."""
     name = tenant.display_name
     assessed = counts[Status.PASS] + counts[Status.FAIL]
@@ -578,20 +590,18 @@ def _plain_summary(tenant: TenantResult, counts: dict[Status, int], top: list[Fi
         "D": "weak: important protections are missing",
         "F": "poor: several basic protections are missing",
     }.get(tenant.grade, "")
-    critical = [f for f in top if f.result.severity is Severity.CRITICAL]
     paragraphs.append(
         f"We checked {possessive(name)} Microsoft 365 and Azure set-up against {total} security practices that Microsoft "
         f"recommends for its cloud partners' customers. {counts[Status.PASS]} of the {assessed} practices we "
         f"could assess are in place and {counts[Status.FAIL]} are not, which gives a score of "
-        f"{tenant.score:.0f} out of 100 (grade {tenant.grade}). Overall the tenant's protection is {verdict}."
+        f"{fmt_score(tenant.score)} out of 100 (grade {tenant.grade}). Overall the tenant's protection is {verdict}."
     )
     if counts[Status.FAIL]:
         first = top[0].result
         text = f"The most urgent item is \u201c{first.title}\u201d"
         if critical:
-            n = sum(1 for f in top if f.result.severity is Severity.CRITICAL)
             text += (
-                f"; {'it is' if n == 1 else f'it is one of {n} items'} rated critical, the kind of gap that attackers "
+                f"; {'it is' if critical == 1 else f'it is one of {critical} items'} rated critical, the kind of gap that attackers "
                 "use to take over accounts, and any critical gap limits the grade to D until it is fixed"
             )
         text += ". The top actions below are in the order we recommend."
@@ -651,6 +661,7 @@ def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChan
         )
     failing = sorted((r for r in tenant.results if r.status is Status.FAIL), key=_sort_key)
     top = [findings[r.check_id] for r in failing[:5]]
+    critical = sum(1 for r in failing if r.severity is Severity.CRITICAL)
     bars = [
         charts.Bar(a.title, a.score, f"coverage {fmt_pct(a.coverage)}") for a in areas
     ]
@@ -662,7 +673,7 @@ def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChan
         area_bars=Markup(charts.bars(bars, width=430, label_width=150)),
         areas=areas,
         top_actions=top,
-        summary_paragraphs=_plain_summary(tenant, counts, top),
+        summary_paragraphs=_plain_summary(tenant, counts, top, critical),
         unknown=[unknown_item(r) for r in sorted(tenant.results, key=_sort_key) if r.status is Status.UNKNOWN],
         errors=[r for r in tenant.results if r.status is Status.ERROR],
         accepted=[r for r in tenant.results if r.status is Status.ACCEPTED],
@@ -670,7 +681,7 @@ def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChan
         appendix=[findings[r.check_id] for r in sorted(tenant.results, key=_sort_key)
                   if findings[r.check_id].evidence and findings[r.check_id].evidence.more],
         history=_history_view(change, {r.check_id: r.title for r in tenant.results}),
-        critical_failures=sum(1 for r in failing if r.severity is Severity.CRITICAL),
+        critical_failures=critical,
         failing=len(failing),
     )
 
@@ -713,14 +724,17 @@ class PortfolioView:
         ]
 
 
-def _change_text(tenant: TenantResult, change: TenantChange | None) -> str:
+def _whole_points(score_change: float) -> int:
+    return int(round(score_change))
+
+
+def _change_text(change: TenantChange | None) -> str:
     if change is None or change.first_audit:
         return "first audit"
     if change.score_change is None:
         return "not comparable"
-    if abs(change.score_change) < 0.05:
-        return "no change"
-    return f"{change.score_change:+.0f}"
+    points = _whole_points(change.score_change)
+    return f"{points:+d}" if points else "no change"  # not "+0" for a change under half a point
 
 
 def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, str],
@@ -742,7 +756,7 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, 
                 fails=counts[Status.FAIL],
                 critical=sum(1 for r in tenant.results if r.status is Status.FAIL and r.severity is Severity.CRITICAL),
                 unknown=counts[Status.UNKNOWN] + counts[Status.ERROR],
-                change=_change_text(tenant, history.get(tenant.tenant_id)),
+                change=_change_text(history.get(tenant.tenant_id)),
                 meter=Markup(charts.meter(tenant.coverage, width=60, height=7, colour="#6b7785")),
             )
         )
@@ -765,7 +779,7 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, 
             "severity": rec.severity,
             "tenants": int(rec.tenants),
             "names": list(rec.tenant_names),
-            "meter": Markup(charts.meter(int(rec.tenants) / total if total else 0, width=70, height=7,
+            "meter": Markup(charts.meter(int(rec.tenants) / total if total else 0, width=56, height=7,
                                         colour=charts.score_colour(0))),
         }
         for rec in common_frame.itertuples(index=False)
@@ -782,9 +796,7 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, 
         if partner else []
     )
     scored = [t.score for t in results.tenants if t.score is not None]
-    grades: dict[str, int] = {}
-    for tenant in results.tenants:
-        grades[tenant.grade] = grades.get(tenant.grade, 0) + 1
+    grades = Counter(t.grade for t in results.tenants)
     order = ["A", "B", "C", "D", "F"]
     return PortfolioView(
         title=PORTFOLIO_TITLE,
@@ -869,16 +881,20 @@ def _common(ctx: RenderContext, media: str) -> dict[str, Any]:
     }
 
 
+def _render(template: str, ctx: RenderContext, media: str, values: dict[str, Any]) -> str:
+    return environment().get_template(template).render(**values, **_common(ctx, media))
+
+
 def render_scorecard_html(tenant: TenantResult, ctx: RenderContext, change: TenantChange | None = None,
                           media: str = "html") -> str:
-    view = scorecard_view(tenant, ctx.why, change)
-    return environment().get_template("scorecard.html").render(view=view, tenant=tenant, **_common(ctx, media))
+    values = {"view": scorecard_view(tenant, ctx.why, change), "tenant": tenant}
+    return _render("scorecard.html", ctx, media, values)
 
 
 def render_portfolio_html(results: AuditResults, ctx: RenderContext, slugs: dict[str, str],
                           history: dict[str, TenantChange] | None = None, media: str = "html") -> str:
-    view = portfolio_view(results, slugs, ctx.why, history)
-    return environment().get_template("portfolio.html").render(view=view, results=results, **_common(ctx, media))
+    values = {"view": portfolio_view(results, slugs, ctx.why, history), "results": results}
+    return _render("portfolio.html", ctx, media, values)
 
 
 # --- PDF ------------------------------------------------------------------------------------------------
@@ -973,30 +989,28 @@ class Written:
     label: str
 
 
-def write_scorecard(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
-    import time
-
-    started = time.perf_counter()
-    html = render_scorecard_html(tenant, ctx, change, media="html")
-    html_path = atomic_write_text(folder / "scorecard.html", html)
+def _write_html_and_pdf(template: str, ctx: RenderContext, folder: Path, label: str, started: float,
+                        values: dict[str, Any]) -> Written:
+    """FOLDER/<template> as HTML and as PDF from one view model; html_seconds includes building the view."""
+    stem = Path(template).stem
+    html_path = atomic_write_text(folder / f"{stem}.html", _render(template, ctx, "html", values))
     html_done = time.perf_counter()
-    pdf = html_to_pdf(render_scorecard_html(tenant, ctx, change, media="pdf"), ctx.brand, ctx.paper)
-    pdf_path = atomic_write_bytes(folder / "scorecard.pdf", pdf.data)
-    done = time.perf_counter()
-    return Written((html_path, pdf_path), pdf.pages, html_done - started, done - html_done, tenant.display_name)
+    pdf = html_to_pdf(_render(template, ctx, "pdf", values), ctx.brand, ctx.paper)
+    pdf_path = atomic_write_bytes(folder / f"{stem}.pdf", pdf.data)
+    return Written((html_path, pdf_path), pdf.pages, html_done - started, time.perf_counter() - html_done, label)
+
+
+def write_scorecard(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
+    started = time.perf_counter()
+    values = {"view": scorecard_view(tenant, ctx.why, change), "tenant": tenant}
+    return _write_html_and_pdf("scorecard.html", ctx, folder, tenant.display_name, started, values)
 
 
 def write_portfolio(results: AuditResults, ctx: RenderContext, out_dir: Path, slugs: dict[str, str],
                     history: dict[str, TenantChange] | None) -> Written:
-    import time
-
     started = time.perf_counter()
-    html_path = atomic_write_text(out_dir / "portfolio.html", render_portfolio_html(results, ctx, slugs, history, "html"))
-    html_done = time.perf_counter()
-    pdf = html_to_pdf(render_portfolio_html(results, ctx, slugs, history, "pdf"), ctx.brand, ctx.paper)
-    pdf_path = atomic_write_bytes(out_dir / "portfolio.pdf", pdf.data)
-    done = time.perf_counter()
-    return Written((html_path, pdf_path), pdf.pages, html_done - started, done - html_done, "portfolio")
+    values = {"view": portfolio_view(results, slugs, ctx.why, history), "results": results}
+    return _write_html_and_pdf("portfolio.html", ctx, out_dir, "portfolio", started, values)
 
 
 def check_rationales() -> dict[str, str]:

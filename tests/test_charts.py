@@ -74,3 +74,10 @@ def test_trend_line_skips_unscored_audits() -> None:
 def test_meter_clamps() -> None:
     root = parse(charts.meter(1.7, width=50))
     assert float(list(root.iter(f"{SVG}rect"))[1].get("width")) == 50
+
+
+def test_a_shown_score_never_reaches_a_grade_floor_the_score_is_below() -> None:
+    # 89.6 is grade B; printed as "90" beside a B it would contradict the report's own grade table.
+    assert [charts.score_label(s) for s in (89.6, 79.5, 100.0, 0.4, None)] == ["89", "79", "100", "0", "–"]
+    assert "89" in texts(parse(charts.gauge(89.6, "B")))
+    assert "79" in texts(parse(charts.heatmap(["T"], ["Area"], [[79.5]])))

@@ -3,6 +3,7 @@ validation, slugs, remediation and UNKNOWN parsing."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timezone
 from html import unescape
@@ -12,6 +13,7 @@ import pytest
 
 from auditor.config import Branding
 from auditor.render import (
+    EVIDENCE_LINE_CHARS,
     BrandingError,
     RenderContext,
     RenderError,
@@ -141,6 +143,16 @@ def test_evidence_table_from_generic_rows_cut_with_remainder() -> None:
     assert evidence_table(rows[:9], "a").more == 0  # "and 1 more" would save nothing
 
 
+def test_evidence_columns_of_words_are_not_squeezed_by_columns_of_ids() -> None:
+    guid = "2067070c-c4d1-4ed3-a9f0-5a7c5de0c3c3"
+    rows = [{"partner": "Northwind Cloud Partners - AdminAgents", "partnerTenantId": guid, "principalId": guid,
+             "role": "Global Administrator", "assignmentId": "Cifx0z6J5V2kOYtEsJ2KkSdu0Xyd8WS4JUAyvowsSL8-1"}]
+    widths = evidence_table(rows, "a").widths
+    assert abs(sum(widths) - 100) < 0.1
+    # "Administrator" and the cell padding fit on one line of the role column.
+    assert widths[3] / 100 * EVIDENCE_LINE_CHARS >= len("Administrator") + 3
+
+
 # --- Scorecard ------------------------------------------------------------------------------------------
 
 
@@ -155,7 +167,20 @@ def test_scorecard_holds_provenance_summary_and_every_failing_check() -> None:
     assert failing
     for result in failing:
         assert f'id="check-{result.check_id.lower()}"' in html
-    assert f"{tenant.score:.0f} out of 100 (grade {tenant.grade})" in text
+    assert f"{math.floor(tenant.score)} out of 100 (grade {tenant.grade})" in text  # rounded down, see score_label
+
+
+def test_summary_counts_every_critical_failure_and_never_rounds_up_to_the_next_grade() -> None:
+    tenant = make_tenant("Critical Co", posture=0.0, unknown_rate=0.0, seed=1)
+    for n in range(4):  # more critical failures than the five top actions
+        tenant.results.append(CheckResult(check_id=f"MFA-{7 + n}", title=f"Extra critical {n}", area=Area.MFA,
+                                          severity=Severity.CRITICAL, status=Status.FAIL, summary="x"))
+    critical = sum(1 for r in tenant.results if r.status is Status.FAIL and r.severity is Severity.CRITICAL)
+    assert critical > 5
+    tenant.score, tenant.grade = 89.6, "B"
+    summary = visible_text(render_scorecard_html(tenant, context()).split('class="plain-language"')[1].split("</div>")[0])
+    assert f"it is one of {critical} items rated critical" in summary
+    assert "89 out of 100 (grade B)" in summary
 
 
 def test_top_actions_are_the_five_most_severe_failures() -> None:
@@ -230,6 +255,19 @@ def test_first_audit_and_changes_since_the_last_one() -> None:
     assert "up 12 points" in text and "1 August 2026" in text
     assert "Fixed 1 MFA-1" in text and "New failures 1 CON-1" in text and "Still failing 1 ADM-1" in text
     assert '<svg' in since and "polyline" in since
+
+
+@pytest.mark.parametrize(("score_change", "wording"), [(0.3, "unchanged"), (1.2, "up 1 point."), (-2.0, "down 2 points")])
+def test_a_change_under_half_a_point_reads_as_unchanged(score_change: float, wording: str) -> None:
+    tenant = make_tenant("Steady Co", posture=0.6, seed=3)
+    points = [ScorePoint("r2", datetime(2026, 8, 1, tzinfo=timezone.utc), 55.0, "F"),
+              ScorePoint("run42abc", NOW, tenant.score, tenant.grade)]
+    change = TenantChange(tenant_id=tenant.tenant_id, points=points, previous_run_id="r2", previous_at=points[0].at,
+                          newly_failing=[], fixed=[], still_failing=[], score_change=score_change)
+    since = visible_text(render_scorecard_html(tenant, context(), change).split('id="since-last"')[1].split("</table>")[0])
+    assert wording in since and "up 0" not in since
+    ranking = render_portfolio_html(make_results([tenant]), context(), tenant_slugs([tenant]), {tenant.tenant_id: change})
+    assert "+0<" not in ranking.replace(" ", "")
 
 
 # --- Portfolio ------------------------------------------------------------------------------------------
