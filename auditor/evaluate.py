@@ -29,7 +29,7 @@ def _unavailable(spec: CheckSpec, snapshot: TenantSnapshot) -> Outcome | None:
     for name in dict.fromkeys(tenant_needs):
         section = snapshot.section(name)
         if not section.ok:
-            reason = section.reason or "no reason recorded"
+            reason = section.brief_reason or "no reason recorded"
             return Outcome(Status.UNKNOWN, f"Not evaluated: section {name} is {section.status.value} ({reason}).")
     if needs_subscriptions and not snapshot.data("subscriptions"):
         return Outcome(Status.NOT_APPLICABLE, "The tenant has no Azure subscriptions.")

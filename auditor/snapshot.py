@@ -12,6 +12,7 @@ Every known section must be present in a file; a section that was not fetched sa
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +31,9 @@ class SectionStatus(StrEnum):
     NOT_FOUND = "not_found"
     ERROR = "error"
     NOT_COLLECTED = "not_collected"
+
+
+_API_DETAIL = re.compile(r"\s*\((?:Graph|ARM) \d{3}\b.*\)\s*$", re.DOTALL)
 
 
 class TenantKind(StrEnum):
@@ -51,6 +55,12 @@ class Section(BaseModel):
     @property
     def ok(self) -> bool:
         return self.status is SectionStatus.OK
+
+    @property
+    def brief_reason(self) -> str:
+        """The reason without the API's own error text that collectors append in parentheses ("(Graph 403
+        Authorization_RequestDenied: ...)"): for one-line summaries; the snapshot keeps the full reason."""
+        return _API_DETAIL.sub("", self.reason)
 
     @classmethod
     def of(cls, data: Any, request: str = "") -> "Section":

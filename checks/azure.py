@@ -101,7 +101,7 @@ def judge_subscription(
             verdict = on_missing(subscription, name, section)
             if verdict is not None:
                 return verdict
-        reason = section.reason or "no reason recorded"
+        reason = section.brief_reason or "no reason recorded"
         return Verdict.unknown(f"section {name} is {section.status.value} ({reason})")
     return judge(subscription)
 

@@ -514,7 +514,7 @@ def judge_admin_coverage(snapshot: TenantSnapshot, assessments: list[PolicyAsses
     empty = no_role_holders_read(snapshot)
     if empty:
         return Outcome(Status.UNKNOWN, f"Policies do not cover all privileged roles. {empty}", rows)
-    eligibility = f" Eligible assignments not counted: {holders.eligibility_note}." if not holders.eligibility_read else ""
+    eligibility = "" if holders.eligibility_complete else f" Eligible assignments not counted: {holders.eligibility_note}."
     uncovered = sorted(PRIVILEGED_ROLES[r] for r in held if not covered_by[r])
     if not uncovered:
         return Outcome(Status.PASS, f"Every privileged role held ({len(held)}) is covered by a policy that counts "

@@ -236,7 +236,7 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     report = snapshot.section("user_registration_details")
     if report.status is SectionStatus.NOT_LICENSED:
         return Outcome(Status.UNKNOWN, "MFA registration details need a Microsoft Entra ID P1 licence, which the "
-                                       f"tenant lacks ({report.reason or 'not licensed'}).")
+                                       f"tenant lacks ({report.brief_reason or 'not licensed'}).")
     if not report.ok:
         return Outcome(Status.UNKNOWN, f"Not evaluated: {section_note(snapshot, 'user_registration_details')}.")
     registered = {r["id"].lower(): bool(r.get("isMfaRegistered")) for r in report.data or [] if r.get("id")}

@@ -99,6 +99,7 @@ class PrivilegedHolders:
     holders: tuple[RoleHolder, ...]
     eligibility_read: bool
     eligibility_note: str  # why eligibility was not read ("" when it was)
+    eligibility_complete: bool  # read, or nothing to read (no PIM licence): no eligible holder is missed
     unexpanded_groups: tuple[str, ...]  # role-holding groups whose members could not be read
 
     def users(self) -> list[RoleHolder]:
@@ -134,7 +135,7 @@ class PrivilegedUser:
 def section_note(snapshot: TenantSnapshot, name: str) -> str:
     """'<name> is <status> (<reason>)' for evidence and summaries."""
     section = snapshot.section(name)
-    return f"{name} is {section.status.value} ({section.reason or 'no reason recorded'})"
+    return f"{name} is {section.status.value} ({section.brief_reason or 'no reason recorded'})"
 
 
 def no_role_holders_read(snapshot: TenantSnapshot) -> str | None:
@@ -268,6 +269,7 @@ def _privileged_holders(snapshot: TenantSnapshot, roles: dict[str, str]) -> Priv
         holders=tuple(dict.fromkeys(holders)),
         eligibility_read=eligibility.ok,
         eligibility_note=note,
+        eligibility_complete=eligibility.ok or eligibility.status is SectionStatus.NOT_LICENSED,
         unexpanded_groups=tuple(sorted(unexpanded.values())),
     )
 

@@ -262,3 +262,12 @@ def test_every_mail_address_is_on_a_fictional_domain(snapshots):
     domains = {m.lower() for m in re.findall(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)", text)}
     unexpected = {d for d in domains if d not in fictional and not d.endswith(".onmicrosoft.com")}
     assert domains and not unexpected
+
+
+def test_summaries_stay_readable(results):
+    """Summaries reach the customer's report: raw API error text stays in the snapshot, and a tenant
+    without PIM is not told that eligible assignments were missed."""
+    for tenant in results.tenants:
+        for result in tenant.results:
+            assert "(Graph 4" not in result.summary and "(ARM 4" not in result.summary, (tenant.display_name, result.check_id)
+            assert "Eligible assignments not counted: role_eligibility_schedules is not_licensed" not in result.summary

@@ -105,3 +105,15 @@ def test_folder_loading_and_missing_path(tmp_path):
 def test_unknown_section_name_reads_as_not_collected():
     snapshot = make_snapshot()
     assert snapshot.section("vendor.thing").status is SectionStatus.NOT_COLLECTED
+
+
+def test_brief_reason_drops_the_api_error_text():
+    from auditor.snapshot import Section
+
+    section = Section.missing(
+        SectionStatus.FORBIDDEN,
+        "the app lacks the Policy.Read.All permission (Graph 403 Authorization_RequestDenied: Insufficient (very) privileges.)",
+    )
+    assert section.brief_reason == "the app lacks the Policy.Read.All permission"
+    plain = Section.missing(SectionStatus.ERROR, "timed out after 60 s (3 attempts)")
+    assert plain.brief_reason == plain.reason
