@@ -488,7 +488,9 @@ def record_run(
         with _write(engine) as conn:
             _claim_run(conn, results, run_id, started, finished, shard_text, shard_count, label)
             part_id = _replace_part(conn, run_id, shard_text, host, started, finished, len(results.tenants))
-            for tenant in results.tenants:
+            # One fixed order (by tenant id) for every writer, so two runs sharing tenants take their row locks
+            # in the same order on PostgreSQL and cannot deadlock.
+            for tenant in sorted(results.tenants, key=lambda t: t.tenant_id.lower()):
                 _write_tenant(conn, run_id, part_id, tenant, refs.get(tenant.tenant_id), finished)
     except IntegrityError as exc:
         raise StoreError(
