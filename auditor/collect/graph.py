@@ -62,12 +62,17 @@ def _make_adapter(credential: Any, root: str, timeout_s: float) -> Any:
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
     )
-    from kiota_http.middleware.options import RetryHandlerOption
+    from kiota_http.middleware.options import RedirectHandlerOption, RetryHandlerOption
     from msgraph.graph_request_adapter import GraphRequestAdapter
     from msgraph_core import GraphClientFactory
 
     http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False, verify=trust_store())
-    options = {RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0, should_retry=False)}
+    # Our own retry policy covers every request (Retry-After, $batch items); redirects are not followed, so
+    # a token is only ever sent to the configured Graph host and a 3xx becomes an honest `error` section.
+    options = {
+        RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0, should_retry=False),
+        RedirectHandlerOption.get_key(): RedirectHandlerOption(should_redirect=False),
+    }
     client = GraphClientFactory.create_with_default_middleware(client=http, options=options)
     host = urlsplit(root).hostname or ""
     auth = AzureIdentityAuthenticationProvider(credential, scopes=[f"{root}/.default"], allowed_hosts=[host])
