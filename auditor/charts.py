@@ -157,7 +157,7 @@ def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, 
             )
             shown = score_label(value)
         else:
-            shown = "n/s"
+            shown = "–"  # nothing scored in this area (the tooltip says so)
         body.append(
             f'<text x="{_fmt(x0 + track_width + 6)}" y="{_fmt(mid + 4)}" font-size="11" font-weight="bold" '
             f'fill="{INK if item.value is not None else MUTED}">{text(shown)}</text>'
