@@ -312,6 +312,8 @@ def run(
             raise fail(str(exc))
     shard_spec = parse_shard_option(shard)
     identity, label = run_identity(run_id, run_label)
+    if sample and db is None and not no_history:
+        db = _sample_history(out)
     # Opened (and its schema checked) before a long collection, so a bad --db fails first.
     history = None if no_history else open_history(db, config.database if config else None)
     started = _now()
@@ -358,6 +360,18 @@ def run(
             raise
     if gate_unreadable:
         raise typer.Exit(EXIT_UNREADABLE)
+
+
+def _sample_history(out: Path) -> str:
+    """A fresh throwaway history for the demo, under --out: `run --sample` never writes to the partner's real
+    history ($AUDITOR_DB, the config's or the default database); only an explicit --db is honoured."""
+    path = out / "sample-history.sqlite"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
+    return str(path)
 
 
 def _record_run(engine, results, started: datetime, files, shard: str | None, label: str | None):
