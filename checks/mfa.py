@@ -382,9 +382,11 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     if all(covered_by.values()):
         names = list(dict.fromkeys(name for names in covered_by.values() for name in names))
         blocking = [a for a in assessments if a.name in names]
-        return Outcome(Status.PASS, f"Polic{'y' if len(names) == 1 else 'ies'} {', '.join(repr(n) for n in names)} "
-                                    "block legacy authentication (Exchange ActiveSync and other clients) for all "
-                                    "users.", [evidence(a) for a in blocking])
+        one = len(names) == 1
+        return Outcome(Status.PASS, f"Polic{'y' if one else 'ies'} {', '.join(repr(n) for n in names)} "
+                                    f"block{'s' if one else ''} legacy authentication (Exchange ActiveSync and other "
+                                    f"clients) for all users{'' if one else ', together'}.",
+                       [evidence(a) for a in blocking])
     missing = [t for t, names in covered_by.items() if not names]
     related = [a for a in assessments if a.grant or _names_legacy_clients(a.policy)]
     reasons = []

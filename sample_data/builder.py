@@ -189,6 +189,8 @@ def _user(uid: str, display: str, upn: str, given: str | None, surname: str | No
         "accountEnabled": enabled,
         "mail": mail,
         "assignedPlans": plans if plans is not None else [],
+        # Graph: "Invitation" for a B2B account invited into the tenant, null for accounts created here.
+        "creationType": "Invitation" if user_type == "Guest" else None,
     }
 
 
@@ -537,7 +539,8 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         assignments.append(_assignment(rng, c.HELPDESK_ADMIN, group))
         group_members[gid] = [
             {"@odata.type": "#microsoft.graph.user", "id": m["id"], "displayName": m["displayName"],
-             "userPrincipalName": m["userPrincipalName"], "userType": m["userType"]}
+             "userPrincipalName": m["userPrincipalName"], "userType": m["userType"],
+             "creationType": m["creationType"]}
             for m in members
         ]
         privileged_users.extend(members)
