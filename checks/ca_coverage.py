@@ -4,7 +4,7 @@ MFA-3 and DEF-4 judge with it. MFA-5 uses the same union over legacy client app 
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from auditor.registry import Outcome
 from auditor.results import Status
@@ -19,6 +19,29 @@ from checks.privileged import (
     section_note,
     unclassified_text,
 )
+
+
+# The client app types Conditional Access calls legacy authentication (Microsoft's "Block legacy
+# authentication" template targets exactly these two).
+LEGACY_CLIENT_TYPES = ("exchangeActiveSync", "other")
+
+
+def client_app_types(policy: Mapping[str, Any]) -> list[str]:
+    """A policy's `conditions.clientAppTypes` as Graph gives them; `["all"]` when none are given."""
+    return (policy.get("conditions") or {}).get("clientAppTypes") or ["all"]
+
+
+def legacy_types_targeted(policy: Mapping[str, Any]) -> set[str]:
+    """The legacy client app types a policy applies to: both for `all` (or none given), else those listed."""
+    types = {t.lower() for t in client_app_types(policy)}
+    if "all" in types:
+        return set(LEGACY_CLIENT_TYPES)
+    return {t for t in LEGACY_CLIENT_TYPES if t.lower() in types}
+
+
+def names_legacy_clients(policy: Mapping[str, Any]) -> bool:
+    """The policy lists a legacy client app type by name (so it is about legacy authentication)."""
+    return bool({t.lower() for t in client_app_types(policy)} & {t.lower() for t in LEGACY_CLIENT_TYPES})
 
 
 def union_coverage(

@@ -11,7 +11,14 @@ from typing import Any, Mapping
 from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Status
 from auditor.snapshot import SectionStatus, TenantSnapshot
-from checks.ca_coverage import judge_admin_coverage, union_coverage
+from checks.ca_coverage import (
+    LEGACY_CLIENT_TYPES,
+    client_app_types,
+    judge_admin_coverage,
+    legacy_types_targeted,
+    names_legacy_clients,
+    union_coverage,
+)
 from checks.conditional_access import (
     ADMIN_COVERAGE_SECTIONS,
     POLICY_SECTIONS,
@@ -313,28 +320,6 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
                                 "registered.", evidence)
 
 
-# The client app types Conditional Access calls legacy authentication (Microsoft's "Block legacy
-# authentication" template targets exactly these two).
-LEGACY_CLIENT_TYPES = ("exchangeActiveSync", "other")
-
-
-def _client_types(policy: Mapping[str, Any]) -> list[str]:
-    return (policy.get("conditions") or {}).get("clientAppTypes") or ["all"]
-
-
-def legacy_types_targeted(policy: Mapping[str, Any]) -> set[str]:
-    """The legacy client app types a policy applies to: both for `all` (or none given), else those listed."""
-    types = {t.lower() for t in _client_types(policy)}
-    if "all" in types:
-        return set(LEGACY_CLIENT_TYPES)
-    return {t for t in LEGACY_CLIENT_TYPES if t.lower() in types}
-
-
-def _names_legacy_clients(policy: Mapping[str, Any]) -> bool:
-    """The policy lists a legacy client app type by name (so it is about legacy authentication)."""
-    return bool({t.lower() for t in _client_types(policy)} & {t.lower() for t in LEGACY_CLIENT_TYPES})
-
-
 @check(
     id="MFA-5",
     title="Legacy authentication is blocked",
@@ -375,7 +360,7 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     assessments = assess_policies(snapshot, ctx, lambda policy, _: grant_blocks(policy), allow_client_app_types=True)
 
     def evidence(a: PolicyAssessment) -> dict[str, str]:
-        return {**a.evidence(), "client_apps": ", ".join(_client_types(a.policy))}
+        return {**a.evidence(), "client_apps": ", ".join(client_app_types(a.policy))}
 
     covered_by = union_coverage([a for a in assessments if a.all_users], LEGACY_CLIENT_TYPES,
                                 lambda a: legacy_types_targeted(a.policy))
@@ -388,7 +373,7 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
                                     f"clients) for all users{'' if one else ', together'}.",
                        [evidence(a) for a in blocking])
     missing = [t for t, names in covered_by.items() if not names]
-    related = [a for a in assessments if a.grant or _names_legacy_clients(a.policy)]
+    related = [a for a in assessments if a.grant or names_legacy_clients(a.policy)]
     reasons = []
     for a in related:
         why = list(a.scope.reasons)

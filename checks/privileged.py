@@ -5,10 +5,10 @@ A holder is found three ways, as the checklist's "privileged roles held" says: a
 readable), and role-assignable groups holding a role, expanded to their members (`group_members`, when
 readable). A group whose members could not be read stays a holder itself, so its role still counts as held.
 
-Each holder is classified once, by checks/identity.py. Partner references (`#microsoft.graph.directoryObjectPartnerReference`,
-legacy DAP) and service principals are kept as holders but are not users: user-based checks skip them (PAR-1
-reports partner references). A holder of unknown kind is kept too: the checks that depend on its kind say
-UNKNOWN and name its principal id.
+Each holder is classified once, by checks/identity.py. Partner references (legacy DAP) and service
+principals are kept as holders but are not users: user-based checks skip them (PAR-1 reports partner
+references). A holder of unknown kind is kept too: the checks that depend on its kind say UNKNOWN and name
+its principal id.
 """
 
 from __future__ import annotations
