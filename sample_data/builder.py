@@ -375,6 +375,13 @@ def conditional_access(keys: tuple[str, ...], rng: random.Random, break_glass_id
         "block_legacy": lambda pid: _ca_policy(
             pid, "CA004: Block legacy authentication", exclude_users=bg,
             client_app_types=["exchangeActiveSync", "other"], controls=["block"]),
+        # One block policy per legacy client type: together they block legacy authentication.
+        "block_legacy_eas": lambda pid: _ca_policy(
+            pid, "CA004a: Block Exchange ActiveSync clients", exclude_users=bg,
+            client_app_types=["exchangeActiveSync"], controls=["block"]),
+        "block_legacy_other": lambda pid: _ca_policy(
+            pid, "CA004b: Block other legacy clients", exclude_users=bg,
+            client_app_types=["other"], controls=["block"]),
         "block_legacy_report_only": lambda pid: _ca_policy(
             pid, "CA004: Block legacy authentication", state="enabledForReportingButNotEnforced", exclude_users=bg,
             client_app_types=["exchangeActiveSync", "other"], controls=["block"]),
