@@ -19,10 +19,11 @@ GRAPH_SELECT: dict[str, tuple[str, ...]] = {
     "role_eligibility_schedules": (
         "id", "principalId", "roleDefinitionId", "directoryScopeId", "memberType", "status", "principal",
     ),
-    "group_members": ("id", "displayName", "userPrincipalName", "userType"),
+    # creationType: "Invitation" marks a B2B account even after its userType was changed to Member.
+    "group_members": ("id", "displayName", "userPrincipalName", "userType", "creationType"),
     "users": (
         "id", "displayName", "userPrincipalName", "givenName", "surname", "userType", "accountEnabled", "mail",
-        "assignedPlans",
+        "assignedPlans", "creationType",
     ),
     "user_registration_details": (
         "id", "userPrincipalName", "userDisplayName", "userType", "isAdmin", "isMfaRegistered", "isMfaCapable",

@@ -1,15 +1,16 @@
 """Privileged accounts (area `admins`): ADM-1, ADM-2, ADM-3, ADM-4 and ADM-6 of CHECKLIST.md.
 
 Who is privileged comes from checks/privileged.py (active assignments, PIM-eligible ones when readable,
-role-assignable groups expanded). Partner references and service principals are not people and are left
-to PAR-1 and other checks. An empty role answer (no active and no eligible assignment at all) is UNKNOWN in
-every check here: a tenant always has a Global Administrator, so such an answer is incomplete.
+role-assignable groups expanded), each holder classified by checks/identity.py. Partner references and
+service principals are not people and are left to PAR-1 and other checks. A holder of unknown kind (null or
+unexpanded principal) may be a person: a check that judges people says UNKNOWN for it, naming its principal
+id, unless another holder already FAILs. An empty role answer (no active and no eligible assignment at all)
+is UNKNOWN in every check here: a tenant always has a Global Administrator, so such an answer is incomplete.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Iterable
+from typing import Any
 
 from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Status
@@ -24,7 +25,10 @@ from checks.privileged import (
     privileged_holders,
     privileged_users,
     section_note,
+    unclassified_text,
 )
+from checks.names import generic_name, organisation_words, upn_local_part
+from checks.service_plans import collaboration_plans
 
 ROLES_REF = "https://learn.microsoft.com/entra/identity/role-based-access-control/best-practices"
 CUSTOMER_REF = "https://learn.microsoft.com/partner-center/customers/customer-security-best-practices"
@@ -37,6 +41,21 @@ def _user_row(user: PrivilegedUser, **extra: Any) -> dict[str, Any]:
         "roles": ", ".join(user.roles),
         **extra,
     }
+
+
+def _unclassified_rows(snapshot: TenantSnapshot, **columns: str) -> list[dict[str, Any]]:
+    """One evidence row per role holder of unknown kind, in the shape of `_user_row` (``columns`` are the
+    check's own extra columns, filled for these rows), naming the principal id and its roles."""
+    roles: dict[str, list[str]] = {}
+    for holder in privileged_holders(snapshot).holders:
+        if holder.kind is PrincipalKind.UNKNOWN:
+            roles.setdefault(holder.principal_id, []).append(holder.role_name)
+    return [{"user": f"(principal id {pid})", "userPrincipalName": "", "roles": ", ".join(dict.fromkeys(names)),
+             **columns} for pid, names in roles.items()]
+
+
+def _unclassified_summary(snapshot: TenantSnapshot) -> str:
+    return unclassified_text(privileged_holders(snapshot).unclassified())
 
 
 @check(
@@ -76,7 +95,7 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     holders = privileged_holders(snapshot, {GLOBAL_ADMINISTRATOR: PRIVILEGED_ROLES[GLOBAL_ADMINISTRATOR]})
     people = privileged_users(snapshot, holders)
     others = [h for h in holders.holders if h.kind in (PrincipalKind.SERVICE_PRINCIPAL, PrincipalKind.PARTNER)]
-    untyped = {h.principal_id: h for h in holders.holders if h.kind is PrincipalKind.OTHER}
+    untyped = holders.unclassified()
     evidence: list[dict[str, Any]] = [
         {"holder": u.display_name, "userPrincipalName": u.user_principal_name, "userType": u.user_type,
          "assignment": ", ".join(u.assignments), "note": ""}
@@ -85,9 +104,10 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     for name in holders.unexpanded_groups:
         evidence.append({"holder": name, "userPrincipalName": "", "userType": "group", "assignment": "group",
                          "note": f"members not read ({section_note(snapshot, 'group_members')})"})
-    for holder in untyped.values():
-        evidence.append({"holder": holder.display_name, "userPrincipalName": "", "userType": "unknown",
-                         "assignment": holder.assignment.value, "note": "principal type unknown: not counted"})
+    for holder in untyped:
+        evidence.append({"holder": holder.principal_id, "userPrincipalName": "", "userType": "unknown",
+                         "assignment": holder.assignment.value,
+                         "note": f"principal id {holder.principal_id}: type unknown, not counted"})
     if holders.eligibility_note:
         evidence.append({"holder": "(PIM-eligible assignments)", "userPrincipalName": "", "userType": "",
                          "assignment": "eligible", "note": "not read: " + holders.eligibility_note})
@@ -97,67 +117,19 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     if count > 4:
         return Outcome(Status.FAIL, f"{count} Global Administrators{eligible_text}; at most 4 are recommended."
                                     + not_counted, evidence)
-    unread = [f"members of {', '.join(holders.unexpanded_groups)}"] if holders.unexpanded_groups else []
+    unread = []
+    if holders.unexpanded_groups:
+        unread.append(f"the members of {', '.join(holders.unexpanded_groups)} could not be read")
     if untyped:
-        unread.append(f"what {len(untyped)} other holder(s) are")
+        unread.append(f"{unclassified_text(untyped)} may be people")
     if unread:
-        return Outcome(Status.UNKNOWN, f"{count} Global Administrators known, but {' and '.join(unread)} "
-                                       "could not be read.", evidence)
+        return Outcome(Status.UNKNOWN, f"{count} Global Administrators known, but {' and '.join(unread)}.",
+                       evidence)
     if count < 2:
         return Outcome(Status.FAIL, f"{count} Global Administrator{'' if count == 1 else 's'}{eligible_text}; at "
                                     "least 2 are needed so one lost account does not lock the tenant."
                                     + not_counted, evidence)
     return Outcome(Status.PASS, f"{count} Global Administrators{eligible_text}." + not_counted, evidence)
-
-
-# Words that name a function, team or placeholder rather than a person. Compound spellings are listed
-# because a name is split on separators and digits, not inside words ("itsupport" stays whole).
-GENERIC_NAME_WORDS = frozenset({
-    "admin", "admins", "administrator", "administrators", "adm", "sysadmin", "superadmin", "globaladmin",
-    "tenantadmin", "itadmin", "o365admin", "m365admin", "msadmin", "cloudadmin", "domainadmin",
-    "it", "itsupport", "support", "helpdesk", "servicedesk", "desk", "office", "info", "shared", "service",
-    "services", "svc", "test", "testing", "tester", "temp", "tmp", "root", "user", "account", "accounts",
-    "team", "group", "global", "tenant", "mailbox", "operations", "ops", "security", "backup", "default",
-    "noreply", "no", "reply", "master", "owner", "microsoft", "office365", "o365", "m365", "azure", "cloud",
-    "breakglass", "emergency", "access", "partner", "csp", "msp", "company", "the", "of", "and",
-})
-
-
-def _tokens(text: str) -> list[str]:
-    """Words between separators, a listed compound kept whole ("o365admin"), others split into letters and
-    digits: "it.support" -> it, support; "admin2" -> admin, 2."""
-    tokens = []
-    for chunk in re.split(r"[^a-z0-9]+", text.lower()):
-        if chunk in GENERIC_NAME_WORDS:
-            tokens.append(chunk)
-        elif chunk:
-            tokens += re.findall(r"[a-z]+|[0-9]+", chunk)
-    return tokens
-
-
-def upn_local_part(upn: str) -> str:
-    """The name part of a UPN; for a B2B guest ('jane_fabrikam.com#EXT#@...') the local part of the
-    original address ('jane')."""
-    lowered = upn.lower()
-    if "#ext#" in lowered:
-        return upn[: lowered.index("#ext#")].rsplit("_", 1)[0]
-    return upn.split("@")[0]
-
-
-def generic_name(text: str, organisation_words: Iterable[str] = ()) -> bool:
-    """True when every word of the name is generic, a number or the organisation's own name ("admin",
-    "IT Support", "admin2", "Contoso Admin"), so "Itzel Ortiz" or a personal admin account such as
-    "jane.doe.admin" is not flagged."""
-    neutral = GENERIC_NAME_WORDS | set(organisation_words)
-    tokens = _tokens(text)
-    return bool(tokens) and any(not t.isdigit() for t in tokens) and all(t in neutral or t.isdigit() for t in tokens)
-
-
-def _organisation_words(snapshot: TenantSnapshot) -> set[str]:
-    words = set(_tokens(snapshot.tenant.display_name))
-    if snapshot.tenant.default_domain:
-        words.add(snapshot.tenant.default_domain.split(".")[0].lower())
-    return words - {"ltd", "inc", "llc", "gmbh", "co"}
 
 
 @check(
@@ -192,7 +164,7 @@ def no_shared_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     empty = no_role_holders_read(snapshot)
     if empty:
         return Outcome(Status.UNKNOWN, empty)
-    organisation = _organisation_words(snapshot)
+    organisation = organisation_words(snapshot)
     evidence = []
     flagged = 0
     admins = privileged_users(snapshot)
@@ -212,26 +184,14 @@ def no_shared_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
             continue
         flagged += 1
         evidence.append(_user_row(user, finding="; ".join(findings)))
+    evidence += _unclassified_rows(snapshot, finding="principal type unknown: its name could not be judged")
     if flagged:
         return Outcome(Status.FAIL, f"{flagged} privileged account(s) look shared or generic.", evidence)
+    unclassified = _unclassified_summary(snapshot)
+    if unclassified:
+        return Outcome(Status.UNKNOWN, f"None of the {len(admins)} privileged accounts looks shared or generic, "
+                                       f"but {unclassified} could not be judged.", evidence)
     return Outcome(Status.PASS, f"None of the {len(admins)} privileged accounts looks shared or generic.", evidence)
-
-
-# assignedPlans `service` values of Exchange Online and Teams (Teams: TeamspaceAPI; Teams/Skype calling
-# and meetings: MicrosoftCommunicationsOnline). Compared case-insensitively.
-COLLABORATION_SERVICES = {"exchange": "Exchange Online", "teamspaceapi": "Microsoft Teams",
-                          "microsoftcommunicationsonline": "Teams calling and meetings"}
-# "Warning" is the grace period after a subscription lapses: the service still works.
-ACTIVE_CAPABILITY_STATUSES = {"enabled", "warning"}
-
-
-def collaboration_plans(user_record: dict[str, Any]) -> list[str]:
-    found = []
-    for plan in user_record.get("assignedPlans") or []:
-        service = (plan.get("service") or "").lower()
-        if service in COLLABORATION_SERVICES and (plan.get("capabilityStatus") or "").lower() in ACTIVE_CAPABILITY_STATUSES:
-            found.append(COLLABORATION_SERVICES[service])
-    return list(dict.fromkeys(found))
 
 
 @check(
@@ -251,37 +211,52 @@ def collaboration_plans(user_record: dict[str, Any]) -> list[str]:
     """,
 )
 def admins_without_mailbox(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
-    """No privileged user has an enabled Exchange Online or Teams service plan.
+    """No privileged user has an enabled service plan that gives an Exchange Online mailbox or Teams.
 
     Email and chat are where phishing arrives; an administrator who reads mail with the admin account
     hands the attacker admin rights with one click.
 
     Decisions: a plan counts when its `capabilityStatus` is Enabled or Warning (grace period: still
-    working); services `exchange`, `TeamspaceAPI` (Teams) and `MicrosoftCommunicationsOnline` (Teams
-    calling/Skype). Break-glass accounts are not exempt (they should hold no mailbox either). A privileged
-    user missing from the users list makes the check UNKNOWN unless another admin already FAILs.
+    working). Mailbox and Teams are decided by each plan's `servicePlanId`, from Microsoft's licensing
+    table (checks/service_plans.toml names the plans and the table's date), never by the `service` name:
+    Entra ID P1/P2 bring Exchange Foundation, an `exchange` plan that gives no mailbox, and Defender for
+    Office 365, Exchange Online Protection, Customer Lockbox and archiving give none either. An enabled
+    `exchange` or `TeamspaceAPI` plan in no list of the table makes the check UNKNOWN for that user (named
+    in the evidence), unless a known plan already decides FAIL. Teams calling and audio-conferencing plans
+    (`MicrosoftCommunicationsOnline`) give neither mailbox nor Teams on their own and are not judged.
+    Break-glass accounts are not exempt (they should hold no mailbox either). A privileged user missing from
+    the users list, or a role holder of unknown kind, makes the check UNKNOWN unless another admin FAILs.
     """
     empty = no_role_holders_read(snapshot)
     if empty:
         return Outcome(Status.UNKNOWN, empty)
     evidence = []
-    failing = missing = 0
+    failing = undecided = 0
     admins = privileged_users(snapshot)
     for user in admins:
         if not user.record:
-            missing += 1
+            undecided += 1
             evidence.append(_user_row(user, services="unknown: not in the users list"))
             continue
         plans = collaboration_plans(user.record)
-        if plans:
+        if plans.found:
             failing += 1
-            evidence.append(_user_row(user, services=", ".join(plans)))
+            evidence.append(_user_row(user, services=", ".join(plans.found)))
+        elif plans.unrecognised:
+            undecided += 1
+            evidence.append(_user_row(user, services="unknown: unrecognised " + ", ".join(plans.unrecognised)))
+    evidence += _unclassified_rows(snapshot, services="unknown: principal type unknown")
     if failing:
-        return Outcome(Status.FAIL, f"{failing} privileged account(s) have Exchange Online or Teams enabled.", evidence)
-    if missing:
-        return Outcome(Status.UNKNOWN, f"{missing} privileged account(s) are not in the users list, so their "
-                                       "service plans are unknown.", evidence)
-    return Outcome(Status.PASS, f"None of the {len(admins)} privileged accounts has Exchange Online or Teams.", evidence)
+        return Outcome(Status.FAIL, f"{failing} privileged account(s) have a mailbox or Teams plan enabled.", evidence)
+    unclassified = _unclassified_summary(snapshot)
+    if undecided or unclassified:
+        parts = [f"{undecided} privileged account(s) are missing from the users list or hold an unrecognised "
+                 "Exchange or Teams plan"] if undecided else []
+        parts += [f"{unclassified} could not be judged"] if unclassified else []
+        return Outcome(Status.UNKNOWN, "No known mailbox or Teams plan found, but " + "; ".join(parts) + ".",
+                       evidence)
+    return Outcome(Status.PASS, f"None of the {len(admins)} privileged accounts has a mailbox or Teams plan.",
+                   evidence)
 
 
 @check(
@@ -306,18 +281,28 @@ def no_guest_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     A guest's password, MFA and offboarding are controlled by another organisation: a privileged guest is
     a door into the tenant whose lock someone else holds.
 
-    Decisions: a user is a guest when its `userType` is Guest (from `users` when present, else the expanded
-    principal or group member) or its UPN carries `#EXT#`. Partner references (legacy DAP) are not guests
-    here: PAR-1 reports them.
+    Decisions: "guest" is the one definition of an external identity every check shares
+    (checks/identity.py): `userType` Guest, or a UPN carrying `#EXT#`, or `creationType` Invitation (a B2B
+    account turned Member is still external), read from `users` when present, else from the expanded
+    principal or group member. Partner references (legacy DAP) are not guests here: PAR-1 reports them. A
+    role holder of unknown kind may be a guest: UNKNOWN naming its principal id, unless a guest FAILs.
     """
     empty = no_role_holders_read(snapshot)
     if empty:
         return Outcome(Status.UNKNOWN, empty)
     admins = privileged_users(snapshot)
-    guests = [u for u in admins if u.is_guest]
-    evidence = [_user_row(u, userType=u.user_type or "Guest", assignment=", ".join(u.assignments)) for u in guests]
+    guests = [u for u in admins if u.is_external]
+    evidence = [_user_row(u, userType=u.user_type or "", external="; ".join(u.external_reasons),
+                          assignment=", ".join(u.assignments)) for u in guests]
+    unknown_rows = _unclassified_rows(snapshot, userType="unknown", external="principal type unknown",
+                                      assignment="")
     if guests:
-        return Outcome(Status.FAIL, f"{len(guests)} guest account(s) hold a privileged role.", evidence)
+        return Outcome(Status.FAIL, f"{len(guests)} guest (external) account(s) hold a privileged role.",
+                       evidence + unknown_rows)
+    unclassified = _unclassified_summary(snapshot)
+    if unclassified:
+        return Outcome(Status.UNKNOWN, f"None of the {len(admins)} privileged accounts is a guest, but "
+                                       f"{unclassified} could not be judged.", unknown_rows)
     return Outcome(Status.PASS, f"None of the {len(admins)} privileged accounts is a guest.")
 
 
@@ -367,7 +352,9 @@ def admin_recovery_methods(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
     Decisions: the values come from `authentication_methods` (per user, Graph's email and phone method
     shapes); when that section is not ok, the method names (without values) come from
     `user_registration_details.methodsRegistered`; when neither is readable the check is UNKNOWN. A user
-    with no such method gets a row saying so; a user the collector did not fetch gets "not collected".
+    with no such method gets a row saying so; a user the collector did not fetch gets "not collected". A role
+    holder of unknown kind gets a row naming its principal id (its methods cannot be looked up as a user's);
+    the review stays MANUAL.
     """
     empty = no_role_holders_read(snapshot)
     if empty:
@@ -404,5 +391,8 @@ def admin_recovery_methods(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
                 _user_row(user, method="(no email or phone method)", value="")]
         source = (f"registration details (method names only; "
                   f"{section_note(snapshot, 'authentication_methods')})")
+    evidence += _unclassified_rows(snapshot, method="(principal type unknown: methods not listed)", value="")
+    unclassified = _unclassified_summary(snapshot)
     return Outcome(Status.MANUAL, f"Review the recovery email and phone methods of {len(admins)} privileged "
-                                  f"account(s), from {source}.", evidence)
+                                  f"account(s), from {source}."
+                                  + (f" Not listed: {unclassified}." if unclassified else ""), evidence)

@@ -208,3 +208,21 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def newest(items: Sequence[dict], field: str) -> tuple[dict | None, str]:
+    """The item whose ``field`` (a Graph/ARM timestamp) is the latest, chosen by that field and never by
+    its place in the list (CHECKLIST.md, rules version 3: never rely on an undocumented order).
+
+    Returns (item, "") when it can be chosen: the only item, or the latest of items that all carry a
+    readable time. Returns (None, why) when the list is empty or several items exist and one has no
+    readable time (then which one is the latest cannot be known)."""
+    if not items:
+        return None, "the list is empty"
+    if len(items) == 1:
+        return items[0], ""
+    dated = [(parse_time(item.get(field)), item) for item in items]
+    undated = sum(1 for moment, _ in dated if moment is None)
+    if undated:
+        return None, f"{undated} of {len(items)} items have no readable {field}, so the latest cannot be told"
+    return max(dated, key=lambda pair: pair[0])[1], ""  # type: ignore[arg-type, return-value]

@@ -15,15 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 from auditor.registry import CheckContext, Outcome
 from auditor.results import Status
 from auditor.snapshot import TenantSnapshot
-from checks.privileged import (
-    HOLDER_SECTIONS,
-    PEOPLE_KINDS,
-    PRIVILEGED_ROLES,
-    no_role_holders_read,
-    privileged_holders,
-    section_note,
-    users_by_id,
-)
+from checks.privileged import HOLDER_SECTIONS, PRIVILEGED_ROLES, section_note, users_by_id
 
 Policy = Mapping[str, Any]
 Strengths = Mapping[str, Mapping[str, Any]]
@@ -70,7 +62,7 @@ BUILT_IN_STRENGTHS: dict[str, dict[str, Any]] = {
 _GUEST_TOKEN = "GuestsOrExternalUsers"
 
 # The sections assess_policies reads (users: to name excluded users and match break-glass UPNs), and with
-# them the ones judge_admin_coverage adds: a check lists them in its `reads`.
+# them the ones judge_admin_coverage (checks/ca_coverage.py) adds: a check lists them in its `reads`.
 POLICY_SECTIONS = ("conditional_access_policies", "authentication_strength_policies", "users")
 ADMIN_COVERAGE_SECTIONS = (*POLICY_SECTIONS, *HOLDER_SECTIONS)
 
@@ -453,76 +445,3 @@ SECURITY_DEFAULTS_ROW = {
     "counts": "yes",
     "exclusions": "none",
 }
-
-
-# --- coverage of privileged roles (MFA-2, MFA-3, DEF-4) ----------------------------------------------------
-
-def judge_admin_coverage(snapshot: TenantSnapshot, assessments: list[PolicyAssessment], requirement: str) -> Outcome:
-    """PASS when policies that count and meet the requirement cover every privileged role held (or all
-    users); the evidence has one row per privileged role, including roles nobody holds that no policy
-    covers (advisory, not scored).
-
-    - A qualifying all-users policy, or qualifying policies including all 16 privileged roles, PASS even
-      when role assignments are unreadable (who holds what no longer matters); otherwise unreadable role
-      assignments give UNKNOWN.
-    - Roles left uncovered only because a policy's authentication strength could not be resolved give
-      UNKNOWN rather than FAIL.
-    - An empty role answer (no active and no eligible assignment) is UNKNOWN: every tenant has a Global
-      Administrator, so the answer is taken as incomplete rather than as "no admins to protect".
-    """
-    qualifying = [a for a in assessments if a.qualifies]
-    undecidable = [a for a in assessments if a.undecidable]
-    all_users = [a.name for a in qualifying if a.all_users]
-    covered_by: dict[str, list[str]] = {role: list(all_users) for role in PRIVILEGED_ROLES}
-    for assessment in qualifying:
-        if not assessment.all_users:
-            for role in assessment.roles & PRIVILEGED_ROLES.keys():
-                covered_by[role].append(assessment.name)
-    misses = near_misses(assessments)
-    missed_text = f" Policies that meet the requirement but do not count: {misses}." if misses else ""
-
-    roles_readable = snapshot.section("role_assignments").ok
-    holders = privileged_holders(snapshot) if roles_readable else None
-    held = holders.roles_held() if holders else set()
-    rows = []
-    for role, name in sorted(PRIVILEGED_ROLES.items(), key=lambda item: item[1]):
-        count = len({h.principal_id for h in holders.holders_of(role) if h.kind in PEOPLE_KINDS}) if holders else None
-        covered = bool(covered_by[role])
-        if holders is None:
-            status = "covered" if covered else "not covered (holders unknown)"
-        elif role in held:
-            status = "held, covered" if covered else "held, NOT covered"
-        else:
-            status = "not held, covered" if covered else "not held, not covered (advisory)"
-        rows.append({
-            "role": name,
-            "holders": "unknown" if count is None else count,
-            "covered_by": ", ".join(dict.fromkeys(covered_by[role])) or "-",
-            "status": status,
-        })
-    order = {"held, NOT covered": 0, "not covered (holders unknown)": 0}
-    rows.sort(key=lambda row: order.get(row["status"], 1))
-
-    if all_users:
-        return Outcome(Status.PASS, f"Policy {', '.join(repr(n) for n in all_users)} covers all users and "
-                                    f"{requirement}.{missed_text}", rows)
-    if all(covered_by.values()):
-        return Outcome(Status.PASS, f"Policies that count cover every privileged role and {requirement}.", rows)
-    if holders is None:
-        return Outcome(Status.UNKNOWN, f"Policies do not cover all privileged roles and who holds them is unknown: "
-                                       f"{section_note(snapshot, 'role_assignments')}.{missed_text}", rows)
-    empty = no_role_holders_read(snapshot)
-    if empty:
-        return Outcome(Status.UNKNOWN, f"Policies do not cover all privileged roles. {empty}", rows)
-    eligibility = "" if holders.eligibility_complete else f" Eligible assignments not counted: {holders.eligibility_note}."
-    uncovered = sorted(PRIVILEGED_ROLES[r] for r in held if not covered_by[r])
-    if not uncovered:
-        return Outcome(Status.PASS, f"Every privileged role held ({len(held)}) is covered by a policy that counts "
-                                    f"and {requirement}.{eligibility}", rows)
-    unresolved = [a.name for a in undecidable if a.all_users or a.roles & {r for r in held if not covered_by[r]}]
-    if unresolved:
-        return Outcome(Status.UNKNOWN, f"Privileged roles {', '.join(uncovered)} are covered only by policies whose "
-                                       f"authentication strength could not be resolved ({', '.join(unresolved)}; "
-                                       f"{section_note(snapshot, 'authentication_strength_policies')}).", rows)
-    return Outcome(Status.FAIL, f"No policy that counts and {requirement} covers the privileged roles held: "
-                                f"{', '.join(uncovered)}.{missed_text}{eligibility}", rows)

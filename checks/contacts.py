@@ -13,6 +13,15 @@ from checks.azure import Verdict, arm_items, evaluate_subscriptions, first_worki
 ORGANIZATION_REF = "https://learn.microsoft.com/graph/api/resources/organization"
 
 
+def tenant_organization(organizations: list[dict[str, Any]], tenant_id: str) -> dict[str, Any] | None:
+    """The organization object of the tenant: the one whose `id` is the tenant id (compared case-
+    insensitively), else the only object of the list; None when several objects exist and none matches."""
+    matching = [o for o in organizations if str(o.get("id") or "").lower() == tenant_id.lower()]
+    if matching:
+        return matching[0]
+    return organizations[0] if len(organizations) == 1 else None
+
+
 @check(
     id="CON-1",
     title="A security contact is set on the tenant",
@@ -38,14 +47,19 @@ def security_contact_set(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome
     Microsoft sends security and compliance notices (breach notifications, suspicious activity on the
     tenant) to `securityComplianceNotificationMails`. When it is empty, nobody at the customer is told.
 
-    Decision: technical notification mails alone do not count, because Microsoft uses them for service
-    notices, not security incidents; the check FAILs and says that they are set. An organization list
-    that is empty (the API answered but returned no organization) is UNKNOWN.
+    Decisions: technical notification mails alone do not count, because Microsoft uses them for service
+    notices, not security incidents; the check FAILs and says that they are set. The tenant's organization
+    is the object whose `id` is the tenant id, never "the first" of the list (the list holds one object in
+    practice, which is then used whatever its id). An organization list that is empty (the API answered but
+    returned no organization), or holds several objects none of which is the tenant, is UNKNOWN.
     """
-    organizations = snapshot.data("organization")
+    organizations = [o for o in snapshot.data("organization") or [] if isinstance(o, dict)]
     if not organizations:
         return Outcome(Status.UNKNOWN, "The organization endpoint returned no organization object.")
-    org = organizations[0]
+    org = tenant_organization(organizations, snapshot.tenant.id)
+    if org is None:
+        return Outcome(Status.UNKNOWN, f"The organization endpoint returned {len(organizations)} objects and none "
+                                       f"has the tenant's id {snapshot.tenant.id}.")
     security_mails = [m for m in org.get("securityComplianceNotificationMails") or [] if m and m.strip()]
     technical_mails = [m for m in org.get("technicalNotificationMails") or [] if m and m.strip()]
     if security_mails:

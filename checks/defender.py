@@ -5,12 +5,12 @@ from __future__ import annotations
 from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Status
 from auditor.snapshot import Section, SectionStatus, SubscriptionSnapshot, TenantSnapshot
-from checks.azure import Verdict, arm_items, evaluate_subscriptions, properties
+from checks.azure import Verdict, arm_items, evaluate_subscriptions, newest, properties
+from checks.ca_coverage import judge_admin_coverage
 from checks.conditional_access import (
     ADMIN_COVERAGE_SECTIONS,
     assess_policies,
     grant_requires_compliant_device,
-    judge_admin_coverage,
 )
 
 PRICINGS_REF = "https://learn.microsoft.com/rest/api/defenderforcloud/pricings/list"
@@ -155,14 +155,18 @@ def secure_score(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     Secure Score sums Microsoft's own security recommendations for the tenant; a low score means many
     well-known hardening steps are missing. The comparative averages put the figure in context.
 
-    Decisions: the first item of `/security/secureScores?$top=1` is the latest daily score. An empty list
-    (a new tenant has no score yet) or a maximum of zero is UNKNOWN. The score is compared as
+    Decisions: the latest daily score is the item with the latest `createdDateTime`. Graph documents the
+    list newest first, which is why the collector asks for `$top=1`; when a snapshot holds several scores
+    they are still chosen by date, not position, and several scores of which one is undated are UNKNOWN.
+    An empty list (a new tenant has no score yet) or a maximum of zero is UNKNOWN. The score is compared as
     currentScore / maxScore >= threshold (`secure_score_threshold`).
     """
-    scores = snapshot.data("secure_scores") or []
+    scores = [s for s in snapshot.data("secure_scores") or [] if isinstance(s, dict)]
     if not scores:
         return Outcome(Status.UNKNOWN, "Microsoft returned no Secure Score for the tenant yet.")
-    latest = scores[0]
+    latest, why = newest(scores, "createdDateTime")
+    if latest is None:
+        return Outcome(Status.UNKNOWN, f"The latest Secure Score cannot be chosen: {why}.")
     current = latest.get("currentScore")
     maximum = latest.get("maxScore")
     if not isinstance(current, (int, float)) or not isinstance(maximum, (int, float)) or maximum <= 0:

@@ -11,6 +11,14 @@ from typing import Any, Mapping
 from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Status
 from auditor.snapshot import SectionStatus, TenantSnapshot
+from checks.ca_coverage import (
+    LEGACY_CLIENT_TYPES,
+    client_app_types,
+    judge_admin_coverage,
+    legacy_types_targeted,
+    names_legacy_clients,
+    union_coverage,
+)
 from checks.conditional_access import (
     ADMIN_COVERAGE_SECTIONS,
     POLICY_SECTIONS,
@@ -20,12 +28,19 @@ from checks.conditional_access import (
     grant_blocks,
     grant_is_phishing_resistant,
     grant_requires_mfa,
-    judge_admin_coverage,
     near_misses,
     security_defaults_enabled,
     security_defaults_unknown,
 )
-from checks.privileged import HOLDER_SECTIONS, no_role_holders_read, privileged_users, section_note
+from checks.identity import is_external
+from checks.privileged import (
+    HOLDER_SECTIONS,
+    no_role_holders_read,
+    privileged_holders,
+    privileged_users,
+    section_note,
+    unclassified_text,
+)
 
 CA_REF = "https://learn.microsoft.com/entra/identity/conditional-access/policy-all-users-mfa-strength"
 SECURITY_DEFAULTS_REF = "https://learn.microsoft.com/entra/fundamentals/security-defaults"
@@ -226,12 +241,16 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     Enforcement only protects people who registered: an unregistered account can be registered by whoever
     first signs in with its password.
 
-    Decisions: enabled member users are `users` with `accountEnabled` not false and `userType` Member;
-    guests and disabled accounts are left out of the ratio, and disabled admins (who cannot sign in) from
-    the admin rule. A user with no registration record counts as unregistered. The registration report needs
-    Entra ID P1: not licensed is UNKNOWN naming the licence. A ratio below the threshold FAILs even when role
-    assignments are unreadable; otherwise unreadable (or empty) role assignments are UNKNOWN. Exactly the
-    threshold passes.
+    Decisions: the ratio counts enabled internal users: `users` with `accountEnabled` not false that are not
+    external identities. External identities (the one definition every check shares, checks/identity.py:
+    `userType` Guest, a UPN with `#EXT#`, or `creationType` Invitation) register MFA in their home tenant, so
+    they are left out of the ratio and out of the admin rule and listed apart in the evidence (ADM-4 judges
+    external admins). Disabled accounts are left out too, and disabled admins (who cannot sign in) from the
+    admin rule. A user with no registration record counts as unregistered. The registration report needs
+    Entra ID P1: not licensed is UNKNOWN naming the licence. A ratio below the threshold FAILs even when
+    role assignments are unreadable; otherwise unreadable (or empty) role assignments are UNKNOWN, and so is
+    a role holder of unknown kind (null or unexpanded principal: it may be an unregistered person), named by
+    principal id. Exactly the threshold passes.
     """
     report = snapshot.section("user_registration_details")
     if report.status is SectionStatus.NOT_LICENSED:
@@ -241,54 +260,64 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
         return Outcome(Status.UNKNOWN, f"Not evaluated: {section_note(snapshot, 'user_registration_details')}.")
     registered = {r["id"].lower(): bool(r.get("isMfaRegistered")) for r in report.data or [] if r.get("id")}
 
-    def row(user: Mapping[str, Any], privileged: str) -> dict[str, str]:
+    def row(user: Mapping[str, Any], privileged: str, counted: str = "yes") -> dict[str, str]:
+        user_id = user["id"].lower()
+        state = ("MFA-registered" if registered.get(user_id) else
+                 "not MFA-registered" if user_id in registered else "no registration record")
         return {
             "user": user.get("displayName") or "",
             "userPrincipalName": user.get("userPrincipalName") or "",
             "privileged": privileged,
-            "registration": "not MFA-registered" if user["id"].lower() in registered else "no registration record",
+            "registration": state,
+            "counted": counted,
         }
 
-    members = [
-        u for u in snapshot.data("users") or []
-        if u.get("id") and u.get("accountEnabled") is not False and (u.get("userType") or "Member").lower() == "member"
-    ]
+    enabled = [u for u in snapshot.data("users") or [] if u.get("id") and u.get("accountEnabled") is not False]
+    members = [u for u in enabled if not is_external(u)]
+    externals = [u for u in enabled if is_external(u)]
     if not members:
-        return Outcome(Status.UNKNOWN, "The users list holds no enabled member user.")
+        return Outcome(Status.UNKNOWN, "The users list holds no enabled internal user.")
     unregistered = [u for u in members if not registered.get(u["id"].lower())]
     ratio = (len(members) - len(unregistered)) / len(members)
     threshold = ctx.settings.mfa_registration_threshold
-    ratio_text = (f"{ratio:.1%} of {len(members)} enabled member users are MFA-registered "
+    ratio_text = (f"{ratio:.1%} of {len(members)} enabled internal users are MFA-registered "
                   f"(threshold {threshold:.0%})")
+    if externals:
+        ratio_text += f"; {len(externals)} external identit{'y' if len(externals) == 1 else 'ies'} not counted"
 
     roles_readable = snapshot.section("role_assignments").ok and not no_role_holders_read(snapshot)
-    admins = [a for a in privileged_users(snapshot) if a.record.get("accountEnabled") is not False] if roles_readable else []
+    holders = privileged_holders(snapshot) if roles_readable else None
+    admins = [a for a in privileged_users(snapshot, holders) if a.record.get("accountEnabled") is not False] if holders else []
+    internal_admins = [a for a in admins if not a.is_external]
     admin_ids = {a.id.lower() for a in admins}
-    unregistered_admins = [a for a in admins if not registered.get(a.id.lower())]
+    unregistered_admins = [a for a in internal_admins if not registered.get(a.id.lower())]
+    external_note = "no: external identity (MFA registered in its home tenant)"
     evidence = [
         row({"id": a.id, "displayName": a.display_name, "userPrincipalName": a.user_principal_name},
             "yes: " + ", ".join(a.roles))
         for a in unregistered_admins
-    ] + [row(u, "no") for u in unregistered if u["id"].lower() not in admin_ids]
+    ] + [row(u, "no") for u in unregistered if u["id"].lower() not in admin_ids] + [
+        row({"id": a.id, "displayName": a.display_name, "userPrincipalName": a.user_principal_name},
+            "yes: " + ", ".join(a.roles), external_note)
+        for a in admins if a.is_external
+    ] + [row(u, "no", external_note) for u in externals if u["id"].lower() not in admin_ids]
 
     if ratio < threshold - 1e-9 or unregistered_admins:  # 1e-9: 19/20 is exactly 95 %
         admin_text = f"; {len(unregistered_admins)} privileged user(s) are not registered" if unregistered_admins else ""
         return Outcome(Status.FAIL, ratio_text + admin_text + ".", evidence)
-    if not roles_readable:
+    if holders is None:
         why = no_role_holders_read(snapshot) if snapshot.section("role_assignments").ok else (
             section_note(snapshot, "role_assignments") + ".")
         return Outcome(Status.UNKNOWN, f"{ratio_text}, but privileged users could not be checked: {why}", evidence)
-    return Outcome(Status.PASS, f"{ratio_text}; all {len(admins)} enabled privileged users are registered.", evidence)
-
-
-def _targets_legacy_clients(policy: Mapping[str, Any]) -> bool:
-    types = {t.lower() for t in (policy.get("conditions") or {}).get("clientAppTypes") or ["all"]}
-    return "all" in types or {"exchangeactivesync", "other"} <= types
-
-
-def _mentions_legacy_clients(policy: Mapping[str, Any]) -> bool:
-    types = {t.lower() for t in (policy.get("conditions") or {}).get("clientAppTypes") or []}
-    return bool(types & {"exchangeactivesync", "other"})
+    unclassified = holders.unclassified()
+    if unclassified:
+        evidence += [{"user": f"(principal id {h.principal_id})", "userPrincipalName": "", "privileged": "yes: "
+                      + h.role_name, "registration": "unknown: principal type unknown", "counted": "no"}
+                     for h in unclassified]
+        return Outcome(Status.UNKNOWN, f"{ratio_text}, but {unclassified_text(unclassified)} could not be checked.",
+                       evidence)
+    return Outcome(Status.PASS, f"{ratio_text}; all {len(internal_admins)} enabled internal privileged users are "
+                                "registered.", evidence)
 
 
 @check(
@@ -316,10 +345,12 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 
     Decisions: security defaults on → PASS without CA (they block legacy authentication); off → CA needed,
     UNKNOWN when unreadable. A policy counts as for the other MFA rules (all users, all apps, enabled, at
-    most 2 break-glass exclusions, no excluded group/role/guests) except that it targets client app types:
-    they must include both `exchangeActiveSync` and `other` (or be `all`). The grant must be `block`:
-    requiring MFA is not a block (the checklist asks for an explicit block, which does not depend on how
-    each legacy protocol handles a challenge it cannot answer).
+    most 2 break-glass exclusions, no excluded group/role/guests) except that it targets client app types.
+    The counting all-users block policies are judged together: legacy authentication is blocked when their
+    union covers both `exchangeActiveSync` and `other` (`all` covers both), so one policy per client type is
+    as good as one for both. The grant must be `block`: requiring MFA is not a block (the checklist asks for
+    an explicit block, which does not depend on how each legacy protocol handles a challenge it cannot
+    answer).
     """
     decided = _decided_before_ca(snapshot, Outcome(
         Status.PASS, "Security defaults are on: legacy authentication is blocked.",
@@ -329,14 +360,20 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     assessments = assess_policies(snapshot, ctx, lambda policy, _: grant_blocks(policy), allow_client_app_types=True)
 
     def evidence(a: PolicyAssessment) -> dict[str, str]:
-        types = (a.policy.get("conditions") or {}).get("clientAppTypes") or ["all"]
-        return {**a.evidence(), "client_apps": ", ".join(types)}
+        return {**a.evidence(), "client_apps": ", ".join(client_app_types(a.policy))}
 
-    passing = [a for a in assessments if a.qualifies and a.all_users and _targets_legacy_clients(a.policy)]
-    if passing:
-        return Outcome(Status.PASS, f"Policy {', '.join(repr(a.name) for a in passing)} blocks legacy "
-                                    "authentication for all users.", [evidence(a) for a in passing])
-    related = [a for a in assessments if a.grant or _mentions_legacy_clients(a.policy)]
+    covered_by = union_coverage([a for a in assessments if a.all_users], LEGACY_CLIENT_TYPES,
+                                lambda a: legacy_types_targeted(a.policy))
+    if all(covered_by.values()):
+        names = list(dict.fromkeys(name for names in covered_by.values() for name in names))
+        blocking = [a for a in assessments if a.name in names]
+        one = len(names) == 1
+        return Outcome(Status.PASS, f"Polic{'y' if one else 'ies'} {', '.join(repr(n) for n in names)} "
+                                    f"block{'s' if one else ''} legacy authentication (Exchange ActiveSync and other "
+                                    f"clients) for all users{'' if one else ', together'}.",
+                       [evidence(a) for a in blocking])
+    missing = [t for t, names in covered_by.items() if not names]
+    related = [a for a in assessments if a.grant or names_legacy_clients(a.policy)]
     reasons = []
     for a in related:
         why = list(a.scope.reasons)
@@ -344,13 +381,15 @@ def legacy_auth_blocked(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
             why.append("grant is not block" + (" (requiring MFA is not a block)" if "mfa" in a.grant_text else ""))
         if not a.all_users:
             why.append("not all users")
-        if not _targets_legacy_clients(a.policy):
-            why.append("client apps do not include both exchangeActiveSync and other")
+        if not legacy_types_targeted(a.policy):
+            why.append("client apps include neither exchangeActiveSync nor other")
+        if a.qualifies and a.all_users:
+            why.append("blocks " + ", ".join(sorted(legacy_types_targeted(a.policy))) + " only")
         reasons.append(f'"{a.name}" ({"; ".join(why)})')
     return Outcome(
         Status.FAIL,
-        "Legacy authentication is not blocked: security defaults are off and no enabled policy blocks "
-        "Exchange ActiveSync and other clients for all users."
+        "Legacy authentication is not blocked: security defaults are off and no enabled all-users block policy "
+        f"(alone or with others) covers {' and '.join(missing)} clients."
         + (f" Related policies: {'; '.join(reasons)}." if reasons else ""),
         [evidence(a) for a in related],
     )

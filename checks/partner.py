@@ -10,7 +10,16 @@ from auditor.registry import CheckContext, Outcome, check
 from auditor.results import Evidence, Status
 from auditor.snapshot import TenantSnapshot
 from checks.azure import parse_time
-from checks.privileged import GLOBAL_ADMINISTRATOR, PARTNER_REFERENCE_TYPE, no_role_holders_read, section_note
+from checks.privileged import (
+    GLOBAL_ADMINISTRATOR,
+    HOLDER_SECTIONS,
+    PRIVILEGED_ROLES,
+    PrincipalKind,
+    no_role_holders_read,
+    privileged_holders,
+    section_note,
+    unclassified_text,
+)
 
 # Relationship statuses (Graph's delegatedAdminRelationshipStatus) in which the partner holds, or within
 # minutes will hold, access in the customer tenant. Pending, terminated and expired relationships grant nothing.
@@ -63,6 +72,7 @@ def _relationship_row(relationship: dict[str, Any]) -> Evidence:
     severity="critical",
     applies_to=["customer"],
     needs=["role_assignments"],
+    reads=HOLDER_SECTIONS,
     references=[DAP_REF, GDAP_REF, "https://learn.microsoft.com/graph/api/resources/directoryobjectpartnerreference"],
     remediation="""
         Remove the partner's delegated admin privileges (DAP): in the Microsoft 365 admin center open
@@ -78,40 +88,51 @@ def no_dap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     tenant. A compromised partner account then owns every customer (the NOBELIUM campaign did exactly
     this). Microsoft replaced DAP with GDAP: time-limited, least-privileged, per-customer.
 
-    Decision: GDAP access never shows in the customer tenant as a role assignment to a partner reference
+    Decisions: GDAP access never shows in the customer tenant as a role assignment to a partner reference
     object (GDAP roles go to security groups in the partner's own tenant through the relationship's access
-    assignments, outside the customer's directory role assignments), so every
-    `#microsoft.graph.directoryObjectPartnerReference` principal holding Global Administrator is DAP and
-    FAILs. Only the Global Administrator role is judged here; other roles held by partner references are
-    for the manual review (PAR-6). Each assignment is one evidence row naming the partner tenant. An empty
-    role answer is UNKNOWN, as in the admin checks: every tenant has a Global Administrator, so the answer
-    is incomplete and cannot show that no partner holds the role.
+    assignments, outside the customer's directory role assignments), so every partner reference holding
+    Global Administrator is DAP and FAILs. Holders are classified by the one classifier every check shares
+    (checks/identity.py): a principal typed `#microsoft.graph.directoryObjectPartnerReference`, or one
+    carrying `externalPartnerTenantId` without a type, is a partner. A holder that cannot be classified (a
+    null or unexpanded principal without a type, not in the users list) is never "not a partner": UNKNOWN,
+    naming its principal id, unless a partner already FAILs. Only the Global Administrator role is judged
+    here; other roles held by partner references are for the manual review (PAR-6). Each assignment is one
+    evidence row naming the partner tenant. An empty role answer is UNKNOWN, as in the admin checks: every
+    tenant has a Global Administrator, so the answer is incomplete and cannot show that no partner holds
+    the role.
     """
     empty = no_role_holders_read(snapshot)
     if empty:
         return Outcome(Status.UNKNOWN, empty)
-    rows: list[Evidence] = []
-    for assignment in snapshot.data("role_assignments") or []:
-        principal = assignment.get("principal") or {}
-        if str(assignment.get("roleDefinitionId", "")).lower() != GLOBAL_ADMINISTRATOR:
-            continue
-        if principal.get("@odata.type") != PARTNER_REFERENCE_TYPE:
-            continue
-        rows.append({
-            "partner": principal.get("displayName") or "(no name)",
-            "partner_tenant_id": principal.get("externalPartnerTenantId") or "(unknown)",
-            "principal_id": assignment.get("principalId") or principal.get("id", ""),
+    holders = privileged_holders(snapshot, {GLOBAL_ADMINISTRATOR: PRIVILEGED_ROLES[GLOBAL_ADMINISTRATOR]})
+    rows: list[Evidence] = [
+        {
+            "partner": h.display_name if h.display_name != h.principal_id else "(no name)",
+            "partner_tenant_id": h.partner_tenant_id or "(unknown)",
+            "principal_id": h.principal_id,
             "role": "Global Administrator",
-            "assignment_id": assignment.get("id", ""),
-        })
-    if not rows:
-        return Outcome(Status.PASS, "No partner reference (legacy DAP) holds Global Administrator.")
-    partners = sorted({f"{r['partner']} ({r['partner_tenant_id']})" for r in rows})
-    return Outcome(
-        Status.FAIL,
-        f"{len(partners)} partner(s) still hold Global Administrator through legacy DAP: {', '.join(partners)}.",
-        rows,
-    )
+            "assignment_id": h.assignment_id,
+        }
+        for h in holders.holders
+        if h.kind is PrincipalKind.PARTNER
+    ]
+    unclassified = holders.unclassified()
+    unknown_rows: list[Evidence] = [
+        {"partner": "(principal type unknown)", "partner_tenant_id": "(unknown)", "principal_id": h.principal_id,
+         "role": "Global Administrator", "assignment_id": h.assignment_id}
+        for h in unclassified
+    ]
+    if rows:
+        partners = sorted({f"{r['partner']} ({r['partner_tenant_id']})" for r in rows})
+        return Outcome(
+            Status.FAIL,
+            f"{len(partners)} partner(s) still hold Global Administrator through legacy DAP: {', '.join(partners)}.",
+            rows + unknown_rows,
+        )
+    if unclassified:
+        return Outcome(Status.UNKNOWN, f"No known partner reference holds Global Administrator, but "
+                                       f"{unclassified_text(unclassified)} could be a partner.", unknown_rows)
+    return Outcome(Status.PASS, "No partner reference (legacy DAP) holds Global Administrator.")
 
 
 # --- PAR-2 -----------------------------------------------------------------------------------------------

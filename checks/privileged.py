@@ -1,22 +1,38 @@
-"""Who holds a privileged Microsoft Entra role: the shared answer for the MFA, admin and device checks.
+"""Who holds a privileged Microsoft Entra role: the shared answer for the MFA, admin, partner and device checks.
 
 A holder is found three ways, as the checklist's "privileged roles held" says: active role assignments
 (`role_assignments`), PIM-eligible assignments (`role_eligibility_schedules`, only when that section is
 readable), and role-assignable groups holding a role, expanded to their members (`group_members`, when
 readable). A group whose members could not be read stays a holder itself, so its role still counts as held.
 
-Partner references (`#microsoft.graph.directoryObjectPartnerReference`, legacy DAP) and service principals
-are kept as holders but are not users: user-based checks skip them (PAR-1 reports partner references).
+Each holder is classified once, by checks/identity.py. Partner references (legacy DAP) and service
+principals are kept as holders but are not users: user-based checks skip them (PAR-1 reports partner
+references). A holder of unknown kind is kept too: the checks that depend on its kind say UNKNOWN and name
+its principal id.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Iterable
 
 from auditor.memo import per_snapshot
 from auditor.snapshot import SectionStatus, TenantSnapshot
+from checks.identity import (
+    GROUP_TYPE,
+    PARTNER_REFERENCE_TYPE,
+    SERVICE_PRINCIPAL_TYPE,
+    USER_TYPE,
+    PrincipalKind,
+    classify_principal,
+    external_reasons,
+    is_user_member,
+)
+
+__all__ = [  # the classifier's names, re-exported for the checks that import them from here
+    "GROUP_TYPE", "PARTNER_REFERENCE_TYPE", "SERVICE_PRINCIPAL_TYPE", "USER_TYPE", "PrincipalKind",
+]
 
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 HYBRID_IDENTITY_ADMINISTRATOR = "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2"
@@ -42,11 +58,6 @@ PRIVILEGED_ROLES: dict[str, str] = {
     HYBRID_IDENTITY_ADMINISTRATOR: "Hybrid Identity Administrator",
 }
 
-USER_TYPE = "#microsoft.graph.user"
-GROUP_TYPE = "#microsoft.graph.group"
-SERVICE_PRINCIPAL_TYPE = "#microsoft.graph.servicePrincipal"
-PARTNER_REFERENCE_TYPE = "#microsoft.graph.directoryObjectPartnerReference"
-
 # The sections privileged_holders reads: a check using it lists them in its `reads`.
 HOLDER_SECTIONS = ("role_assignments", "role_eligibility_schedules", "group_members", "users")
 
@@ -54,21 +65,13 @@ HOLDER_SECTIONS = ("role_assignments", "role_eligibility_schedules", "group_memb
 _INACTIVE_SCHEDULE_STATUSES = {"revoked", "canceled", "denied", "failed", "expired", "deleted"}
 
 
-class PrincipalKind(StrEnum):
-    USER = "user"
-    GROUP = "group"
-    SERVICE_PRINCIPAL = "servicePrincipal"
-    PARTNER = "partnerReference"
-    OTHER = "other"
-
-
 class AssignmentKind(StrEnum):
     ACTIVE = "active"
     ELIGIBLE = "eligible"
 
 
-# Holders that stand for people signing in (a group of unread members, or a principal of unknown type, may).
-PEOPLE_KINDS = frozenset({PrincipalKind.USER, PrincipalKind.GROUP, PrincipalKind.OTHER})
+# Holders that stand for people signing in (a group with unread members may hold anyone).
+PEOPLE_KINDS = frozenset({PrincipalKind.USER, PrincipalKind.GROUP})
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ class RoleHolder:
     assignment: AssignmentKind
     via_group: str = ""  # the role-assignable group's name when the role comes through membership
     scope: str = "/"
+    # Details for evidence, not identity: two rows naming the same holder the same way are one holder.
+    creation_type: str = field(default="", compare=False)
+    assignment_id: str = field(default="", compare=False)
+    partner_tenant_id: str = field(default="", compare=False)  # externalPartnerTenantId of a partner reference
 
     @property
     def role_name(self) -> str:
@@ -105,14 +112,37 @@ class PrivilegedHolders:
     def users(self) -> list[RoleHolder]:
         return [h for h in self.holders if h.is_user]
 
+    def unclassified(self) -> list[RoleHolder]:
+        """Holders of unknown kind (null or unexpanded principal, no type): one per principal id."""
+        return list({h.principal_id: h for h in self.holders if h.kind is PrincipalKind.UNKNOWN}.values())
+
     def roles_held(self) -> set[str]:
-        """Roles with a holder who signs in as a user: users, groups (a group with unread members may hold
-        anyone) and principals of unknown type. Service principals and partner references are left out:
-        user Conditional Access policies cannot target them, and PAR-1 reports partner references."""
+        """Roles with a holder who signs in as a user: users and groups (a group with unread members may hold
+        anyone). Service principals and partner references are left out (user Conditional Access policies
+        cannot target them, and PAR-1 reports partner references), and so are holders of unknown kind: see
+        `roles_held_by_unclassified`."""
         return {h.role_id for h in self.holders if h.kind in PEOPLE_KINDS}
+
+    def roles_held_by_unclassified(self) -> set[str]:
+        """Roles held by a holder of unknown kind: perhaps by a person, perhaps not."""
+        return {h.role_id for h in self.holders if h.kind is PrincipalKind.UNKNOWN}
 
     def holders_of(self, role_id: str) -> list[RoleHolder]:
         return [h for h in self.holders if h.role_id == role_id]
+
+
+def unclassified_text(holders: Iterable[RoleHolder]) -> str:
+    """'2 role holder(s) of unknown type (principal id a, b)' for summaries; "" when there is none."""
+    ids = list(dict.fromkeys(h.principal_id or "(no principal id)" for h in holders))
+    if not ids:
+        return ""
+    return f"{len(ids)} role holder(s) of unknown type (principal id {', '.join(ids)})"
+
+
+def unclassified_row(holder: RoleHolder) -> dict[str, str]:
+    """The evidence columns naming a holder of unknown kind."""
+    return {"principal_id": holder.principal_id, "role": holder.role_name, "assignment": holder.assignment.value,
+            "note": "principal type unknown (null or unexpanded principal without @odata.type)"}
 
 
 @dataclass(frozen=True)
@@ -126,10 +156,17 @@ class PrivilegedUser:
     roles: tuple[str, ...]  # role names
     assignments: tuple[str, ...]  # "active", "eligible", "via group X"
     record: dict[str, Any]  # the `users` object ({} when the users section lacks it)
+    creation_type: str = ""
 
     @property
-    def is_guest(self) -> bool:
-        return self.user_type.lower() == "guest" or "#ext#" in self.user_principal_name.lower()
+    def external_reasons(self) -> list[str]:
+        """Why this user is an external identity (checks/identity.py), empty when internal."""
+        return external_reasons({"userType": self.user_type, "userPrincipalName": self.user_principal_name,
+                                 "creationType": self.creation_type})
+
+    @property
+    def is_external(self) -> bool:
+        return bool(self.external_reasons)
 
 
 def section_note(snapshot: TenantSnapshot, name: str) -> str:
@@ -154,35 +191,6 @@ def users_by_id(snapshot: TenantSnapshot) -> dict[str, dict[str, Any]]:
     return {u["id"].lower(): u for u in snapshot.data_if_ok("users", []) or [] if u.get("id")}
 
 
-def _kind_of(principal: dict[str, Any] | None, principal_id: str, users: dict[str, dict[str, Any]],
-             groups: dict[str, Any]) -> PrincipalKind:
-    odata_type = (principal or {}).get("@odata.type", "")
-    by_type = {
-        USER_TYPE: PrincipalKind.USER,
-        GROUP_TYPE: PrincipalKind.GROUP,
-        SERVICE_PRINCIPAL_TYPE: PrincipalKind.SERVICE_PRINCIPAL,
-        PARTNER_REFERENCE_TYPE: PrincipalKind.PARTNER,
-    }
-    if odata_type in by_type:
-        return by_type[odata_type]
-    # No type (principal not expanded, or a docs example without @odata.type): infer from what we hold.
-    principal = principal or {}
-    if "externalPartnerTenantId" in principal:
-        return PrincipalKind.PARTNER
-    if principal_id.lower() in users or "userPrincipalName" in principal or "userType" in principal:
-        return PrincipalKind.USER
-    if principal_id in groups or "isAssignableToRole" in principal or "groupTypes" in principal:
-        return PrincipalKind.GROUP
-    if "appId" in principal or "servicePrincipalType" in principal:
-        return PrincipalKind.SERVICE_PRINCIPAL
-    return PrincipalKind.OTHER
-
-
-def _is_user_member(member: dict[str, Any]) -> bool:
-    odata_type = member.get("@odata.type")
-    return odata_type == USER_TYPE or (odata_type is None and "userPrincipalName" in member)
-
-
 def _holders_from(
     rows: Iterable[dict[str, Any]],
     assignment: AssignmentKind,
@@ -200,18 +208,19 @@ def _holders_from(
             continue
         principal_id = row.get("principalId") or (row.get("principal") or {}).get("id", "")
         principal = row.get("principal") or {}
-        kind = _kind_of(principal, principal_id, users, groups or {})
+        kind = classify_principal(principal, principal_id, users, groups or {})
         known = users.get(principal_id.lower(), {})
         base = dict(
             role_id=role_id,
             principal_id=principal_id,
             assignment=assignment,
             scope=row.get("directoryScopeId") or "/",
+            assignment_id=row.get("id") or "",
         )
         if kind is PrincipalKind.GROUP and groups is not None and principal_id in groups:
             group_name = principal.get("displayName") or principal_id
             for member in groups[principal_id] or []:
-                if not _is_user_member(member):
+                if not is_user_member(member):
                     continue  # transitiveMembers also lists nested groups; their users are listed too
                 member_id = member.get("id", "")
                 record = users.get(member_id.lower(), {})
@@ -220,6 +229,7 @@ def _holders_from(
                     display_name=record.get("displayName") or member.get("displayName") or member_id,
                     user_principal_name=record.get("userPrincipalName") or member.get("userPrincipalName") or "",
                     user_type=record.get("userType") or member.get("userType") or "",
+                    creation_type=record.get("creationType") or member.get("creationType") or "",
                     via_group=group_name,
                     **{**base, "principal_id": member_id},
                 ))
@@ -231,6 +241,8 @@ def _holders_from(
             display_name=known.get("displayName") or principal.get("displayName") or principal_id,
             user_principal_name=known.get("userPrincipalName") or principal.get("userPrincipalName") or "",
             user_type=known.get("userType") or principal.get("userType") or "",
+            creation_type=known.get("creationType") or principal.get("creationType") or "",
+            partner_tenant_id=principal.get("externalPartnerTenantId") or "",
             **base,
         ))
     return found
@@ -287,21 +299,27 @@ def privileged_users(snapshot: TenantSnapshot, holders: PrivilegedHolders | None
         by_id.setdefault(holder.principal_id.lower(), []).append(holder)
     result = []
     for user_id, held in by_id.items():
-        first = held[0]
         record = users.get(user_id, {})
+
+        def known(attribute: str, held: list[RoleHolder] = held) -> str:
+            # Whichever row of this person carries the value (an expanded principal or a group member may
+            # lack a field another row has), never "the first row".
+            return next((getattr(h, attribute) for h in held if getattr(h, attribute)), "")
+
         ways = []
         for h in held:
             way = f"via group {h.via_group}" if h.via_group else h.assignment.value
             if way not in ways:
                 ways.append(way)
         result.append(PrivilegedUser(
-            id=first.principal_id,
-            display_name=record.get("displayName") or first.display_name,
-            user_principal_name=record.get("userPrincipalName") or first.user_principal_name,
-            user_type=record.get("userType") or first.user_type,
+            id=known("principal_id"),
+            display_name=record.get("displayName") or known("display_name"),
+            user_principal_name=record.get("userPrincipalName") or known("user_principal_name"),
+            user_type=record.get("userType") or known("user_type"),
             roles=tuple(dict.fromkeys(h.role_name for h in held)),
             assignments=tuple(ways),
             record=record,
+            creation_type=record.get("creationType") or known("creation_type"),
         ))
     result.sort(key=lambda u: (u.user_principal_name.lower() or u.display_name.lower(), u.id))
     return result

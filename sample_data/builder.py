@@ -189,6 +189,8 @@ def _user(uid: str, display: str, upn: str, given: str | None, surname: str | No
         "accountEnabled": enabled,
         "mail": mail,
         "assignedPlans": plans if plans is not None else [],
+        # Graph: "Invitation" for a B2B account invited into the tenant, null for accounts created here.
+        "creationType": "Invitation" if user_type == "Guest" else None,
     }
 
 
@@ -373,6 +375,13 @@ def conditional_access(keys: tuple[str, ...], rng: random.Random, break_glass_id
         "block_legacy": lambda pid: _ca_policy(
             pid, "CA004: Block legacy authentication", exclude_users=bg,
             client_app_types=["exchangeActiveSync", "other"], controls=["block"]),
+        # One block policy per legacy client type: together they block legacy authentication.
+        "block_legacy_eas": lambda pid: _ca_policy(
+            pid, "CA004a: Block Exchange ActiveSync clients", exclude_users=bg,
+            client_app_types=["exchangeActiveSync"], controls=["block"]),
+        "block_legacy_other": lambda pid: _ca_policy(
+            pid, "CA004b: Block other legacy clients", exclude_users=bg,
+            client_app_types=["other"], controls=["block"]),
         "block_legacy_report_only": lambda pid: _ca_policy(
             pid, "CA004: Block legacy authentication", state="enabledForReportingButNotEnforced", exclude_users=bg,
             client_app_types=["exchangeActiveSync", "other"], controls=["block"]),
@@ -537,7 +546,8 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         assignments.append(_assignment(rng, c.HELPDESK_ADMIN, group))
         group_members[gid] = [
             {"@odata.type": "#microsoft.graph.user", "id": m["id"], "displayName": m["displayName"],
-             "userPrincipalName": m["userPrincipalName"], "userType": m["userType"]}
+             "userPrincipalName": m["userPrincipalName"], "userType": m["userType"],
+             "creationType": m["creationType"]}
             for m in members
         ]
         privileged_users.extend(members)

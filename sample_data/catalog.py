@@ -76,6 +76,8 @@ _ENTRA_P1 = ("AADPremiumService", "41781fb2-bc02-4b7c-bd55-b576c07bb09d")
 _ENTRA_P2 = ("AADPremiumService", "eec0eb4f-6444-4f95-aba0-50c24d67f998")
 _MFA = ("MultiFactorService", "8a256a2b-b617-496d-b51b-e76466e88db0")
 _INTUNE = ("SCO", "c1ec4a95-1f05-45b3-a911-aa3fa01094f5")
+# Comes with Entra ID P1/P2 (and most Microsoft 365 licences): service `exchange`, but no mailbox.
+_EXCHANGE_FOUNDATION = ("exchange", "113feb6c-3fe4-4440-bddc-54d774bf0318")
 
 # Licence -> (service, servicePlanId) pairs. Business Standard has no Entra ID P1; Business Premium has P1;
 # Microsoft 365 E5 has P2.
@@ -84,11 +86,12 @@ LICENCE_PLANS: dict[str, tuple[tuple[str, str], ...]] = {
     "business_premium": (_EXCHANGE_STANDARD, _SHAREPOINT, _TEAMS, _OFFICE, _SKYPE, _ENTRA_P1, _MFA, _INTUNE),
     "e5": (_EXCHANGE_ENTERPRISE, _SHAREPOINT_ENTERPRISE, _TEAMS, _OFFICE, _SKYPE, _ENTRA_P1, _ENTRA_P2, _MFA, _INTUNE),
 }
-# The licence an admin-only (no mailbox) account carries: Entra ID only.
+# The licence an admin-only (no mailbox) account carries: Entra ID only (P1 or P2, which bring Exchange
+# Foundation: an enabled `exchange` plan that gives no mailbox, as in real tenants).
 ADMIN_ONLY_PLANS: dict[str, tuple[tuple[str, str], ...]] = {
     "business_standard": (),
-    "business_premium": (_ENTRA_P1, _MFA),
-    "e5": (_ENTRA_P1, _ENTRA_P2, _MFA),
+    "business_premium": (_ENTRA_P1, _MFA, _EXCHANGE_FOUNDATION),
+    "e5": (_ENTRA_P1, _ENTRA_P2, _MFA, _EXCHANGE_FOUNDATION),
 }
 
 # --- People and places -----------------------------------------------------------------------------------

@@ -113,12 +113,13 @@ CUSTOMERS: tuple[Posture, ...] = (
         subscriptions=(Sub("Trey Research - Lab Analytics", defender="free", budget="missing", anomaly_alert=False),
                        Sub("Trey Research - Genomics HPC", defender="free", budget="missing", anomaly_alert=False)),
     ),
-    # Good identity baseline, but nobody receives security notices: no security contact on the tenant or in
-    # Defender for Cloud, the Microsoft.Security provider never registered, Secure Score 24 %.
+    # Good identity baseline (legacy authentication blocked by two policies, one per client type), but
+    # nobody receives security notices: no security contact on the tenant or in Defender for Cloud, the
+    # Microsoft.Security provider never registered, Secure Score 24 %.
     Posture(
         "margies-travel", "Margie's Travel", "margiestravel.com", tags=("tier:silver", "region:apac"),
         members=64, guests=3, licence="business_premium",
-        policies=("mfa_all", "mfa_admins", "block_legacy", "mfa_guests"), mfa_registered=0.95,
+        policies=("mfa_all", "mfa_admins", "block_legacy_eas", "block_legacy_other", "mfa_guests"), mfa_registered=0.95,
         global_admins=1, admin_roles=(c.EXCHANGE_ADMIN,), secure_score=0.24,
         created=datetime(2022, 3, 9, 22, 48, 13, tzinfo=_UTC),
         subscriptions=(Sub("Margie's Travel - Booking Engine", security_contact="missing", defender="absent"),),

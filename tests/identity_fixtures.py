@@ -36,9 +36,33 @@ def upn(user_id: str) -> str:
     return f"{PEOPLE[user_id][1]}@{DOMAIN}"
 
 
-def plan(service: str, status: str = "Enabled", plan_id: str = "efb87545-963c-4e0d-99df-69c6916d9eb0") -> dict[str, Any]:
+# servicePlanIds from Microsoft's "Product names and service plan identifiers for licensing".
+EXCHANGE_ONLINE_PLAN_1 = "9aaf7827-d63c-4b61-89c3-182f06f82e5c"  # EXCHANGE_S_STANDARD
+EXCHANGE_ONLINE_PLAN_2 = "efb87545-963c-4e0d-99df-69c6916d9eb0"  # EXCHANGE_S_ENTERPRISE
+EXCHANGE_FOUNDATION = "113feb6c-3fe4-4440-bddc-54d774bf0318"  # EXCHANGE_S_FOUNDATION: comes with Entra ID P1/P2
+DEFENDER_FOR_OFFICE_P1 = "f20fedf3-f3c3-43c3-8267-2bfdd51c0939"  # ATP_ENTERPRISE
+TEAMS = "57ff2da0-773e-42df-b2af-ffb7a2317929"  # TEAMS1
+ENTRA_ID_P1 = "41781fb2-bc02-4b7c-bd55-b576c07bb09d"  # AAD_PREMIUM
+ENTRA_ID_P2 = "eec0eb4f-6444-4f95-aba0-50c24d67f998"  # AAD_PREMIUM_P2
+SHAREPOINT_PLAN_2 = "5dbe027f-2339-4123-9542-606e4d348a72"  # SHAREPOINTENTERPRISE
+MFA_PREMIUM = "8a256a2b-b617-496d-b51b-e76466e88db0"
+_DEFAULT_PLAN = {"exchange": EXCHANGE_ONLINE_PLAN_2, "TeamspaceAPI": TEAMS, "AADPremiumService": ENTRA_ID_P1,
+                 "SharePoint": SHAREPOINT_PLAN_2, "MultiFactorService": MFA_PREMIUM}
+
+
+def plan(service: str, status: str = "Enabled", plan_id: str | None = None) -> dict[str, Any]:
+    """An assignedPlans entry; without ``plan_id``, the usual plan of that service (Exchange Online Plan 2 for
+    `exchange`, Teams for `TeamspaceAPI`, ...)."""
     return {"assignedDateTime": "2025-10-08T20:50:43Z", "capabilityStatus": status, "service": service,
-            "servicePlanId": plan_id}
+            "servicePlanId": plan_id or _DEFAULT_PLAN[service]}
+
+
+def entra_p2_only() -> list[dict[str, Any]]:
+    """assignedPlans of a user whose only licence is Microsoft Entra ID P2 (AAD_PREMIUM_P2: P1, P2, MFA,
+    Defender for Cloud Apps discovery and Exchange Foundation, of service `exchange`, which gives no mailbox)."""
+    return [plan("AADPremiumService", plan_id=ENTRA_ID_P1), plan("AADPremiumService", plan_id=ENTRA_ID_P2),
+            plan("MultiFactorService"), plan("Adallom", plan_id="932ad362-64a8-4783-9106-97849a1a30b9"),
+            plan("exchange", plan_id=EXCHANGE_FOUNDATION)]
 
 
 def user(user_id: str, *, enabled: bool = True, plans: list[dict[str, Any]] | None = None, **override: Any) -> dict[str, Any]:

@@ -10,6 +10,9 @@ from checks.admins import generic_name, upn_local_part
 from checks.privileged import GLOBAL_ADMINISTRATOR
 from tests.builders import NOW, forbidden, make_snapshot, not_licensed
 from tests.identity_fixtures import (
+    DEFENDER_FOR_OFFICE_P1,
+    EXCHANGE_FOUNDATION,
+    EXCHANGE_ONLINE_PLAN_1,
     ADELE,
     ADMIN_GROUP,
     ALEX,
@@ -23,6 +26,7 @@ from tests.identity_fixtures import (
     assignment,
     eligibility,
     group_principal,
+    entra_p2_only,
     member,
     partner_principal,
     plan,
@@ -44,6 +48,15 @@ def run(check_id, snapshot, ctx=CTX):
 
 def ga(*user_ids):
     return [assignment(GLOBAL_ADMINISTRATOR, principal(uid), i) for i, uid in enumerate(user_ids)]
+
+
+UNTYPED = "5f1e2d3c-4b5a-4968-8776-655443322110"
+
+
+def null_principal_assignment(principal_id=UNTYPED):
+    """A Global Administrator assignment whose expanded principal Graph returned as null."""
+    return {"id": "lAPpYvVpN0KRkAEhdxReE0099-1", "principalId": principal_id, "directoryScopeId": "/",
+            "roleDefinitionId": GLOBAL_ADMINISTRATOR, "principal": None}
 
 
 # --- ADM-1 --------------------------------------------------------------------------------------------------
@@ -109,6 +122,15 @@ def test_adm1_unknown_when_a_holder_of_unknown_type_may_be_a_person():
     result = run("ADM-1", snapshot)
     assert result.status is Status.UNKNOWN
     assert any(row["userType"] == "unknown" for row in result.evidence)
+
+
+def test_adm1_unknown_for_a_null_principal_names_its_id():
+    snapshot = make_snapshot(role_assignments=ga(MEGAN, ALEX) + [null_principal_assignment()],
+                             role_eligibility_schedules=[])
+    result = run("ADM-1", snapshot)
+    assert result.status is Status.UNKNOWN
+    assert UNTYPED in result.summary
+    assert any(UNTYPED in row["note"] for row in result.evidence)
 
 
 def test_adm1_unknown_when_role_answer_empty():
@@ -187,6 +209,20 @@ def test_adm2_non_privileged_generic_account_ignored():
     assert run("ADM-2", snapshot).status is Status.PASS
 
 
+def test_adm2_unknown_for_a_holder_of_unknown_type():
+    snapshot = make_snapshot(role_assignments=ga(MEGAN) + [null_principal_assignment()], users=[user(MEGAN)])
+    result = run("ADM-2", snapshot)
+    assert result.status is Status.UNKNOWN
+    assert UNTYPED in result.summary
+    assert result.evidence[0]["user"] == f"(principal id {UNTYPED})"
+
+
+def test_adm2_known_shared_account_fails_despite_a_holder_of_unknown_type():
+    snapshot = make_snapshot(role_assignments=ga(SHARED_ADMIN) + [null_principal_assignment()],
+                             users=[user(SHARED_ADMIN)])
+    assert run("ADM-2", snapshot).status is Status.FAIL
+
+
 def test_adm2_unknown_when_users_unreadable():
     assert run("ADM-2", make_snapshot(role_assignments=ga(MEGAN), users=forbidden("User.Read.All"))).status is Status.UNKNOWN
 
@@ -198,13 +234,72 @@ def test_adm3_pass_without_collaboration_plans():
     assert run("ADM-3", make_snapshot(role_assignments=ga(MEGAN), users=[admin])).status is Status.PASS
 
 
-def test_adm3_fail_with_exchange_or_teams():
+def test_adm3_fail_with_exchange_or_teams_names_the_plan():
     mailbox = user(MEGAN, plans=[plan("exchange"), plan("SharePoint")])
     teams = user(ALEX, plans=[plan("TeamspaceAPI", status="Warning")])
     result = run("ADM-3", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=[mailbox, teams]))
     assert result.status is Status.FAIL
     assert {row["user"]: row["services"] for row in result.evidence} == {
-        "Megan Bowen": "Exchange Online", "Alex Wilber": "Microsoft Teams"}
+        "Megan Bowen": "Exchange Online (Plan 2) (EXCHANGE_S_ENTERPRISE)", "Alex Wilber": "Microsoft Teams (TEAMS1)"}
+
+
+def test_adm3_pass_for_global_admin_whose_only_licence_is_entra_id_p2():
+    # Entra ID P2 brings Exchange Foundation (113feb6c-...): an enabled plan of service `exchange` that gives
+    # no mailbox. Judged by service name, this admin was "Exchange Online enabled".
+    admins = [user(MEGAN, plans=entra_p2_only()), user(ALEX, plans=entra_p2_only())]
+    result = run("ADM-3", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=admins))
+    assert result.status is Status.PASS
+    assert result.evidence == []
+
+
+def test_adm3_security_and_archiving_plans_of_exchange_give_no_mailbox():
+    plans = [plan("exchange", plan_id=DEFENDER_FOR_OFFICE_P1),
+             plan("exchange", plan_id="9f431833-0334-42de-a7dc-70aa40db46db"),  # Customer Lockbox
+             plan("exchange", plan_id="176a09a6-7ec5-4039-ac02-b2791c6ba793"),  # Exchange Online Archiving
+             plan("exchange", plan_id="326e2b78-9d27-42c9-8509-46c827743a17")]  # Exchange Online Protection
+    result = run("ADM-3", make_snapshot(role_assignments=ga(MEGAN), users=[user(MEGAN, plans=plans)]))
+    assert result.status is Status.PASS
+
+
+def test_adm3_kiosk_and_plan_1_mailboxes_fail():
+    kiosk = user(MEGAN, plans=[plan("exchange", plan_id="4a82b400-a79f-41a4-b4e2-e94f5787b113")])
+    plan_1 = user(ALEX, plans=[plan("exchange", plan_id=EXCHANGE_ONLINE_PLAN_1.upper())])  # ids compared as GUIDs
+    result = run("ADM-3", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=[kiosk, plan_1]))
+    assert result.status is Status.FAIL
+    assert {row["services"] for row in result.evidence} == {
+        "Exchange Online Kiosk (EXCHANGE_S_DESKLESS)", "Exchange Online (Plan 1) (EXCHANGE_S_STANDARD)"}
+
+
+def test_adm3_unknown_for_an_unrecognised_exchange_or_teams_plan_naming_the_user():
+    novel = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    admin = user(MEGAN, plans=[plan("exchange", plan_id=EXCHANGE_FOUNDATION), plan("exchange", plan_id=novel)])
+    teams_admin = user(ALEX, plans=[plan("TeamspaceAPI", plan_id="1a2b3c4d-0000-4000-8000-00000000abcd")])
+    result = run("ADM-3", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=[admin, teams_admin]))
+    assert result.status is Status.UNKNOWN
+    rows = {row["user"]: row["services"] for row in result.evidence}
+    assert rows["Megan Bowen"] == f"unknown: unrecognised exchange plan {novel}"
+    assert "TeamspaceAPI plan 1a2b3c4d-0000-4000-8000-00000000abcd" in rows["Alex Wilber"]
+
+
+def test_adm3_a_known_mailbox_decides_fail_over_an_unrecognised_plan():
+    unknown_plan = user(MEGAN, plans=[plan("exchange", plan_id="0f0e0d0c-0b0a-4909-8807-060504030201")])
+    mailbox = user(ALEX, plans=[plan("exchange")])
+    result = run("ADM-3", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=[unknown_plan, mailbox]))
+    assert result.status is Status.FAIL
+    assert len(result.evidence) == 2  # the undecided admin is still named
+
+
+def test_adm3_unrecognised_plan_of_another_service_is_ignored():
+    admin = user(MEGAN, plans=[plan("SharePoint", plan_id="0f0e0d0c-0b0a-4909-8807-060504030201"),
+                               plan("MicrosoftCommunicationsOnline", plan_id="0feaeb32-d00e-4d66-bd5a-43b5b83db82c")])
+    assert run("ADM-3", make_snapshot(role_assignments=ga(MEGAN), users=[admin])).status is Status.PASS
+
+
+def test_adm3_unknown_for_a_holder_of_unknown_type():
+    snapshot = make_snapshot(role_assignments=ga(MEGAN) + [null_principal_assignment()], users=[user(MEGAN)])
+    result = run("ADM-3", snapshot)
+    assert result.status is Status.UNKNOWN
+    assert UNTYPED in result.summary
 
 
 def test_adm3_mailbox_on_non_admin_is_fine():
@@ -246,6 +341,33 @@ def test_adm4_fail_with_guest_through_group_and_eligibility():
 
 def test_adm4_partner_reference_is_not_a_guest():
     snapshot = make_snapshot(role_assignments=ga(MEGAN) + [assignment(GLOBAL_ADMINISTRATOR, partner_principal(), 6)])
+    assert run("ADM-4", snapshot).status is Status.PASS
+
+
+def test_adm4_fail_for_an_invited_account_turned_member():
+    # B2B account whose userType was changed to Member: creationType Invitation still makes it external.
+    invited = user(ALEX, creationType="Invitation")
+    result = run("ADM-4", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=[user(MEGAN), invited]))
+    assert result.status is Status.FAIL
+    assert [(row["user"], row["external"]) for row in result.evidence] == [("Alex Wilber", "creationType Invitation")]
+
+
+def test_adm4_fail_for_ext_upn_with_member_type():
+    ext = user(ALEX, userPrincipalName="alex_contoso.com#EXT#@fabrikamlegal.onmicrosoft.com", userType="Member")
+    result = run("ADM-4", make_snapshot(role_assignments=ga(MEGAN, ALEX), users=[user(MEGAN), ext]))
+    assert result.status is Status.FAIL
+    assert result.evidence[0]["external"] == "UPN contains #EXT#"
+
+
+def test_adm4_unknown_for_a_holder_of_unknown_type():
+    result = run("ADM-4", make_snapshot(role_assignments=ga(MEGAN) + [null_principal_assignment()]))
+    assert result.status is Status.UNKNOWN
+    assert UNTYPED in result.summary
+
+
+def test_adm4_holder_known_from_users_list_is_classified_despite_null_principal():
+    snapshot = make_snapshot(role_assignments=ga(MEGAN) + [null_principal_assignment(ALEX)],
+                             users=[user(MEGAN), user(ALEX)])
     assert run("ADM-4", snapshot).status is Status.PASS
 
 
@@ -291,6 +413,16 @@ def test_adm6_falls_back_to_registration_details():
     assert result.status is Status.MANUAL
     assert [row["method"] for row in result.evidence] == ["mobile phone", "email"]
     assert "UserAuthenticationMethod.Read.All" in result.summary
+
+
+def test_adm6_lists_a_holder_of_unknown_type_and_stays_manual():
+    snapshot = make_snapshot(role_assignments=ga(MEGAN) + [null_principal_assignment()],
+                             authentication_methods={MEGAN: []})
+    result = run("ADM-6", snapshot)
+    assert result.status is Status.MANUAL
+    assert UNTYPED in result.summary
+    assert (f"(principal id {UNTYPED})", "(principal type unknown: methods not listed)") in [
+        (row["user"], row["method"]) for row in result.evidence]
 
 
 def test_adm6_unknown_when_neither_source_readable():

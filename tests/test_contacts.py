@@ -240,3 +240,21 @@ def test_con3_unknown_when_forbidden_or_time_unreadable():
 def test_con3_applies_to_partner_only_con2_to_customers_only():
     assert REGISTRY.get("CON-3").applies(TenantKind.PARTNER) and not REGISTRY.get("CON-3").applies(TenantKind.CUSTOMER)
     assert REGISTRY.get("CON-2").applies(TenantKind.CUSTOMER) and not REGISTRY.get("CON-2").applies(TenantKind.PARTNER)
+
+
+def test_con1_reads_the_tenants_own_organization_not_the_first():
+    # The tenant id of make_snapshot is TENANT_ID; the other object comes first in the list.
+    from tests.builders import TENANT_ID
+    other = org(id="84841066-274d-4ec0-a5c1-276be684bdd3", securityComplianceNotificationMails=["x@other.example"])
+    own = org(id=TENANT_ID.upper(), technicalNotificationMails=["admin@contoso.com"])
+    result = con1(make_snapshot(organization=other + own))
+    assert result.status is Status.FAIL
+    assert result.evidence[0]["value"] == "admin@contoso.com"
+
+
+def test_con1_unknown_when_several_organizations_and_none_is_the_tenant():
+    first = org(id="84841066-274d-4ec0-a5c1-276be684bdd3", securityComplianceNotificationMails=["x@a.example"])
+    second = org(id="5e2f0000-0000-4000-8000-000000000002", securityComplianceNotificationMails=["y@b.example"])
+    result = con1(make_snapshot(organization=first + second))
+    assert result.status is Status.UNKNOWN
+    assert "none has the tenant's id" in result.summary

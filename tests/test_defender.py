@@ -171,3 +171,18 @@ def test_def3_unknown_when_forbidden():
     result = run("DEF-3", make_snapshot(secure_scores=forbidden("SecurityEvents.Read.All")))
     assert result.status is Status.UNKNOWN
     assert "SecurityEvents.Read.All" in result.summary
+
+
+def test_def3_chooses_the_latest_score_by_date_not_position():
+    older = {**secure_score(300.0)[0], "id": "t_2026-11-24", "createdDateTime": "2026-11-24T15:21:00Z"}
+    newer = {**secure_score(450.0)[0], "id": "t_2026-11-25", "createdDateTime": "2026-11-25T15:21:00Z"}
+    result = run("DEF-3", make_snapshot(secure_scores=[older, newer]))  # oldest first: position would mislead
+    assert result.status is Status.PASS
+    assert result.evidence[0]["date"] == "2026-11-25T15:21:00Z"
+
+
+def test_def3_unknown_when_several_scores_and_one_is_undated():
+    undated = {**secure_score(450.0)[0], "createdDateTime": None}
+    result = run("DEF-3", make_snapshot(secure_scores=[undated] + secure_score(300.0)))
+    assert result.status is Status.UNKNOWN
+    assert "createdDateTime" in result.summary

@@ -108,3 +108,20 @@ def test_def4_unknown_when_ca_unreadable():
 def test_def4_unknown_when_roles_unreadable_and_policy_partial():
     snapshot = make_snapshot(conditional_access_policies=[device_policy()], role_assignments=forbidden())
     assert run(snapshot).status is Status.UNKNOWN
+
+
+def test_def4_unknown_when_an_uncovered_role_is_held_only_by_a_holder_of_unknown_type():
+    null = {"id": "a-9", "principalId": "77d4c5f2-0000-4000-8000-0000000000aa", "directoryScopeId": "/",
+            "roleDefinitionId": SECURITY_ADMIN, "principal": None}
+    result = run(make_snapshot(conditional_access_policies=[device_policy()], role_assignments=ASSIGNMENTS + [null]))
+    assert result.status is Status.UNKNOWN
+    assert "77d4c5f2-0000-4000-8000-0000000000aa" in result.summary
+
+
+def test_def4_one_policy_per_role_is_a_union():
+    policies = [device_policy(roles=[GLOBAL_ADMINISTRATOR], policy_id="p-ga"),
+                {**device_policy(roles=[EXCHANGE_ADMIN], policy_id="p-ex"), "displayName": "Exchange admins"}]
+    result = run(make_snapshot(conditional_access_policies=policies, role_assignments=ASSIGNMENTS))
+    assert result.status is Status.PASS
+    rows = {row["role"]: row["covered_by"] for row in result.evidence}
+    assert rows["Exchange Administrator"] == "Exchange admins"

@@ -230,6 +230,28 @@ def test_mfa2_group_held_role_is_counted():
     assert "Security Administrator" in result.summary
 
 
+def test_mfa2_unknown_when_an_uncovered_role_is_held_only_by_a_holder_of_unknown_type():
+    null = {"id": "a-9", "principalId": "77d4c5f2-0000-4000-8000-0000000000aa", "directoryScopeId": "/",
+            "roleDefinitionId": SECURITY_ADMIN, "principal": None}
+    policy = ca_policy("MFA for GA", include_roles=[GLOBAL_ADMINISTRATOR])
+    snapshot = sd_off(conditional_access_policies=[policy], role_assignments=[ADMIN_ASSIGNMENTS[0], null],
+                      role_eligibility_schedules=[])
+    result = run("MFA-2", snapshot)
+    assert result.status is Status.UNKNOWN  # before: a FAIL for a holder that may be a service principal
+    assert "77d4c5f2-0000-4000-8000-0000000000aa" in result.summary
+    row = next(r for r in result.evidence if r["role"] == "Security Administrator")
+    assert row["status"] == "held by a holder of unknown type, not covered"
+
+
+def test_mfa2_pass_when_a_holder_of_unknown_type_holds_a_covered_role():
+    null = {"id": "a-9", "principalId": "77d4c5f2-0000-4000-8000-0000000000aa", "directoryScopeId": "/",
+            "roleDefinitionId": GLOBAL_ADMINISTRATOR, "principal": None}
+    policy = ca_policy("MFA for GA", include_roles=[GLOBAL_ADMINISTRATOR])
+    snapshot = sd_off(conditional_access_policies=[policy], role_assignments=[ADMIN_ASSIGNMENTS[0], null],
+                      role_eligibility_schedules=[])
+    assert run("MFA-2", snapshot).status is Status.PASS
+
+
 def test_mfa2_pass_when_all_privileged_roles_included_without_role_data():
     snapshot = sd_off(conditional_access_policies=[admin_policy(PRIVILEGED_ROLES)], role_assignments=forbidden())
     assert run("MFA-2", snapshot).status is Status.PASS
@@ -348,6 +370,42 @@ def test_mfa4_guests_and_disabled_users_not_in_ratio():
     assert run("MFA-4", snapshot).status is Status.PASS
 
 
+def test_mfa4_invited_member_is_external_and_not_in_the_ratio():
+    # creationType Invitation: a B2B account whose userType was changed to Member still registers MFA at home.
+    users, regs = many_members(19, 19)
+    invited = [{**u, "creationType": "Invitation"} for u in many_members(22, 20)[0][19:]]  # 3 unregistered
+    snapshot = make_snapshot(users=users + invited + [user(MEGAN)], user_registration_details=regs + [registration(MEGAN)],
+                             role_assignments=[assignment(GLOBAL_ADMINISTRATOR, principal(MEGAN))])
+    result = run("MFA-4", snapshot)
+    assert result.status is Status.PASS  # 20 of 20 internal users; with the 3 invited it would be 20 of 23
+    assert "3 external identities not counted" in result.summary
+    assert {row["counted"] for row in result.evidence} == {"no: external identity (MFA registered in its home tenant)"}
+
+
+def test_mfa4_external_admin_is_listed_apart_not_failed():
+    users, regs = many_members(20, 20)
+    snapshot = make_snapshot(users=users + [user(MEGAN), user(GUEST)],
+                             user_registration_details=regs + [registration(MEGAN), registration(GUEST, False)],
+                             role_assignments=[assignment(GLOBAL_ADMINISTRATOR, principal(MEGAN)),
+                                               assignment(EXCHANGE_ADMIN, principal(GUEST), 2)])
+    result = run("MFA-4", snapshot)
+    assert result.status is Status.PASS
+    guest_row = next(row for row in result.evidence if row["user"] == "Markie Downing")
+    assert guest_row["privileged"] == "yes: Exchange Administrator"
+    assert guest_row["counted"].startswith("no: external identity")
+
+
+def test_mfa4_unknown_for_a_role_holder_of_unknown_type():
+    users, regs = many_members(20, 20)
+    null = {"id": "a-9", "principalId": "77d4c5f2-0000-4000-8000-0000000000aa", "directoryScopeId": "/",
+            "roleDefinitionId": GLOBAL_ADMINISTRATOR, "principal": None}
+    snapshot = make_snapshot(users=users + [user(MEGAN)], user_registration_details=regs + [registration(MEGAN)],
+                             role_assignments=[assignment(GLOBAL_ADMINISTRATOR, principal(MEGAN)), null])
+    result = run("MFA-4", snapshot)
+    assert result.status is Status.UNKNOWN
+    assert "77d4c5f2-0000-4000-8000-0000000000aa" in result.summary
+
+
 def test_mfa4_unknown_when_role_answer_empty_but_ratio_met():
     users, regs = many_members(20, 20)
     result = run("MFA-4", make_snapshot(users=users, user_registration_details=regs, role_assignments=[]))
@@ -399,6 +457,33 @@ def test_mfa5_requiring_mfa_is_not_a_block():
 def test_mfa5_fail_when_only_exchange_active_sync_targeted():
     policy = ca_policy("Block EAS", client_app_types=["exchangeActiveSync"], controls=["block"])
     assert run("MFA-5", sd_off(conditional_access_policies=[policy])).status is Status.FAIL
+
+
+def test_mfa5_pass_when_two_policies_together_block_both_legacy_client_types():
+    # One policy per client type is a common, correct design: judged together, legacy auth is blocked.
+    eas = ca_policy("Block EAS", client_app_types=["exchangeActiveSync"], controls=["block"], policy_id="p-eas")
+    other = ca_policy("Block other clients", client_app_types=["other"], controls=["block"], policy_id="p-other")
+    result = run("MFA-5", sd_off(conditional_access_policies=[eas, other]))
+    assert result.status is Status.PASS
+    assert "'Block EAS', 'Block other clients'" in result.summary
+    assert {row["client_apps"] for row in result.evidence} == {"exchangeActiveSync", "other"}
+
+
+def test_mfa5_union_counts_only_policies_that_count():
+    eas = ca_policy("Block EAS", client_app_types=["exchangeActiveSync"], controls=["block"], policy_id="p-eas")
+    other = ca_policy("Block other clients", client_app_types=["other"], controls=["block"], policy_id="p-other",
+                      state="enabledForReportingButNotEnforced")
+    result = run("MFA-5", sd_off(conditional_access_policies=[eas, other]))
+    assert result.status is Status.FAIL
+    assert "covers other clients" in result.summary
+    assert '"Block EAS" (blocks exchangeActiveSync only)' in result.summary
+
+
+def test_mfa5_union_needs_all_users_policies():
+    eas = ca_policy("Block EAS", client_app_types=["exchangeActiveSync"], controls=["block"], policy_id="p-eas")
+    admins_other = ca_policy("Block other for admins", client_app_types=["other"], controls=["block"],
+                             policy_id="p-other", include_roles=[GLOBAL_ADMINISTRATOR])
+    assert run("MFA-5", sd_off(conditional_access_policies=[eas, admins_other])).status is Status.FAIL
 
 
 def test_mfa5_fail_when_report_only():

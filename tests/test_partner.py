@@ -85,6 +85,43 @@ def test_par1_fail_names_each_partner_tenant():
     assert "Northwind IT Services" in result.summary and "Old Reseller Ltd" in result.summary
 
 
+def test_par1_fail_for_partner_principal_without_odata_type():
+    # The same classifier as the admin checks: a principal carrying externalPartnerTenantId is a partner,
+    # with or without @odata.type.
+    untyped = {k: v for k, v in partner_reference().items() if k != "@odata.type"}
+    snapshot = make_snapshot(role_assignments=[assignment(GLOBAL_ADMIN, USER, 1), assignment(GLOBAL_ADMIN, untyped, 2)])
+    result = run("PAR-1", snapshot)
+    assert result.status is Status.FAIL
+    assert result.evidence == [{
+        "partner": "Northwind IT Services", "partner_tenant_id": PARTNER_TENANT,
+        "principal_id": "42c43b87-3b87-42c4-873b-c442873bc442", "role": "Global Administrator",
+        "assignment_id": "lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-2",
+    }]
+
+
+def test_par1_unknown_for_a_null_principal_naming_its_id():
+    null = {"id": "lAPpYvVpN0KRkAEhdxReEMmO4KwRqtpKkUWt3wOYIz4-9", "principalId": "77d4c5f2-0000-4000-8000-0000000000aa",
+            "directoryScopeId": "/", "roleDefinitionId": GLOBAL_ADMIN, "principal": None}
+    result = run("PAR-1", make_snapshot(role_assignments=[assignment(GLOBAL_ADMIN, USER, 1), null]))
+    assert result.status is Status.UNKNOWN
+    assert "77d4c5f2-0000-4000-8000-0000000000aa" in result.summary
+    assert result.evidence[0]["principal_id"] == "77d4c5f2-0000-4000-8000-0000000000aa"
+
+
+def test_par1_null_principal_of_a_known_user_is_not_a_partner():
+    null = {"id": "a-9", "principalId": USER["id"], "directoryScopeId": "/", "roleDefinitionId": GLOBAL_ADMIN,
+            "principal": None}
+    snapshot = make_snapshot(role_assignments=[null], users=[{**USER, "userPrincipalName": "joeyc@contoso.com"}])
+    assert run("PAR-1", snapshot).status is Status.PASS
+
+
+def test_par1_partner_fails_even_beside_an_unclassified_holder():
+    null = {"id": "a-9", "principalId": "77d4c5f2-0000-4000-8000-0000000000aa", "directoryScopeId": "/",
+            "roleDefinitionId": GLOBAL_ADMIN, "principal": None}
+    snapshot = make_snapshot(role_assignments=[assignment(GLOBAL_ADMIN, partner_reference(), 2), null])
+    assert run("PAR-1", snapshot).status is Status.FAIL
+
+
 def test_par1_unknown_when_role_assignments_forbidden():
     result = run("PAR-1", make_snapshot(role_assignments=forbidden("RoleManagement.Read.Directory")))
     assert result.status is Status.UNKNOWN
