@@ -32,6 +32,7 @@ def collect_command(
     """Collect one snapshot per tenant from Microsoft Graph and Azure Resource Manager (read-only)."""
     from auditor.cli_progress import terminal_progress
     from auditor.collect import CollectError, CollectOptions, collect_all
+    from auditor.collect.hints import CollectionHints
     from auditor.config import ConfigError, load_config
     from auditor.snapshot import SectionStatus, load_snapshot
 
@@ -50,8 +51,10 @@ def collect_command(
     recording = record or db is not None
     collected = []  # kept only for --record, which evaluates them (1,000 tenants need not stay in memory)
     failed = 0
+    hints = CollectionHints()
     for path in paths:
         snapshot = load_snapshot(path)
+        hints.add(snapshot)
         if recording:
             collected.append(snapshot)
         if all(s.status in (SectionStatus.ERROR, SectionStatus.NOT_COLLECTED) for s in snapshot.sections.values()):
@@ -59,6 +62,8 @@ def collect_command(
             reason = next((s.reason for s in snapshot.sections.values() if s.status is SectionStatus.ERROR), "")
             typer.echo(f"tenant {snapshot.tenant.display_name} ({snapshot.tenant.id}) failed: {reason}", err=True)
     typer.echo(f"wrote {len(paths)} snapshot(s) to {out}" + (f"; {failed} tenant(s) could not be read" if failed else ""))
+    for line in hints.lines():
+        typer.echo(line, err=True)
     if recording:
         _record_collection(config, collected, paths, db)
 

@@ -5,7 +5,10 @@ It answers as Graph v1.0/beta and ARM do, for the requests our collectors send (
 `POST /$batch`; and it issues tokens per tenant at `/<tenant>/oauth2/v2.0/token` (client-credentials flow)
 so the real azure-identity credentials can be pointed at it. A non-ok section is served as the error that
 produced it (403, licence error, 404, 500). Faults can be injected per section and tenant
-(auditor/collect/faults.py). Every request is recorded; any write gets 405 and is recorded as a write.
+(auditor/collect/faults.py), including a page-2 failure, a looping nextLink and a TCP reset. Every request
+is recorded; any write gets 405 and is recorded as a write; the most requests in flight at once per tenant
+are counted (`max_in_flight`). Served over HTTPS too (`tls_all`), with a certificate of the caller's (a
+test's throwaway CA) or a self-signed one.
 
 Built on aiohttp's server: benchmarks hold hundreds of concurrent connections. Listens on 127.0.0.1 only.
 """
@@ -17,7 +20,9 @@ import datetime as dt
 import ipaddress
 import json
 import secrets
+import socket
 import ssl
+import struct
 import tempfile
 import threading
 from collections import OrderedDict
@@ -96,6 +101,7 @@ _FAULT_STATUSES = {
     FaultKind.NOT_FOUND: SectionStatus.NOT_FOUND,
     FaultKind.FAIL_MID_PAGE: SectionStatus.ERROR,
 }
+_ANSWERING_FAULTS = (FaultKind.LATENCY, FaultKind.TIMEOUT, FaultKind.LOOP_NEXT_LINK)
 
 
 def _error_for(status: SectionStatus, section: str, arm: bool) -> _Answer:
@@ -198,8 +204,13 @@ class Emulator:
         max_page_size: int = MAX_TOP,
         arm_page_size: int = 1000,
         tls_authority: bool = False,
+        tls_all: bool = False,
+        certificate: tuple[Path, Path] | None = None,
         cache_size: int = 512,
     ) -> None:
+        """`tls_authority`: the login authority on an https port (azure-identity insists on https);
+        `tls_all`: Graph and ARM there as well, `endpoints()` all https. `certificate`: (PEM chain, PEM key)
+        served on that port; None makes a self-signed one whose file is `ca_path`."""
         self._tenants: dict[str, TenantSnapshot] = {s.tenant.id.lower(): s for s in snapshots}
         if folder is not None:
             for path in snapshot_files([folder]):
@@ -214,7 +225,12 @@ class Emulator:
         self.page_size = page_size
         self.max_page_size = max_page_size
         self.arm_page_size = arm_page_size
-        self._tls = tls_authority
+        self._tls = tls_authority or tls_all
+        self._tls_all = tls_all
+        self._certificate = certificate
+        self._in_flight: dict[tuple[str, str], int] = {}
+        # (tenant id in lower case, "graph" or "arm") -> the most HTTP requests in flight at once
+        self.max_in_flight: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, str] = {}
         self.requests: list[RequestRecord] = []
         self.writes: list[RequestRecord] = []
@@ -230,6 +246,12 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
+        """Where Graph and ARM are served (and what nextLinks point at)."""
+        return f"https://{HOST}:{self.tls_port}" if self._tls_all else self.plain_url
+
+    @property
+    def plain_url(self) -> str:
+        """The plain-http port, always open (the benchmark reads /_emulator/stats there)."""
         return f"http://{HOST}:{self.port}"
 
     @property
@@ -249,14 +271,17 @@ class Emulator:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if self._tls:
-            self._tempdir = tempfile.TemporaryDirectory(prefix="auditor-emulator-")
-            cert, key = _self_signed(Path(self._tempdir.name))
+            if self._certificate is not None:
+                cert, key = self._certificate
+            else:
+                self._tempdir = tempfile.TemporaryDirectory(prefix="auditor-emulator-")
+                cert, key = _self_signed(Path(self._tempdir.name))
+                self.ca_path = cert
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(cert, key)
             tls_site = web.TCPSite(self._runner, HOST, tls_port, ssl_context=context, backlog=1024)
             await tls_site.start()
             self.tls_port = tls_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.ca_path = cert
         return self
 
     async def stop(self) -> None:
@@ -324,15 +349,32 @@ class Emulator:
             pass
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
         path = request.path
         parts = path.strip("/").split("/")
         if request.method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
+            await self._latency()
             return await self._token(request, parts[0])
         if request.method == "GET" and path == "/_emulator/stats":
             return web.json_response(self.stats())
         api = Api.GRAPH if path.startswith("/v1.0/") else Api.GRAPH_BETA if path.startswith("/beta/") else Api.ARM
+        tenant = (self._tenant_of(request) or "").lower()
+        key = (tenant, "arm" if api is Api.ARM else "graph")
+        if tenant:  # counted from arrival, latency included: a client's request is in flight all that time
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            self.max_in_flight[key] = max(self.max_in_flight.get(key, 0), self._in_flight[key])
+        try:
+            await self._latency()
+            return await self._read(request, api, parts)
+        finally:
+            if tenant:
+                self._in_flight[key] -= 1
+
+    async def _latency(self) -> None:
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+
+    async def _read(self, request: web.Request, api: Api, parts: list[str]) -> web.StreamResponse:
+        path = request.path
         if request.method == "POST" and api is not Api.ARM and parts[1:] == ["$batch"]:
             return await self._batch(request, api)
         if request.method != "GET":
@@ -350,10 +392,32 @@ class Emulator:
                 status=401,
             )
         relative = path if api is Api.ARM else path[len(api.value) + 1:]
+        matched = match_request(api, relative)
+        if matched is not None and self._resets(tenant, [matched[0].section]):
+            self.requests.append(RequestRecord("GET", request.path_qs, tenant, matched[0].section, 0))
+            return self._reset(request)
         answer, section = self._serve(api, tenant, relative, list(request.query.items()))
         self.requests.append(RequestRecord("GET", request.path_qs, tenant, section, answer.status))
         await self._hold(answer.hold_s)
         return self._respond(answer)
+
+    def _resets(self, tenant: str, sections: list[str]) -> bool:
+        """Whether a CONNECTION_RESET fault takes this request (a $batch: any of its items' sections)."""
+        for fault in self.faults:
+            if fault.kind is FaultKind.CONNECTION_RESET and any(fault.matches(s, tenant) for s in sections):
+                if fault.take():
+                    return True
+        return False
+
+    def _reset(self, request: web.Request) -> web.Response:
+        """Drop the connection with a TCP RST (SO_LINGER 0), as a failing proxy or load balancer does."""
+        transport = request.transport
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        return web.Response(status=500)  # never sent: the connection is gone
 
     def _respond(self, answer: _Answer) -> web.Response:
         if isinstance(answer.body, bytes):
@@ -378,6 +442,13 @@ class Emulator:
                 {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
                 status=401,
             )
+        sections = []
+        for item in items:
+            found = match_request(api, urlsplit("/" + str(item.get("url", "")).lstrip("/")).path)
+            sections.append(found[0].section if found else "")
+        if self._resets(tenant, sections):
+            self.requests.append(RequestRecord("POST", request.path_qs, tenant, "$batch", 0))
+            return self._reset(request)
         self.requests.append(RequestRecord("POST", request.path_qs, tenant, "$batch", 200))
         responses, hold, malformed = [], 0.0, False
         for item in items:
@@ -466,9 +537,9 @@ class Emulator:
 
     def _fault(self, section: str, tenant: str, page: int) -> Fault | None:
         for fault in self.faults:
-            if fault.section == TOKEN_ENDPOINT or not fault.matches(section, tenant):
+            if fault.section == TOKEN_ENDPOINT or fault.kind is FaultKind.CONNECTION_RESET:
                 continue
-            if fault.kind is FaultKind.FAIL_MID_PAGE and page < fault.page:
+            if not fault.matches(section, tenant) or page < fault.first_page:
                 continue
             if fault.take():
                 return fault
@@ -489,9 +560,10 @@ class Emulator:
         hold = 0.0
         fault = self._fault(name, tenant_id, page)
         if fault is not None:
-            if fault.kind not in (FaultKind.LATENCY, FaultKind.TIMEOUT):
+            if fault.kind not in _ANSWERING_FAULTS:
                 return _fault_answer(fault, name, arm), name
-            hold = fault.delay_s
+            if fault.kind is not FaultKind.LOOP_NEXT_LINK:
+                hold = fault.delay_s
         section = self._section(tenant_id, request, parent)
         if section is None:
             answer = _graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
@@ -504,7 +576,8 @@ class Emulator:
             data = (data or {}).get(parent)  # type: ignore[union-attr]
             if data is None:
                 return _graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
-        answer = self._render(api, request, path, data, params, offset, page_size)
+        loop = fault is not None and fault.kind is FaultKind.LOOP_NEXT_LINK
+        answer = self._render(api, request, path, data, params, offset, page_size, loop)
         answer.hold_s = hold
         return answer, name
 
@@ -535,6 +608,7 @@ class Emulator:
         params: dict[str, str],
         offset: int,
         page_size: int,
+        loop: bool = False,
     ) -> _Answer:
         arm = api is Api.ARM
         fields = None
@@ -555,10 +629,12 @@ class Emulator:
         page = [_select(item, fields) for item in items[offset:offset + page_size]]
         body: dict[str, Any] = {} if arm else {"@odata.context": f"{root}/$metadata#{request.section}"}
         body["value"] = page
-        if offset + page_size < len(items):
+        if offset + page_size < len(items) or loop:
             kept = [(k, v) for k, v in params.items() if k.lower() != "$skiptoken"]
             token_key = "$skipToken" if arm else "$skiptoken"
-            query = urlencode(kept + [(token_key, str(offset + page_size))], safe="$,/'", quote_via=quote)
+            # LOOP_NEXT_LINK: back to page 2, whichever page this is (page 2 links to itself).
+            following = page_size if loop else offset + page_size
+            query = urlencode(kept + [(token_key, str(following))], safe="$,/'", quote_via=quote)
             body["nextLink" if arm else "@odata.nextLink"] = f"{root}{path}?{query}"
         return _Answer(200, body)
 

@@ -33,11 +33,11 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def os_level_reason(exc: BaseException) -> str | None:
     """The TLS or socket cause of a failed connection, in words; None when the chain holds none."""
     for cause in _chain(exc):
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            detail = cause.verify_message or str(cause.reason or "")
-            return f"TLS {CERTIFICATE_MARKER}: {detail}".rstrip(": ")
-        if isinstance(cause, ssl.SSLError):
-            return f"TLS handshake failed: {cause.reason or cause.__class__.__name__}"
+        detail = getattr(cause, "verify_message", None)  # aiohttp's wrapper is an SSLCertVerificationError too
+        if isinstance(cause, ssl.SSLCertVerificationError) and detail:
+            return f"TLS {CERTIFICATE_MARKER}: {detail}"
+        if isinstance(cause, ssl.SSLError) and not isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS handshake failed: {getattr(cause, 'reason', None) or cause.__class__.__name__}"
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, ConnectionResetError):
