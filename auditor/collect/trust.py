@@ -118,6 +118,15 @@ def requests_session(context: ssl.SSLContext) -> Any:
         def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
             conn.cert_reqs = "CERT_REQUIRED"  # never CERT_NONE, never certifi's file instead of the context
 
+        def build_connection_pool_key_attributes(self, request: Any, verify: Any, cert: Any = None) -> Any:
+            # requests turns REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE into `verify=<path>`, which urllib3 would load
+            # into the shared context itself; the context already holds what this run trusts.
+            host, pool = super().build_connection_pool_key_attributes(request, True, cert)
+            pool.pop("ca_certs", None)
+            pool.pop("ca_cert_dir", None)
+            pool["cert_reqs"] = "CERT_REQUIRED"
+            return host, pool
+
     session = requests.Session()
     session.mount("https://", TrustAdapter())
     return session
