@@ -165,3 +165,27 @@ async def test_a_per_parent_404_on_the_first_page_still_means_the_parent_is_gone
     assert fault.hits == 1 and methods.ok
     assert len(methods.data) == len(tenants[0].sections["authentication_methods"].data) - 1
     assert admin in tenants[0].sections["authentication_methods"].data
+
+
+# -- an item chosen by the field that defines it, never by its place in a list --------------------------
+
+async def test_tenant_name_and_domain_come_from_the_tenants_own_organization_object(tmp_path: Path) -> None:
+    """Were /organization ever to answer more than one object, the tenant's own (id = tenant id) names it,
+    and the default domain is the one flagged isDefault, wherever they stand in their lists."""
+    from auditor.collect import collect_all_async
+    from auditor.config import AuditConfig, AuthConfig, TenantEntry
+
+    snapshot = customer()
+    own = snapshot.sections["organization"].data[0]
+    own["verifiedDomains"].insert(0, {"name": "contoso.onmicrosoft.com", "isDefault": False, "isInitial": True,
+                                      "type": "Managed", "capabilities": "Email"})
+    stranger = {**copy.deepcopy(own), "id": "ffffffff-0000-4000-8000-000000000000", "displayName": "Somebody Else",
+                "verifiedDomains": [{"name": "else.example", "isDefault": True, "isInitial": False, "type": "Managed",
+                                     "capabilities": "Email"}]}
+    snapshot.sections["organization"].data.insert(0, stranger)
+    async with Emulator([snapshot]) as emulator:
+        config = AuditConfig(tenants=[TenantEntry(id=CUSTOMER_A)], discover_customers=False,
+                             auth=AuthConfig(method="static_token"), endpoints=emulator.endpoints())
+        (run,) = await collect_all_async(config, tmp_path, now=NOW, options=FAST)
+    assert run.snapshot.tenant.display_name == "Contoso Inc"
+    assert run.snapshot.tenant.default_domain == "contoso.com"

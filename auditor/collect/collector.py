@@ -234,11 +234,23 @@ async def _collect_arm(reader: ArmReader, options: CollectOptions) -> tuple[Sect
     return section, snapshots
 
 
-def _default_domain(organization: Section) -> str:
+def _organization(organization: Section, tenant_id: str) -> dict[str, Any]:
+    """The tenant's own organization object, chosen by its `id` (the tenant id), not by position. Graph's
+    "List organization" documents one object in the collection (learn.microsoft.com/graph/api/
+    organization-list); a lone object with another id is still taken, more than one never by position."""
     if not organization.ok or not organization.data:
-        return ""
-    for domain in organization.data[0].get("verifiedDomains") or []:  # type: ignore[index]
-        if domain.get("isDefault"):
+        return {}
+    objects = [o for o in organization.data if isinstance(o, dict)]  # type: ignore[union-attr]
+    for candidate in objects:
+        if str(candidate.get("id", "")).lower() == tenant_id.lower():
+            return candidate
+    return objects[0] if len(objects) == 1 else {}
+
+
+def _default_domain(organization: dict[str, Any]) -> str:
+    """The verified domain flagged `isDefault` (by that field, whatever the list order)."""
+    for domain in organization.get("verifiedDomains") or []:
+        if isinstance(domain, dict) and domain.get("isDefault"):
             return str(domain.get("name") or "")
     return ""
 
@@ -272,8 +284,8 @@ async def collect_tenant(
         )
         sections = {**graph_sections, "subscriptions": subscriptions_section}
         sections = {name: sections[name] for name in TENANT_SECTIONS}
-        organization = sections["organization"]
-        org_name = organization.data[0].get("displayName", "") if organization.ok and organization.data else ""
+        organization = _organization(sections["organization"], target.id)
+        org_name = str(organization.get("displayName") or "")
         snapshot = TenantSnapshot(
             schema_version=SCHEMA_VERSION,
             tenant=Tenant(
