@@ -16,8 +16,6 @@ Built on aiohttp's server: benchmarks hold hundreds of concurrent connections. L
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import json
 import secrets
 import socket
@@ -33,12 +31,19 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from aiohttp import web
 
+from auditor.collect.emulator_answers import (
+    ANSWERING_FAULTS,
+    Answer,
+    error_for,
+    fault_answer,
+    graph_error,
+)
+from auditor.collect.emulator_odata import HOST, lookup, parse_filter, select_fields, self_signed
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
 from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
 from auditor.config import Endpoints
-from auditor.snapshot import TENANT_SECTIONS, Section, SectionStatus, TenantSnapshot, load_snapshot, snapshot_files
+from auditor.snapshot import TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
 
-HOST = "127.0.0.1"
 STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
 DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
 MAX_TOP = 999
@@ -52,140 +57,6 @@ class RequestRecord:
     section: str = ""
     status: int = 0
     in_batch: bool = False  # a request inside a $batch (not an HTTP request of its own)
-
-
-@dataclass
-class _Answer:
-    status: int
-    body: Any = None  # JSON-able object, or bytes sent as they are
-    headers: dict[str, str] | None = None
-    hold_s: float = 0.0  # TIMEOUT fault: wait this long before answering
-    malformed: bool = False
-
-
-def _graph_error(status: int, code: str, message: str) -> _Answer:
-    return _Answer(status, {"error": {"code": code, "message": message, "innerError": {"date": "2026-11-20T09:00:00"}}})
-
-
-_STATUS_ERRORS = {
-    SectionStatus.FORBIDDEN: (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-    SectionStatus.NOT_LICENSED: (
-        403,
-        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-        "Neither tenant is B2C or tenant doesn't have premium license",
-    ),
-    SectionStatus.NOT_FOUND: (404, "Request_ResourceNotFound", "Resource not found."),
-    SectionStatus.ERROR: (500, "InternalServerError", "The service encountered an internal error."),
-    SectionStatus.NOT_COLLECTED: (404, "Request_ResourceNotFound", "Resource not found."),
-}
-_ARM_STATUS_ERRORS = {
-    SectionStatus.FORBIDDEN: (403, "AuthorizationFailed", "The client does not have authorization to perform action."),
-    SectionStatus.NOT_LICENSED: (403, "AuthorizationFailed", "The subscription's offer does not include this feature."),
-}
-# Where Graph answers a section's status differently: PIM without Entra ID P2 is a 400, not a 403.
-_SECTION_ERRORS = {
-    ("role_eligibility_schedules", SectionStatus.NOT_LICENSED): (
-        400,
-        "AadPremiumLicenseRequired",
-        "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
-    ),
-}
-_RETRYABLE_FAULTS = {
-    FaultKind.THROTTLE: (429, "TooManyRequests", "Too many requests."),
-    FaultKind.UNAVAILABLE: (503, "ServiceUnavailable", "Service unavailable."),
-    FaultKind.GATEWAY_TIMEOUT: (504, "GatewayTimeout", "Gateway timeout."),
-}
-_FAULT_STATUSES = {
-    FaultKind.FORBIDDEN: SectionStatus.FORBIDDEN,
-    FaultKind.NOT_LICENSED: SectionStatus.NOT_LICENSED,
-    FaultKind.NOT_FOUND: SectionStatus.NOT_FOUND,
-    FaultKind.FAIL_MID_PAGE: SectionStatus.ERROR,
-}
-_ANSWERING_FAULTS = (FaultKind.LATENCY, FaultKind.TIMEOUT, FaultKind.LOOP_NEXT_LINK)
-
-
-def _error_for(status: SectionStatus, section: str, arm: bool) -> _Answer:
-    found = _ARM_STATUS_ERRORS.get(status) if arm else _SECTION_ERRORS.get((section, status))
-    status_code, code, message = found or _STATUS_ERRORS[status]
-    return _graph_error(status_code, code, message)
-
-
-def _fault_answer(fault: Fault, section: str, arm: bool) -> _Answer:
-    """The answer a fault puts in place of the real one (not LATENCY or TIMEOUT, which only delay it)."""
-    if fault.kind in _RETRYABLE_FAULTS:
-        status_code, code, message = _RETRYABLE_FAULTS[fault.kind]
-        return _Answer(status_code, {"error": {"code": code, "message": message}}, {"Retry-After": f"{fault.retry_after:g}"})
-    if fault.kind is FaultKind.MALFORMED:
-        return _Answer(200, b'{"value": [{"id": "truncated', malformed=True)
-    return _error_for(_FAULT_STATUSES[fault.kind], section, arm)
-
-
-def _select(item: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
-    if fields is None:
-        return item
-    return {k: v for k, v in item.items() if k in fields or k.startswith("@odata.")}
-
-
-def _lookup(item: Any, path: str) -> Any:
-    for part in path.split("/"):
-        if not isinstance(item, dict):
-            return None
-        item = item.get(part)
-    return item
-
-
-def _parse_filter(expression: str) -> list[tuple[str, Any]] | None:
-    """`a eq 'x' and b/c eq true`: the only $filter form the collectors (and tests) use."""
-    clauses = []
-    for clause in expression.split(" and "):
-        parts = clause.strip().split(" ", 2)
-        if len(parts) != 3 or parts[1].lower() != "eq":
-            return None
-        field, _, raw = parts
-        raw = raw.strip()
-        if raw.startswith("'") and raw.endswith("'"):
-            value: Any = raw[1:-1].replace("''", "'")
-        elif raw in ("true", "false"):
-            value = raw == "true"
-        elif raw == "null":
-            value = None
-        else:
-            try:
-                value = int(raw)
-            except ValueError:
-                return None
-        clauses.append((field, value))
-    return clauses
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1, so the https-only azure-identity authority can be the emulator."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auditor emulator")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "emulator-cert.pem", directory / "emulator-key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
 
 
 class Emulator:
@@ -275,7 +146,7 @@ class Emulator:
                 cert, key = self._certificate
             else:
                 self._tempdir = tempfile.TemporaryDirectory(prefix="auditor-emulator-")
-                cert, key = _self_signed(Path(self._tempdir.name))
+                cert, key = self_signed(Path(self._tempdir.name))
                 self.ca_path = cert
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(cert, key)
@@ -419,7 +290,7 @@ class Emulator:
             transport.abort()
         return web.Response(status=500)  # never sent: the connection is gone
 
-    def _respond(self, answer: _Answer) -> web.Response:
+    def _respond(self, answer: Answer) -> web.Response:
         if isinstance(answer.body, bytes):
             body = answer.body
         else:
@@ -458,7 +329,7 @@ class Emulator:
                 record = RequestRecord(method, url, tenant, "", 405, in_batch=True)
                 self.requests.append(record)
                 self.writes.append(record)
-                answer = _graph_error(405, "MethodNotAllowed", "This emulator is read-only.")
+                answer = graph_error(405, "MethodNotAllowed", "This emulator is read-only.")
                 section = ""
             else:
                 split = urlsplit(url)
@@ -545,11 +416,11 @@ class Emulator:
                 return fault
         return None
 
-    def _serve(self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]]) -> tuple[_Answer, str]:
+    def _serve(self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]]) -> tuple[Answer, str]:
         arm = api is Api.ARM
         matched = match_request(api, path)
         if matched is None:
-            return _graph_error(400 if not arm else 404, "BadRequest" if not arm else "InvalidResourceType",
+            return graph_error(400 if not arm else 404, "BadRequest" if not arm else "InvalidResourceType",
                                 f"Resource not found for the segment '{path}'."), ""
         request, parent = matched
         name = request.section
@@ -560,22 +431,22 @@ class Emulator:
         hold = 0.0
         fault = self._fault(name, tenant_id, page)
         if fault is not None:
-            if fault.kind not in _ANSWERING_FAULTS:
-                return _fault_answer(fault, name, arm), name
+            if fault.kind not in ANSWERING_FAULTS:
+                return fault_answer(fault, name, arm), name
             if fault.kind is not FaultKind.LOOP_NEXT_LINK:
                 hold = fault.delay_s
         section = self._section(tenant_id, request, parent)
         if section is None:
-            answer = _graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
+            answer = graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
                                   f"'{parent}' was not found.")
             return answer, name
         if not section.ok:
-            return _error_for(section.status, name, arm), name
+            return error_for(section.status, name, arm), name
         data = section.data
         if name in PER_PARENT_SECTIONS:
             data = (data or {}).get(parent)  # type: ignore[union-attr]
             if data is None:
-                return _graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
+                return graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
         loop = fault is not None and fault.kind is FaultKind.LOOP_NEXT_LINK
         answer = self._render(api, request, path, data, params, offset, page_size, loop)
         answer.hold_s = hold
@@ -609,7 +480,7 @@ class Emulator:
         offset: int,
         page_size: int,
         loop: bool = False,
-    ) -> _Answer:
+    ) -> Answer:
         arm = api is Api.ARM
         fields = None
         if not arm and params.get("$select"):
@@ -618,15 +489,15 @@ class Emulator:
                 fields.update(e.strip() for e in params["$expand"].split(","))
         root = f"{self.base_url}/{api.value}" if not arm else self.base_url
         if not arm and TENANT_SECTIONS.get(request.section) == "object":
-            body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **_select(data or {}, fields)}
-            return _Answer(200, body)
+            body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **select_fields(data or {}, fields)}
+            return Answer(200, body)
         items = list(data or [])
         if params.get("$filter"):
-            clauses = _parse_filter(params["$filter"])
+            clauses = parse_filter(params["$filter"])
             if clauses is None:
-                return _graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")
-            items = [i for i in items if all(_lookup(i, f) == v for f, v in clauses)]
-        page = [_select(item, fields) for item in items[offset:offset + page_size]]
+                return graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")
+            items = [i for i in items if all(lookup(i, f) == v for f, v in clauses)]
+        page = [select_fields(item, fields) for item in items[offset:offset + page_size]]
         body: dict[str, Any] = {} if arm else {"@odata.context": f"{root}/$metadata#{request.section}"}
         body["value"] = page
         if offset + page_size < len(items) or loop:
@@ -636,7 +507,7 @@ class Emulator:
             following = page_size if loop else offset + page_size
             query = urlencode(kept + [(token_key, str(following))], safe="$,/'", quote_via=quote)
             body["nextLink" if arm else "@odata.nextLink"] = f"{root}{path}?{query}"
-        return _Answer(200, body)
+        return Answer(200, body)
 
 
 def _token_record(request: web.Request, tenant: str, status: int) -> RequestRecord:
