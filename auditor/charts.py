@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 from typing import Sequence
 
-FONT = "Liberation Sans, DejaVu Sans, Arial, Helvetica, sans-serif"
+FONT = "Liberation Sans, sans-serif"  # the bundled family (reports/templates/assets/fonts)
 TRACK = "#e6e8eb"
 INK = "#1d2733"
 MUTED = "#6b7785"

@@ -1,7 +1,7 @@
 """The `auditor` command line. Thin: it parses options, calls the engine, and maps errors to exit codes.
 
 Exit codes: 0 success, 1 bad input (a file, a config, a plugin), 2 usage error, 3 a tenant scored below
-``--fail-under``. Heavy libraries (msgraph, weasyprint, pandas) are imported inside the commands that use
+``--fail-under``, 4 a tenant could not be read at all (``collect`` and ``run``; ``--allow-unreadable`` gives 0). Heavy libraries (msgraph, weasyprint, pandas) are imported inside the commands that use
 them, so ``auditor --help`` starts fast.
 """
 
@@ -18,7 +18,15 @@ from typing import Annotated, Optional
 import typer
 
 from auditor import RULESET_VERSION, __version__
-from auditor.cli_common import EXIT_FAIL_UNDER, EXIT_USAGE, TableFormat, fail
+from auditor.cli_common import (
+    EXIT_FAIL_UNDER,
+    EXIT_UNREADABLE,
+    EXIT_USAGE,
+    AllowUnreadableOption,
+    TableFormat,
+    fail,
+    report_unreadable,
+)
 from auditor.cli_history import (
     DbOption,
     GroupOption,
@@ -280,6 +288,7 @@ def run(
     fail_under: Annotated[
         Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
     ] = None,
+    allow_unreadable: AllowUnreadableOption = False,
 ) -> None:
     """Audit tenants end to end: collect (or read snapshots), evaluate, score, record in the history, and
     write results.json/.csv/.xlsx, a scorecard per tenant and the portfolio to --out."""
@@ -303,6 +312,8 @@ def run(
             raise fail(str(exc))
     shard_spec = parse_shard_option(shard)
     identity, label = run_identity(run_id, run_label)
+    if sample and db is None and not no_history:
+        db = _sample_history(out)
     # Opened (and its schema checked) before a long collection, so a bad --db fails first.
     history = None if no_history else open_history(db, config.database if config else None)
     started = _now()
@@ -344,7 +355,28 @@ def run(
     _print_results_table(results)
     typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ "
                f"(results.json, results.csv, results.xlsx, portfolio and scorecards)")
-    _exit_if_below(results, fail_under)
+    unreadable = report_unreadable(selected.snapshots)
+    gate_unreadable = unreadable and not (allow_unreadable or (config is not None and config.allow_unreadable))
+    try:
+        _exit_if_below(results, fail_under)
+    except typer.Exit:
+        # A tenant that could not be read outranks a low score: the audit itself is incomplete.
+        if not gate_unreadable:
+            raise
+    if gate_unreadable:
+        raise typer.Exit(EXIT_UNREADABLE)
+
+
+def _sample_history(out: Path) -> str:
+    """A fresh throwaway history for the demo, under --out: `run --sample` never writes to the partner's real
+    history ($AUDITOR_DB, the config's or the default database); only an explicit --db is honoured."""
+    path = out / "sample-history.sqlite"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
+    return str(path)
 
 
 def _record_run(engine, results, started: datetime, files, shard: str | None, label: str | None):

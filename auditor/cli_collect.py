@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from auditor.cli_common import TableFormat, fail
+from auditor.cli_common import EXIT_UNREADABLE, AllowUnreadableOption, TableFormat, fail, report_unreadable
 
 
 def collect_command(
@@ -28,13 +28,14 @@ def collect_command(
         typer.Option("--db", metavar="URL", help="History database for --record (implies it): a SQLAlchemy URL or a "
                      "SQLite path; default $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite."),
     ] = None,
+    allow_unreadable: AllowUnreadableOption = False,
 ) -> None:
     """Collect one snapshot per tenant from Microsoft Graph and Azure Resource Manager (read-only)."""
     from auditor.cli_progress import terminal_progress
     from auditor.collect import CollectError, CollectOptions, collect_all
     from auditor.collect.hints import CollectionHints
     from auditor.config import ConfigError, load_config
-    from auditor.snapshot import SectionStatus, load_snapshot
+    from auditor.snapshot import load_snapshot
 
     try:
         config = load_config(config_path)
@@ -50,22 +51,25 @@ def collect_command(
         raise fail(str(exc))
     recording = record or db is not None
     collected = []  # kept only for --record, which evaluates them (1,000 tenants need not stay in memory)
-    failed = 0
     hints = CollectionHints()
-    for path in paths:
-        snapshot = load_snapshot(path)
-        hints.add(snapshot)
-        if recording:
-            collected.append(snapshot)
-        if all(s.status in (SectionStatus.ERROR, SectionStatus.NOT_COLLECTED) for s in snapshot.sections.values()):
-            failed += 1
-            reason = next((s.reason for s in snapshot.sections.values() if s.status is SectionStatus.ERROR), "")
-            typer.echo(f"tenant {snapshot.tenant.display_name} ({snapshot.tenant.id}) failed: {reason}", err=True)
-    typer.echo(f"wrote {len(paths)} snapshot(s) to {out}" + (f"; {failed} tenant(s) could not be read" if failed else ""))
+
+    def each_snapshot():
+        for path in paths:
+            snapshot = load_snapshot(path)
+            hints.add(snapshot)
+            if recording:
+                collected.append(snapshot)
+            yield snapshot
+
+    unreadable = report_unreadable(each_snapshot())
+    typer.echo(f"wrote {len(paths)} snapshot(s) to {out}"
+               + (f"; {unreadable} tenant(s) could not be read" if unreadable else ""))
     for line in hints.lines():
         typer.echo(line, err=True)
     if recording:
         _record_collection(config, collected, paths, db)
+    if unreadable and not (allow_unreadable or config.allow_unreadable):
+        raise typer.Exit(EXIT_UNREADABLE)
 
 
 def _record_collection(config, snapshots: list, paths: list[Path], db: str | None) -> None:

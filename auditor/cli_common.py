@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER = 0, 1, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER, EXIT_UNREADABLE = 0, 1, 2, 3, 4
 
 
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+def report_unreadable(snapshots) -> int:
+    """Name on stderr each tenant among ``snapshots`` that could not be read at all, with why; the count.
+
+    Shared by ``collect`` and ``run`` so both judge "could not be read" alike (auditor.readable)."""
+    from auditor.readable import unreadable_tenants
+
+    found = unreadable_tenants(snapshots)
+    for tenant in found:
+        typer.echo(f"tenant {tenant.display_name} ({tenant.tenant_id}) could not be read: {tenant.reason}", err=True)
+    if found:
+        typer.echo(f"{len(found)} tenant(s) could not be read: exit {EXIT_UNREADABLE} "
+                   "(--allow-unreadable, or allow_unreadable = true in the config, exits 0)", err=True)
+    return len(found)
+
+
+AllowUnreadableOption = Annotated[
+    bool,
+    typer.Option("--allow-unreadable", help=f"Exit 0 even when a tenant could not be read at all "
+                 f"(default: exit {EXIT_UNREADABLE})."),
+]
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:

@@ -140,6 +140,8 @@ class AuditConfig(_Strict):
     settings: Thresholds = Field(default_factory=Thresholds)
     risk_acceptances: list[RiskAcceptance] = Field(default_factory=list)
     database: str = ""  # SQLAlchemy URL; empty means the default SQLite file
+    # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
+    allow_unreadable: bool = False
 
     def check_settings(self, tenant_id: str) -> CheckSettings:
         break_glass: list[str] = []

@@ -60,6 +60,7 @@ def _package_dir() -> Path:
 TEMPLATES_DIR = _package_dir() / "templates"
 ASSETS_DIR = TEMPLATES_DIR / "assets"
 STYLESHEET = TEMPLATES_DIR / "print.css"
+FONTS_STYLESHEET = ASSETS_DIR / "fonts.css"  # @font-face rules for the bundled fonts (PDF only)
 PLACEHOLDER_LOGO = ASSETS_DIR / "logo-placeholder.svg"
 
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
@@ -938,6 +939,8 @@ def _stylesheets(paper: str) -> "tuple[CSS, ...]":
 
     fonts = _font_config()
     return (
+        # The bundled fonts come through the same restricted fetcher as everything else a report loads.
+        CSS(filename=str(FONTS_STYLESHEET), font_config=fonts, url_fetcher=restricted_fetcher([])),
         CSS(string=stylesheet_text(), font_config=fonts),
         CSS(string=f"@page {{ size: {_paper(paper)}; }}", font_config=fonts),
     )

@@ -118,7 +118,7 @@ def test_cli_collect_says_what_to_do_about_an_untrusted_proxy(ca: ThrowawayCA, t
             f'[endpoints]\ngraph = "{endpoints.graph}"\narm = "{endpoints.arm}"\nauthority = "{endpoints.authority}"\n'
         )
         result = CliRunner().invoke(app, ["collect", "--config", str(tmp_path / "tenants.toml"), "--out", str(tmp_path / "snaps")])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 4, result.output  # the tenant could not be read at all
     users = load_snapshot(tmp_path / "snaps" / f"{CUSTOMER_A}.json").sections["users"]
     assert users.status is SectionStatus.ERROR
     assert users.reason == f"authentication failed: the sign-in service could not be reached: {CERT_REASON}"

@@ -45,10 +45,28 @@ def test_sample_run_writes_every_output(tmp_path):
     # the sample is evaluated as of its collection, so the demo reads the same on any date
     assert results.generated_at == max(s.collected_at for s in snapshots)
 
-    history = runner.invoke(app, ["history", "--format", "json"])
+    # The demo keeps its own throwaway history under --out, never the real one ($AUDITOR_DB here).
+    history = runner.invoke(app, ["history", "--db", str(out / "sample-history.sqlite"), "--format", "json"])
     assert history.exit_code == 0, history.output
     runs = json.loads(history.stdout)
     assert [r["id"] for r in runs] == [results.run_id]
+    assert not (tmp_path / "history.sqlite").exists()  # $AUDITOR_DB (the private_history fixture) untouched
+
+
+def test_sample_run_leaves_the_default_history_untouched(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    monkeypatch.delenv("AUDITOR_DB", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    out = tmp_path / "out"
+    for _ in range(2):  # twice: the throwaway history starts afresh, so the demo never shows a fake trend
+        result = runner.invoke(app, ["run", "--sample", "--group", "tier:gold", "--out", str(out),
+                                     "--run-label", "demo"])
+        assert result.exit_code == 0, result.output
+    assert not any(home.rglob("*.sqlite")), list(home.rglob("*"))
+    runs = json.loads(runner.invoke(app, ["history", "--db", str(out / "sample-history.sqlite"),
+                                          "--format", "json"]).stdout)
+    assert len(runs) == 1
 
 
 def test_live_run_against_the_emulator_matches_offline_evaluation(tmp_path, monkeypatch):
