@@ -156,3 +156,21 @@ def test_trust_adds_to_the_public_roots(ca: ThrowawayCA) -> None:
     assert isinstance(extended, ssl.SSLContext)
     assert len(extended.get_ca_certs()) == len(plain.get_ca_certs()) + 1
     assert trust_context({"SSL_CERT_FILE": str(ca.ca_file)}) is extended  # built once, shared
+
+
+def test_cli_run_summary_carries_the_hint(ca: ThrowawayCA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`auditor run` collecting live ends with the same one-line hint (here the reads themselves meet the
+    proxy certificate: a static test token, no sign-in)."""
+    monkeypatch.setenv("AUDITOR_STATIC_TOKEN", "tenant:{tenant}")
+    with EmulatorThread(_https_emulator(ca, [customer()])) as emulator:
+        endpoints = emulator.endpoints()
+        (tmp_path / "tenants.toml").write_text(
+            f'[[tenants]]\nid = "{CUSTOMER_A}"\n[auth]\nmethod = "static_token"\n'
+            f'[endpoints]\ngraph = "{endpoints.graph}"\narm = "{endpoints.arm}"\nauthority = "{endpoints.authority}"\n'
+        )
+        result = CliRunner().invoke(app, ["run", "--config", str(tmp_path / "tenants.toml"), "--out", str(tmp_path / "out"),
+                                          "--no-history", "--allow-unreadable"])
+        assert emulator.http_requests() == []
+    assert result.exit_code == 0, result.output
+    hints = [line for line in result.output.splitlines() if line.startswith("hint: ")]
+    assert len(hints) == 1 and CERT_REASON in hints[0] and "SSL_CERT_FILE" in hints[0]
