@@ -329,6 +329,11 @@ def run(
         selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})
     except (SnapshotError, SelectionError) as exc:
         raise fail(str(exc))
+    if not sample and snapshots_dir is None:  # collected live: one line per shared failure cause
+        from auditor.collect.hints import collection_hints
+
+        for line in collection_hints(selected.snapshots):
+            typer.echo(line, err=True)
     # The demo is evaluated as of its collection, so it reads the same whatever the date.
     default_time = max((s.collected_at for s in selected.snapshots), default=None) if sample else None
     evaluated_at = _as_of(as_of, default_time)

@@ -33,6 +33,7 @@ def collect_command(
     """Collect one snapshot per tenant from Microsoft Graph and Azure Resource Manager (read-only)."""
     from auditor.cli_progress import terminal_progress
     from auditor.collect import CollectError, CollectOptions, collect_all
+    from auditor.collect.hints import CollectionHints
     from auditor.config import ConfigError, load_config
     from auditor.snapshot import load_snapshot
 
@@ -50,10 +51,12 @@ def collect_command(
         raise fail(str(exc))
     recording = record or db is not None
     collected = []  # kept only for --record, which evaluates them (1,000 tenants need not stay in memory)
+    hints = CollectionHints()
 
     def each_snapshot():
         for path in paths:
             snapshot = load_snapshot(path)
+            hints.add(snapshot)
             if recording:
                 collected.append(snapshot)
             yield snapshot
@@ -61,6 +64,8 @@ def collect_command(
     unreadable = report_unreadable(each_snapshot())
     typer.echo(f"wrote {len(paths)} snapshot(s) to {out}"
                + (f"; {unreadable} tenant(s) could not be read" if unreadable else ""))
+    for line in hints.lines():
+        typer.echo(line, err=True)
     if recording:
         _record_collection(config, collected, paths, db)
     if unreadable and not (allow_unreadable or config.allow_unreadable):

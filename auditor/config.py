@@ -90,6 +90,9 @@ class Endpoints(_Strict):
     graph: str = "https://graph.microsoft.com"
     arm: str = "https://management.azure.com"
     authority: str = "https://login.microsoftonline.com"
+    # A PEM file of CA certificates every client trusts besides the public roots (a TLS-inspecting proxy's
+    # private root CA); relative to the config file. See auditor/collect/trust.py and docs/setup.md.
+    ca_bundle: Path | None = None
 
     @field_validator("graph", "arm", "authority")
     @classmethod
@@ -198,6 +201,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
             config.branding.logo = (base_dir / config.branding.logo).resolve()
         if config.auth.certificate_path is not None and not config.auth.certificate_path.is_absolute():
             config.auth.certificate_path = (base_dir / config.auth.certificate_path).resolve()
+        if config.endpoints.ca_bundle is not None and not config.endpoints.ca_bundle.is_absolute():
+            config.endpoints.ca_bundle = (base_dir / config.endpoints.ca_bundle).resolve()
     return config
 
 

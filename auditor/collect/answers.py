@@ -88,15 +88,19 @@ def is_licence_error(code: str, message: str) -> bool:
     return any(marker in text for marker in _LICENCE_MARKERS)
 
 
+def answer_detail(status: int, body: Any, *, arm: bool = False) -> str:
+    """An error answer in Microsoft's own terms, without interpretation: "ARM 404 Code: message"."""
+    code, message = _error_parts(body)
+    detail = f"{'ARM' if arm else 'Graph'} {status}{' ' + code if code else ''}"
+    return f"{detail}: {_trim(message)}" if message else detail
+
+
 def failure(
     section: str, status: int, body: Any, *, arm: bool = False, subscription_id: str = ""
 ) -> Fetched:
     """A non-2xx answer as a section outcome."""
     code, message = _error_parts(body)
-    api = "ARM" if arm else "Graph"
-    detail = f"{api} {status}{' ' + code if code else ''}"
-    if message:
-        detail += f": {_trim(message)}"
+    detail = answer_detail(status, body, arm=arm)
     if status in _LICENCE_STATUSES and is_licence_error(code, message):
         return Fetched(SectionStatus.NOT_LICENSED, None, f"the tenant has no {licence_for(section)} licence ({detail})")
     if status == 403:
@@ -154,6 +158,12 @@ def one_line(exc: BaseException, limit: int = 240) -> str:
 def auth_reason(exc: BaseException, service: str = "") -> str:
     """Why no token could be had, as a section reason: Entra ID's AADSTS code and message when the error
     carries one (azure-identity wraps it as `… error '(invalid_client) AADSTS…'`), else the first line."""
+    from auditor.collect.network import os_level_reason
+
     found = re.search(r"AADSTS\d+[^\"\r\n]*", str(exc))
-    detail = _trim(found.group(0).rstrip("'"), 240) if found else one_line(exc)
+    if found:
+        detail = _trim(found.group(0).rstrip("'"), 240)
+    else:  # no answer from the sign-in service at all: the TLS or socket reason, when there is one
+        cause = os_level_reason(exc)
+        detail = f"the sign-in service could not be reached: {cause}" if cause else one_line(exc)
     return f"authentication failed{' for ' + service if service else ''}: {detail}"

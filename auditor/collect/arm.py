@@ -1,12 +1,14 @@
 """Azure Resource Manager reads for one tenant: plain REST with the tenant's own azure-identity credential.
 
 ARM has no $select and no public JSON batch, so each list is one GET (plus its nextLink pages). Retries on
-429/503/504 honour Retry-After, with the same bound as Graph.
+429/503/504 and on connection failures honour Retry-After, with the same bound as Graph; paging follows the
+shared rules of auditor/collect/policy.py (a list is read whole or not at all).
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from typing import Any
 
@@ -16,12 +18,14 @@ from auditor.collect.answers import (
     RETRYABLE_STATUSES,
     Fetched,
     MalformedBody,
+    answer_detail,
     auth_reason,
     failure,
     parse_json,
-    retry_after,
 )
-from auditor.collect.options import CollectOptions, trust_store
+from auditor.collect.network import connection_reason, is_transient
+from auditor.collect.options import CollectOptions
+from auditor.collect.policy import Paging, retry_delay
 
 
 class ArmAuthError(Exception):
@@ -29,11 +33,12 @@ class ArmAuthError(Exception):
 
 
 class ArmReader:
-    def __init__(self, credential: Any, arm_root: str, options: CollectOptions) -> None:
+    def __init__(self, credential: Any, arm_root: str, options: CollectOptions, trust: ssl.SSLContext) -> None:
         self._credential = credential
         self._root = arm_root.rstrip("/")
         self._options = options
-        self._http = httpx.AsyncClient(timeout=options.timeout_s, follow_redirects=False, verify=trust_store())
+        # The run's shared trust (auditor/collect/trust.py), as for Graph and the token requests.
+        self._http = httpx.AsyncClient(timeout=options.timeout_s, follow_redirects=False, verify=trust)
         self._token: Any = None
         self._token_lock = asyncio.Lock()
         self.requests_sent = 0
@@ -51,49 +56,62 @@ class ArmReader:
             return self._token.token
 
     async def list(self, section: str, relative_url: str, subscription_id: str = "") -> Fetched:
-        """Every item of an ARM list, all pages; or the reason there are none."""
+        """Every item of an ARM list, all pages; or the reason there are none. Only the first request's
+        answer may classify the list (forbidden, not found, provider not registered); a failure on a later
+        page, a nextLink loop or more than `max_pages` pages is an error naming the page."""
         url = f"{self._root}{relative_url}"
+        paging = Paging(max_pages=max(1, self._options.max_pages))
+        paging.start(url)
         items: list[dict[str, Any]] = []
         attempts = 0
         while True:
             try:
                 token = await self._bearer()
             except ArmAuthError as exc:
-                return Fetched.error(str(exc))
+                return Fetched.error(paging.failed(str(exc)))
             try:
                 self.requests_sent += 1
                 response = await self._http.get(
                     url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
                 )
-            except httpx.TimeoutException:
-                return Fetched.error(f"timed out after {self._options.timeout_s:g} s")
             except httpx.HTTPError as exc:
-                return Fetched.error(f"connection failed ({exc.__class__.__name__})")
+                reason = connection_reason(exc, self._options.timeout_s)
+                if not is_transient(exc):
+                    return Fetched.error(paging.failed(reason))
+                attempts += 1
+                delay = retry_delay(self._options, attempts)
+                if delay.give_up:
+                    return Fetched.error(paging.failed(f"{reason}; {delay.give_up}"))
+                await asyncio.sleep(delay.seconds)
+                continue
             status = response.status_code
             if status in RETRYABLE_STATUSES:
                 attempts += 1
-                if attempts > self._options.max_retries:
+                delay = retry_delay(self._options, attempts, response.headers)
+                if delay.give_up:
                     outcome = failure(section, status, response.content, arm=True, subscription_id=subscription_id)
-                    outcome.reason += f"; gave up after {self._options.max_retries} retries"
-                    return outcome
-                wait = retry_after(response.headers, self._options.backoff_s * 2 ** (attempts - 1))
-                await asyncio.sleep(min(wait, self._options.max_retry_wait_s))
+                    return Fetched.error(paging.failed(f"{outcome.reason}; {delay.give_up}"))
+                await asyncio.sleep(delay.seconds)
                 continue
             if not 200 <= status < 300:
+                if paging.later:
+                    return Fetched.error(paging.failed(answer_detail(status, response.content, arm=True)))
                 return failure(section, status, response.content, arm=True, subscription_id=subscription_id)
             try:
                 body = parse_json(response.content)
             except MalformedBody as exc:
-                return Fetched.error(str(exc))
+                return Fetched.error(paging.failed(str(exc)))
             value = body.get("value") if isinstance(body, dict) else None
             if not isinstance(value, list):
-                return Fetched.error("malformed response body (no 'value' list)")
+                return Fetched.error(paging.failed("malformed response body (no 'value' list)"))
             items.extend(value)
             next_link = body.get("nextLink")
             if not next_link:
                 return Fetched.good(items)
             if not str(next_link).startswith(self._root + "/"):
-                return Fetched.error("the nextLink points outside the configured ARM endpoint")
+                return Fetched.error(paging.failed("the nextLink points outside the configured ARM endpoint"))
+            stop = paging.advance(str(next_link))
+            if stop:
+                return Fetched.error(stop)
             url = str(next_link)
             attempts = 0
-

@@ -23,6 +23,7 @@ from auditor.collect.arm import ArmReader
 from auditor.collect.credentials import SINGLE_TENANT_METHODS, CredentialError, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
 from auditor.collect.options import CollectOptions
+from auditor.collect.trust import TrustError, trust_context
 from auditor.collect.plan import (
     ARM_SUBSCRIPTION_REQUESTS,
     ARM_SUBSCRIPTIONS,
@@ -118,8 +119,9 @@ def _ids_of_type(principals: list[dict[str, Any]], odata_type: str) -> list[str]
 
 
 def _merge_map(name: str, parents: list[str], results: dict[Hashable, Fetched], request: str) -> Section:
-    """A per-parent section from its parts. A parent answering 404 (deleted between the two reads) is
-    left out; any other failure fails the whole section, never a partial map presented as complete."""
+    """A per-parent section from its parts. A parent whose first request answers 404 (deleted between the
+    two reads) is left out; any other failure, including a 404 on a later page of that parent's list
+    (auditor/collect/policy.py), fails the whole section, never a partial map presented as complete."""
     data: dict[str, Any] = {}
     for parent in parents:
         part = results[(name, parent)]
@@ -232,11 +234,23 @@ async def _collect_arm(reader: ArmReader, options: CollectOptions) -> tuple[Sect
     return section, snapshots
 
 
-def _default_domain(organization: Section) -> str:
+def _organization(organization: Section, tenant_id: str) -> dict[str, Any]:
+    """The tenant's own organization object, chosen by its `id` (the tenant id), not by position. Graph's
+    "List organization" documents one object in the collection (learn.microsoft.com/graph/api/
+    organization-list); a lone object with another id is still taken, more than one never by position."""
     if not organization.ok or not organization.data:
-        return ""
-    for domain in organization.data[0].get("verifiedDomains") or []:  # type: ignore[index]
-        if domain.get("isDefault"):
+        return {}
+    objects = [o for o in organization.data if isinstance(o, dict)]  # type: ignore[union-attr]
+    for candidate in objects:
+        if str(candidate.get("id", "")).lower() == tenant_id.lower():
+            return candidate
+    return objects[0] if len(objects) == 1 else {}
+
+
+def _default_domain(organization: dict[str, Any]) -> str:
+    """The verified domain flagged `isDefault` (by that field, whatever the list order)."""
+    for domain in organization.get("verifiedDomains") or []:
+        if isinstance(domain, dict) and domain.get("isDefault"):
             return str(domain.get("name") or "")
     return ""
 
@@ -247,9 +261,12 @@ async def collect_tenant(
     """Read one tenant. Never raises for the tenant's own failures: they end up in the snapshot."""
     started = now or datetime.now(timezone.utc).replace(microsecond=0)
     try:
-        credential = build_credential(
-            config.auth, config.endpoints, target.id, environ=options.environ, ca_bundle=options.ca_bundle
-        )
+        # One TLS context for the whole run (cached by its sources): tokens, Graph and ARM trust the same CAs.
+        trust = trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)
+    except TrustError as exc:
+        return TenantRun(target, failed_snapshot(target, f"TLS trust: {exc}", started), failed_whole=True)
+    try:
+        credential = build_credential(config.auth, config.endpoints, target.id, environ=options.environ, trust=trust)
     except CredentialError as exc:
         return TenantRun(target, failed_snapshot(target, f"authentication failed: {exc}", started), failed_whole=True)
     graph = arm = None
@@ -260,15 +277,15 @@ async def collect_tenant(
             await credential.get_token(f"{config.endpoints.graph}/.default")
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
-        graph = GraphReader(credential, config.endpoints.graph, options)
-        arm = ArmReader(credential, config.endpoints.arm, options)
+        graph = GraphReader(credential, config.endpoints.graph, options, trust)
+        arm = ArmReader(credential, config.endpoints.arm, options, trust)
         graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
             _collect_graph(graph, target), _collect_arm(arm, options)
         )
         sections = {**graph_sections, "subscriptions": subscriptions_section}
         sections = {name: sections[name] for name in TENANT_SECTIONS}
-        organization = sections["organization"]
-        org_name = organization.data[0].get("displayName", "") if organization.ok and organization.data else ""
+        organization = _organization(sections["organization"], target.id)
+        org_name = str(organization.get("displayName") or "")
         snapshot = TenantSnapshot(
             schema_version=SCHEMA_VERSION,
             tenant=Tenant(
@@ -338,6 +355,10 @@ async def collect_all_async(
             f"auth.method {config.auth.method!r} signs in to a single tenant; list one tenant, or use "
             "client_secret or certificate (a multi-tenant app consented in each customer)"
         )
+    try:
+        trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)  # built once, shared
+    except TrustError as exc:
+        raise CollectError(str(exc)) from None
     limit = asyncio.Semaphore(options.concurrency or config.concurrency)
 
     async def one(target: Target) -> TenantRun:

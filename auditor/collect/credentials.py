@@ -2,12 +2,17 @@
 
 Each tenant gets its own credential object, so no token and no token cache is ever shared between
 tenants. Secrets come from environment variables only; error messages name the variable, never its value.
+Token requests trust what Graph and ARM trust: the run's one TLS context (auditor/collect/trust.py), handed
+to azure-identity as its transport (azure-identity credentials accept azure-core's `transport` keyword:
+https://learn.microsoft.com/python/api/azure-identity/azure.identity.aio.clientsecretcredential; azure-core's
+`AioHttpTransport(session=..., session_owner=True)` uses the given aiohttp session).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -77,31 +82,38 @@ def build_credential(
     tenant_id: str,
     *,
     environ: Mapping[str, str] | None = None,
-    ca_bundle: str | None = None,
+    trust: ssl.SSLContext | None = None,
 ) -> Any:
-    """An async token credential for one tenant."""
+    """An async token credential for one tenant, its token requests verified with `trust` (default: the
+    trust of `environ`, see auditor.collect.trust.trust_context). Raises CredentialError (one line, no
+    secret) when the method cannot be used as configured. Call from a running event loop: the credential's
+    aiohttp session belongs to it."""
     env = os.environ if environ is None else environ
+    if trust is None:
+        from auditor.collect.trust import trust_context
+
+        trust = trust_context(env, endpoints.ca_bundle)
     common: dict[str, Any] = {"authority": endpoints.authority}
     if _is_local(endpoints.authority):
         # A local authority has no instance-discovery metadata; the emulator serves only the token endpoint.
         common["disable_instance_discovery"] = True
-    if ca_bundle:
-        # azure-core would build a TLS context from the file on every token request; give the credential
-        # its own session over the run's shared trust store instead.
+
+    def transport() -> Any:
+        # azure-core would otherwise build a TLS context per token request from `connection_verify` (a path),
+        # or trust OpenSSL's defaults alone; this session verifies with the run's context and, as azure-core's
+        # own session does, honours HTTPS_PROXY (trust_env). Made only once nothing can fail any more.
         import aiohttp
         from azure.core.pipeline.transport import AioHttpTransport
 
-        from auditor.collect.options import trust_store
-
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust_store(ca_bundle)))
-        common["transport"] = AioHttpTransport(session=session, session_owner=True)
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust), trust_env=True)
+        return AioHttpTransport(session=session, session_owner=True)
 
     method = auth.method
     if method == "client_secret":
         from azure.identity.aio import ClientSecretCredential
 
         secret = _secret(env, auth.client_secret_env, f"the client secret of app {auth.client_id}")
-        return ClientSecretCredential(tenant_id, auth.client_id, secret, **common)
+        return ClientSecretCredential(tenant_id, auth.client_id, secret, **common, transport=transport())
     if method == "certificate":
         from azure.identity.aio import CertificateCredential
 
@@ -109,21 +121,29 @@ def build_credential(
         if auth.certificate_path is None or not auth.certificate_path.is_file():
             raise CredentialError(f"certificate file {auth.certificate_path} does not exist")
         return CertificateCredential(
-            tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common
+            tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common,
+            transport=transport(),
         )
     if method == "azure_cli":
         from azure.identity.aio import AzureCliCredential
 
+        # The az CLI makes its own token requests in its own process; it reads REQUESTS_CA_BUNDLE itself.
         return AzureCliCredential(tenant_id=tenant_id)
     if method == "device_code":
+        from azure.core.pipeline.transport import RequestsTransport
         from azure.identity import DeviceCodeCredential
 
+        from auditor.collect.trust import requests_session
+
         extra = {"client_id": auth.client_id} if auth.client_id else {}
-        return ThreadedCredential(DeviceCodeCredential(tenant_id=tenant_id, **extra, **common))
+        sync_transport = RequestsTransport(session=requests_session(trust), session_owner=True)
+        return ThreadedCredential(
+            DeviceCodeCredential(tenant_id=tenant_id, **extra, **common, transport=sync_transport)
+        )
     if method == "default":
         from azure.identity.aio import DefaultAzureCredential
 
-        return DefaultAzureCredential(authority=endpoints.authority)
+        return DefaultAzureCredential(authority=endpoints.authority, transport=transport())
     if method == "static_token":
         if not all(_is_local(url) for url in (endpoints.graph, endpoints.arm, endpoints.authority)):
             raise CredentialError(

@@ -5,7 +5,10 @@ It answers as Graph v1.0/beta and ARM do, for the requests our collectors send (
 `POST /$batch`; and it issues tokens per tenant at `/<tenant>/oauth2/v2.0/token` (client-credentials flow)
 so the real azure-identity credentials can be pointed at it. A non-ok section is served as the error that
 produced it (403, licence error, 404, 500). Faults can be injected per section and tenant
-(auditor/collect/faults.py). Every request is recorded; any write gets 405 and is recorded as a write.
+(auditor/collect/faults.py), including a page-2 failure, a looping nextLink and a TCP reset. Every request
+is recorded; any write gets 405 and is recorded as a write; the most requests in flight at once per tenant
+are counted (`max_in_flight`). Served over HTTPS too (`tls_all`), with a certificate of the caller's (a
+test's throwaway CA) or a self-signed one.
 
 Built on aiohttp's server: benchmarks hold hundreds of concurrent connections. Listens on 127.0.0.1 only.
 """
@@ -13,11 +16,11 @@ Built on aiohttp's server: benchmarks hold hundreds of concurrent connections. L
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import json
 import secrets
+import socket
 import ssl
+import struct
 import tempfile
 import threading
 from collections import OrderedDict
@@ -28,12 +31,19 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from aiohttp import web
 
+from auditor.collect.emulator_answers import (
+    ANSWERING_FAULTS,
+    Answer,
+    error_for,
+    fault_answer,
+    graph_error,
+)
+from auditor.collect.emulator_odata import HOST, lookup, parse_filter, select_fields, self_signed
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
 from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
 from auditor.config import Endpoints
-from auditor.snapshot import TENANT_SECTIONS, Section, SectionStatus, TenantSnapshot, load_snapshot, snapshot_files
+from auditor.snapshot import TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
 
-HOST = "127.0.0.1"
 STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
 DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
 MAX_TOP = 999
@@ -47,139 +57,6 @@ class RequestRecord:
     section: str = ""
     status: int = 0
     in_batch: bool = False  # a request inside a $batch (not an HTTP request of its own)
-
-
-@dataclass
-class _Answer:
-    status: int
-    body: Any = None  # JSON-able object, or bytes sent as they are
-    headers: dict[str, str] | None = None
-    hold_s: float = 0.0  # TIMEOUT fault: wait this long before answering
-    malformed: bool = False
-
-
-def _graph_error(status: int, code: str, message: str) -> _Answer:
-    return _Answer(status, {"error": {"code": code, "message": message, "innerError": {"date": "2026-11-20T09:00:00"}}})
-
-
-_STATUS_ERRORS = {
-    SectionStatus.FORBIDDEN: (403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-    SectionStatus.NOT_LICENSED: (
-        403,
-        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-        "Neither tenant is B2C or tenant doesn't have premium license",
-    ),
-    SectionStatus.NOT_FOUND: (404, "Request_ResourceNotFound", "Resource not found."),
-    SectionStatus.ERROR: (500, "InternalServerError", "The service encountered an internal error."),
-    SectionStatus.NOT_COLLECTED: (404, "Request_ResourceNotFound", "Resource not found."),
-}
-_ARM_STATUS_ERRORS = {
-    SectionStatus.FORBIDDEN: (403, "AuthorizationFailed", "The client does not have authorization to perform action."),
-    SectionStatus.NOT_LICENSED: (403, "AuthorizationFailed", "The subscription's offer does not include this feature."),
-}
-# Where Graph answers a section's status differently: PIM without Entra ID P2 is a 400, not a 403.
-_SECTION_ERRORS = {
-    ("role_eligibility_schedules", SectionStatus.NOT_LICENSED): (
-        400,
-        "AadPremiumLicenseRequired",
-        "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
-    ),
-}
-_RETRYABLE_FAULTS = {
-    FaultKind.THROTTLE: (429, "TooManyRequests", "Too many requests."),
-    FaultKind.UNAVAILABLE: (503, "ServiceUnavailable", "Service unavailable."),
-    FaultKind.GATEWAY_TIMEOUT: (504, "GatewayTimeout", "Gateway timeout."),
-}
-_FAULT_STATUSES = {
-    FaultKind.FORBIDDEN: SectionStatus.FORBIDDEN,
-    FaultKind.NOT_LICENSED: SectionStatus.NOT_LICENSED,
-    FaultKind.NOT_FOUND: SectionStatus.NOT_FOUND,
-    FaultKind.FAIL_MID_PAGE: SectionStatus.ERROR,
-}
-
-
-def _error_for(status: SectionStatus, section: str, arm: bool) -> _Answer:
-    found = _ARM_STATUS_ERRORS.get(status) if arm else _SECTION_ERRORS.get((section, status))
-    status_code, code, message = found or _STATUS_ERRORS[status]
-    return _graph_error(status_code, code, message)
-
-
-def _fault_answer(fault: Fault, section: str, arm: bool) -> _Answer:
-    """The answer a fault puts in place of the real one (not LATENCY or TIMEOUT, which only delay it)."""
-    if fault.kind in _RETRYABLE_FAULTS:
-        status_code, code, message = _RETRYABLE_FAULTS[fault.kind]
-        return _Answer(status_code, {"error": {"code": code, "message": message}}, {"Retry-After": f"{fault.retry_after:g}"})
-    if fault.kind is FaultKind.MALFORMED:
-        return _Answer(200, b'{"value": [{"id": "truncated', malformed=True)
-    return _error_for(_FAULT_STATUSES[fault.kind], section, arm)
-
-
-def _select(item: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
-    if fields is None:
-        return item
-    return {k: v for k, v in item.items() if k in fields or k.startswith("@odata.")}
-
-
-def _lookup(item: Any, path: str) -> Any:
-    for part in path.split("/"):
-        if not isinstance(item, dict):
-            return None
-        item = item.get(part)
-    return item
-
-
-def _parse_filter(expression: str) -> list[tuple[str, Any]] | None:
-    """`a eq 'x' and b/c eq true`: the only $filter form the collectors (and tests) use."""
-    clauses = []
-    for clause in expression.split(" and "):
-        parts = clause.strip().split(" ", 2)
-        if len(parts) != 3 or parts[1].lower() != "eq":
-            return None
-        field, _, raw = parts
-        raw = raw.strip()
-        if raw.startswith("'") and raw.endswith("'"):
-            value: Any = raw[1:-1].replace("''", "'")
-        elif raw in ("true", "false"):
-            value = raw == "true"
-        elif raw == "null":
-            value = None
-        else:
-            try:
-                value = int(raw)
-            except ValueError:
-                return None
-        clauses.append((field, value))
-    return clauses
-
-
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1, so the https-only azure-identity authority can be the emulator."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "auditor emulator")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "emulator-cert.pem", directory / "emulator-key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
 
 
 class Emulator:
@@ -198,8 +75,13 @@ class Emulator:
         max_page_size: int = MAX_TOP,
         arm_page_size: int = 1000,
         tls_authority: bool = False,
+        tls_all: bool = False,
+        certificate: tuple[Path, Path] | None = None,
         cache_size: int = 512,
     ) -> None:
+        """`tls_authority`: the login authority on an https port (azure-identity insists on https);
+        `tls_all`: Graph and ARM there as well, `endpoints()` all https. `certificate`: (PEM chain, PEM key)
+        served on that port; None makes a self-signed one whose file is `ca_path`."""
         self._tenants: dict[str, TenantSnapshot] = {s.tenant.id.lower(): s for s in snapshots}
         if folder is not None:
             for path in snapshot_files([folder]):
@@ -214,7 +96,12 @@ class Emulator:
         self.page_size = page_size
         self.max_page_size = max_page_size
         self.arm_page_size = arm_page_size
-        self._tls = tls_authority
+        self._tls = tls_authority or tls_all
+        self._tls_all = tls_all
+        self._certificate = certificate
+        self._in_flight: dict[tuple[str, str], int] = {}
+        # (tenant id in lower case, "graph" or "arm") -> the most HTTP requests in flight at once
+        self.max_in_flight: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, str] = {}
         self.requests: list[RequestRecord] = []
         self.writes: list[RequestRecord] = []
@@ -230,6 +117,12 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
+        """Where Graph and ARM are served (and what nextLinks point at)."""
+        return f"https://{HOST}:{self.tls_port}" if self._tls_all else self.plain_url
+
+    @property
+    def plain_url(self) -> str:
+        """The plain-http port, always open (the benchmark reads /_emulator/stats there)."""
         return f"http://{HOST}:{self.port}"
 
     @property
@@ -249,14 +142,17 @@ class Emulator:
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         if self._tls:
-            self._tempdir = tempfile.TemporaryDirectory(prefix="auditor-emulator-")
-            cert, key = _self_signed(Path(self._tempdir.name))
+            if self._certificate is not None:
+                cert, key = self._certificate
+            else:
+                self._tempdir = tempfile.TemporaryDirectory(prefix="auditor-emulator-")
+                cert, key = self_signed(Path(self._tempdir.name))
+                self.ca_path = cert
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(cert, key)
             tls_site = web.TCPSite(self._runner, HOST, tls_port, ssl_context=context, backlog=1024)
             await tls_site.start()
             self.tls_port = tls_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.ca_path = cert
         return self
 
     async def stop(self) -> None:
@@ -324,15 +220,32 @@ class Emulator:
             pass
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if self.latency_s:
-            await asyncio.sleep(self.latency_s)
         path = request.path
         parts = path.strip("/").split("/")
         if request.method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
+            await self._latency()
             return await self._token(request, parts[0])
         if request.method == "GET" and path == "/_emulator/stats":
             return web.json_response(self.stats())
         api = Api.GRAPH if path.startswith("/v1.0/") else Api.GRAPH_BETA if path.startswith("/beta/") else Api.ARM
+        tenant = (self._tenant_of(request) or "").lower()
+        key = (tenant, "arm" if api is Api.ARM else "graph")
+        if tenant:  # counted from arrival, latency included: a client's request is in flight all that time
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+            self.max_in_flight[key] = max(self.max_in_flight.get(key, 0), self._in_flight[key])
+        try:
+            await self._latency()
+            return await self._read(request, api, parts)
+        finally:
+            if tenant:
+                self._in_flight[key] -= 1
+
+    async def _latency(self) -> None:
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+
+    async def _read(self, request: web.Request, api: Api, parts: list[str]) -> web.StreamResponse:
+        path = request.path
         if request.method == "POST" and api is not Api.ARM and parts[1:] == ["$batch"]:
             return await self._batch(request, api)
         if request.method != "GET":
@@ -350,12 +263,34 @@ class Emulator:
                 status=401,
             )
         relative = path if api is Api.ARM else path[len(api.value) + 1:]
+        matched = match_request(api, relative)
+        if matched is not None and self._resets(tenant, [matched[0].section]):
+            self.requests.append(RequestRecord("GET", request.path_qs, tenant, matched[0].section, 0))
+            return self._reset(request)
         answer, section = self._serve(api, tenant, relative, list(request.query.items()))
         self.requests.append(RequestRecord("GET", request.path_qs, tenant, section, answer.status))
         await self._hold(answer.hold_s)
         return self._respond(answer)
 
-    def _respond(self, answer: _Answer) -> web.Response:
+    def _resets(self, tenant: str, sections: list[str]) -> bool:
+        """Whether a CONNECTION_RESET fault takes this request (a $batch: any of its items' sections)."""
+        for fault in self.faults:
+            if fault.kind is FaultKind.CONNECTION_RESET and any(fault.matches(s, tenant) for s in sections):
+                if fault.take():
+                    return True
+        return False
+
+    def _reset(self, request: web.Request) -> web.Response:
+        """Drop the connection with a TCP RST (SO_LINGER 0), as a failing proxy or load balancer does."""
+        transport = request.transport
+        if transport is not None:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        return web.Response(status=500)  # never sent: the connection is gone
+
+    def _respond(self, answer: Answer) -> web.Response:
         if isinstance(answer.body, bytes):
             body = answer.body
         else:
@@ -378,6 +313,13 @@ class Emulator:
                 {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
                 status=401,
             )
+        sections = []
+        for item in items:
+            found = match_request(api, urlsplit("/" + str(item.get("url", "")).lstrip("/")).path)
+            sections.append(found[0].section if found else "")
+        if self._resets(tenant, sections):
+            self.requests.append(RequestRecord("POST", request.path_qs, tenant, "$batch", 0))
+            return self._reset(request)
         self.requests.append(RequestRecord("POST", request.path_qs, tenant, "$batch", 200))
         responses, hold, malformed = [], 0.0, False
         for item in items:
@@ -387,7 +329,7 @@ class Emulator:
                 record = RequestRecord(method, url, tenant, "", 405, in_batch=True)
                 self.requests.append(record)
                 self.writes.append(record)
-                answer = _graph_error(405, "MethodNotAllowed", "This emulator is read-only.")
+                answer = graph_error(405, "MethodNotAllowed", "This emulator is read-only.")
                 section = ""
             else:
                 split = urlsplit(url)
@@ -466,19 +408,19 @@ class Emulator:
 
     def _fault(self, section: str, tenant: str, page: int) -> Fault | None:
         for fault in self.faults:
-            if fault.section == TOKEN_ENDPOINT or not fault.matches(section, tenant):
+            if fault.section == TOKEN_ENDPOINT or fault.kind is FaultKind.CONNECTION_RESET:
                 continue
-            if fault.kind is FaultKind.FAIL_MID_PAGE and page < fault.page:
+            if not fault.matches(section, tenant) or page < fault.first_page:
                 continue
             if fault.take():
                 return fault
         return None
 
-    def _serve(self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]]) -> tuple[_Answer, str]:
+    def _serve(self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]]) -> tuple[Answer, str]:
         arm = api is Api.ARM
         matched = match_request(api, path)
         if matched is None:
-            return _graph_error(400 if not arm else 404, "BadRequest" if not arm else "InvalidResourceType",
+            return graph_error(400 if not arm else 404, "BadRequest" if not arm else "InvalidResourceType",
                                 f"Resource not found for the segment '{path}'."), ""
         request, parent = matched
         name = request.section
@@ -489,22 +431,24 @@ class Emulator:
         hold = 0.0
         fault = self._fault(name, tenant_id, page)
         if fault is not None:
-            if fault.kind not in (FaultKind.LATENCY, FaultKind.TIMEOUT):
-                return _fault_answer(fault, name, arm), name
-            hold = fault.delay_s
+            if fault.kind not in ANSWERING_FAULTS:
+                return fault_answer(fault, name, arm), name
+            if fault.kind is not FaultKind.LOOP_NEXT_LINK:
+                hold = fault.delay_s
         section = self._section(tenant_id, request, parent)
         if section is None:
-            answer = _graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
+            answer = graph_error(404, "SubscriptionNotFound" if arm else "Request_ResourceNotFound",
                                   f"'{parent}' was not found.")
             return answer, name
         if not section.ok:
-            return _error_for(section.status, name, arm), name
+            return error_for(section.status, name, arm), name
         data = section.data
         if name in PER_PARENT_SECTIONS:
             data = (data or {}).get(parent)  # type: ignore[union-attr]
             if data is None:
-                return _graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
-        answer = self._render(api, request, path, data, params, offset, page_size)
+                return graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
+        loop = fault is not None and fault.kind is FaultKind.LOOP_NEXT_LINK
+        answer = self._render(api, request, path, data, params, offset, page_size, loop)
         answer.hold_s = hold
         return answer, name
 
@@ -535,7 +479,8 @@ class Emulator:
         params: dict[str, str],
         offset: int,
         page_size: int,
-    ) -> _Answer:
+        loop: bool = False,
+    ) -> Answer:
         arm = api is Api.ARM
         fields = None
         if not arm and params.get("$select"):
@@ -544,23 +489,25 @@ class Emulator:
                 fields.update(e.strip() for e in params["$expand"].split(","))
         root = f"{self.base_url}/{api.value}" if not arm else self.base_url
         if not arm and TENANT_SECTIONS.get(request.section) == "object":
-            body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **_select(data or {}, fields)}
-            return _Answer(200, body)
+            body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **select_fields(data or {}, fields)}
+            return Answer(200, body)
         items = list(data or [])
         if params.get("$filter"):
-            clauses = _parse_filter(params["$filter"])
+            clauses = parse_filter(params["$filter"])
             if clauses is None:
-                return _graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")
-            items = [i for i in items if all(_lookup(i, f) == v for f, v in clauses)]
-        page = [_select(item, fields) for item in items[offset:offset + page_size]]
+                return graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")
+            items = [i for i in items if all(lookup(i, f) == v for f, v in clauses)]
+        page = [select_fields(item, fields) for item in items[offset:offset + page_size]]
         body: dict[str, Any] = {} if arm else {"@odata.context": f"{root}/$metadata#{request.section}"}
         body["value"] = page
-        if offset + page_size < len(items):
+        if offset + page_size < len(items) or loop:
             kept = [(k, v) for k, v in params.items() if k.lower() != "$skiptoken"]
             token_key = "$skipToken" if arm else "$skiptoken"
-            query = urlencode(kept + [(token_key, str(offset + page_size))], safe="$,/'", quote_via=quote)
+            # LOOP_NEXT_LINK: back to page 2, whichever page this is (page 2 links to itself).
+            following = page_size if loop else offset + page_size
+            query = urlencode(kept + [(token_key, str(following))], safe="$,/'", quote_via=quote)
             body["nextLink" if arm else "@odata.nextLink"] = f"{root}{path}?{query}"
-        return _Answer(200, body)
+        return Answer(200, body)
 
 
 def _token_record(request: web.Request, tenant: str, status: int) -> RequestRecord:

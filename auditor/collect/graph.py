@@ -1,16 +1,19 @@
-"""Microsoft Graph reads for one tenant: JSON $batch, paging to the end, retries on 429/503/504.
+"""Microsoft Graph reads for one tenant: JSON $batch, paging to the end, retries on 429/503/504 and on
+connection failures, a bounded number of requests in flight.
 
 msgraph-sdk's request adapter does what it is good at (authentication through azure-identity, its
 middleware pipeline, request building); bodies are taken as raw JSON through a native response handler,
 because deserialising Graph's typed models costs ~12 ms of CPU per object (DESIGN.md). Retries are ours,
 not the SDK's retry middleware, so a direct request and a request inside a $batch follow one policy with
-one bound.
+one bound. Paging and retry rules are shared with ARM (auditor/collect/policy.py): a list is read whole
+or not at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Hashable
 from urllib.parse import urlsplit
@@ -22,12 +25,14 @@ from auditor.collect.answers import (
     RETRYABLE_STATUSES,
     Fetched,
     MalformedBody,
+    answer_detail,
     auth_reason,
     failure,
     parse_json,
-    retry_after,
 )
-from auditor.collect.options import CollectOptions, trust_store
+from auditor.collect.network import connection_reason, is_transient
+from auditor.collect.options import CollectOptions
+from auditor.collect.policy import Paging, retry_delay
 from auditor.collect.plan import Api
 from auditor.snapshot import TENANT_SECTIONS
 
@@ -45,6 +50,7 @@ class GraphCall:
     direct: bool = False  # send on its own (its $batch failed as a whole)
     wait: float = 0.0
     result: Fetched | None = None
+    paging: Paging = field(default_factory=lambda: Paging(max_pages=1))
 
 
 class GraphAuthError(Exception):
@@ -58,7 +64,7 @@ class Reply:
     body: Any  # bytes from a direct request, already-parsed JSON (or a string) from a $batch item
 
 
-def _make_adapter(credential: Any, root: str, timeout_s: float) -> Any:
+def _make_adapter(credential: Any, root: str, timeout_s: float, trust: ssl.SSLContext) -> Any:
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
     )
@@ -66,7 +72,9 @@ def _make_adapter(credential: Any, root: str, timeout_s: float) -> Any:
     from msgraph.graph_request_adapter import GraphRequestAdapter
     from msgraph_core import GraphClientFactory
 
-    http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False, verify=trust_store())
+    # `verify` takes an SSLContext (httpx docs, "SSL": https://www.python-httpx.org/advanced/ssl/); the
+    # run's shared trust, so a proxy's private root CA counts here as it does for the token requests.
+    http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False, verify=trust)
     # Our own retry policy covers every request (Retry-After, $batch items); redirects are not followed, so
     # a token is only ever sent to the configured Graph host and a 3xx becomes an honest `error` section.
     options = {
@@ -82,10 +90,12 @@ def _make_adapter(credential: Any, root: str, timeout_s: float) -> Any:
 class GraphReader:
     """Reads Graph for one tenant with that tenant's own credential and HTTP client."""
 
-    def __init__(self, credential: Any, graph_root: str, options: CollectOptions) -> None:
+    def __init__(self, credential: Any, graph_root: str, options: CollectOptions, trust: ssl.SSLContext) -> None:
         self._root = graph_root.rstrip("/")
         self._options = options
-        self._adapter, self._http = _make_adapter(credential, self._root, options.timeout_s)
+        self._adapter, self._http = _make_adapter(credential, self._root, options.timeout_s, trust)
+        # Graph throttles per app per tenant: this tenant's requests in flight stay within the bound.
+        self._in_flight = asyncio.Semaphore(max(1, options.graph_concurrency))
         self.requests_sent = 0
 
     async def close(self) -> None:
@@ -104,9 +114,10 @@ class GraphReader:
             info.headers.try_add("Content-Type", "application/json")
             info.content = body
         info.add_request_options([ResponseHandlerOption(NativeResponseHandler())])
-        self.requests_sent += 1
         try:
-            return await self._adapter.send_primitive_async(info, "bytes", None)
+            async with self._in_flight:
+                self.requests_sent += 1
+                return await self._adapter.send_primitive_async(info, "bytes", None)
         except AzureError as exc:  # azure-identity's errors, raised through the SDK's authentication provider
             raise GraphAuthError(auth_reason(exc, "Microsoft Graph")) from None
 
@@ -119,11 +130,15 @@ class GraphReader:
         return None
 
     async def fetch(self, calls: list[GraphCall]) -> dict[Hashable, Fetched]:
+        """Every call read to its end (all pages) or to an honest failure; results by call key."""
+        for call in calls:
+            call.paging = Paging(max_pages=max(1, self._options.max_pages))
+            call.paging.start(call.url)
         pending = list(calls)
         while pending:
             waits = [c.wait for c in pending if c.wait > 0]
             if waits:
-                await asyncio.sleep(min(max(waits), self._options.max_retry_wait_s))
+                await asyncio.sleep(max(waits))
             for call in pending:
                 call.wait = 0.0
             jobs = []
@@ -138,37 +153,43 @@ class GraphReader:
             pending = [c for c in pending if c.result is None]
         return {c.key: c.result for c in calls}  # type: ignore[misc]
 
-    def _retry_or_fail(self, call: GraphCall, reply: Reply) -> None:
+    def _error(self, call: GraphCall, reason: str) -> None:
+        call.result = Fetched.error(call.paging.failed(reason))
+
+    def _retry(self, call: GraphCall, reason: str, headers: dict[str, str] | None = None) -> None:
+        """Wait and try again (`reason` is what went wrong), or end the call with it once retries run out."""
         call.attempts += 1
-        if call.attempts > self._options.max_retries:
-            outcome = failure(call.section, reply.status, reply.body)
-            outcome.reason += f"; gave up after {self._options.max_retries} retries"
-            call.result = outcome
-            return
-        default = self._options.backoff_s * 2 ** (call.attempts - 1)
-        call.wait = retry_after(reply.headers, default)
+        delay = retry_delay(self._options, call.attempts, headers)
+        if delay.give_up:
+            self._error(call, f"{reason}; {delay.give_up}")
+        else:
+            call.wait = delay.seconds
 
     def _answer(self, call: GraphCall, reply: Reply) -> None:
         if reply.status in RETRYABLE_STATUSES:
-            self._retry_or_fail(call, reply)
+            self._retry(call, failure(call.section, reply.status, reply.body).reason, reply.headers)
             return
         if not 200 <= reply.status < 300:
-            call.result = failure(call.section, reply.status, reply.body)
+            if call.paging.later:
+                # Only a list's first answer may say the list is forbidden, unlicensed or not there.
+                self._error(call, answer_detail(reply.status, reply.body))
+            else:
+                call.result = failure(call.section, reply.status, reply.body)
             return
         try:
             body = parse_json(reply.body) if isinstance(reply.body, (bytes, str)) else reply.body
         except MalformedBody as exc:
-            call.result = Fetched.error(str(exc))
+            self._error(call, str(exc))
             return
         if not isinstance(body, dict):
-            call.result = Fetched.error("malformed response body (not a JSON object)")
+            self._error(call, "malformed response body (not a JSON object)")
             return
         if TENANT_SECTIONS.get(call.section) == "object":
             call.result = Fetched.good({k: v for k, v in body.items() if k != "@odata.context"})
             return
         value = body.get("value")
         if not isinstance(value, list):
-            call.result = Fetched.error("malformed response body (no 'value' list)")
+            self._error(call, "malformed response body (no 'value' list)")
             return
         call.items.extend(value)
         next_link = body.get("@odata.nextLink")
@@ -177,22 +198,31 @@ class GraphReader:
             return
         relative = self._relative(str(next_link), call.api)
         if relative is None:
-            call.result = Fetched.error("the nextLink points outside the configured Graph endpoint")
+            self._error(call, "the nextLink points outside the configured Graph endpoint")
+            return
+        stop = call.paging.advance(relative)
+        if stop:
+            call.result = Fetched.error(stop)
             return
         call.url = relative
         call.attempts = 0
 
+    def _unanswered(self, call: GraphCall, exc: httpx.HTTPError) -> None:
+        """No HTTP answer: a transient failure is retried with backoff, any other ends the call."""
+        reason = connection_reason(exc, self._options.timeout_s)
+        if is_transient(exc):
+            self._retry(call, reason)
+        else:
+            self._error(call, reason)
+
     async def _direct(self, call: GraphCall) -> None:
         try:
             response = await self._send("GET", f"{self._root}/{call.api.value}{call.url}")
-        except httpx.TimeoutException:
-            call.result = Fetched.error(f"timed out after {self._options.timeout_s:g} s")
-            return
         except httpx.HTTPError as exc:
-            call.result = Fetched.error(f"connection failed ({exc.__class__.__name__})")
+            self._unanswered(call, exc)
             return
         except GraphAuthError as exc:
-            call.result = Fetched.error(str(exc))
+            self._error(call, str(exc))
             return
         self._answer(call, Reply(response.status_code, dict(response.headers), response.content))
 
@@ -202,15 +232,19 @@ class GraphReader:
             response = await self._send(
                 "POST", f"{self._root}/{api.value}/$batch", json.dumps(payload).encode("utf-8")
             )
-        except httpx.HTTPError:
-            # A $batch waits for its slowest item: when it times out or breaks as a whole, each item is
-            # sent on its own, so only the item that really fails ends as an error.
+        except httpx.ReadTimeout:
+            # A $batch waits for its slowest item: when it times out as a whole, each item is sent on its
+            # own, so only the item that really is slow ends as an error.
             for call in chunk:
                 call.direct = True
             return
+        except httpx.HTTPError as exc:
+            for call in chunk:  # reset, refused, TLS: the same for every item of the $batch
+                self._unanswered(call, exc)
+            return
         except GraphAuthError as exc:
             for call in chunk:
-                call.result = Fetched.error(str(exc))
+                self._error(call, str(exc))
             return
         if not 200 <= response.status_code < 300:  # the $batch as a whole: throttled, refused
             for call in chunk:
