@@ -50,12 +50,18 @@ def _unclassified_rows(snapshot: TenantSnapshot, **columns: str) -> list[dict[st
     for holder in privileged_holders(snapshot).holders:
         if holder.kind is PrincipalKind.UNKNOWN:
             roles.setdefault(holder.principal_id, []).append(holder.role_name)
-    return [{"user": f"(principal id {pid})", "userPrincipalName": "", "roles": ", ".join(dict.fromkeys(names)),
+    rows = [{"user": f"(principal id {pid})", "userPrincipalName": "", "roles": ", ".join(dict.fromkeys(names)),
              **columns} for pid, names in roles.items()]
+    # A role-holding group whose members could not be read may hold anyone: named, never silently dropped.
+    note = section_note(snapshot, "group_members")
+    rows += [{"user": f"(members of group {name}: not read, {note})", "userPrincipalName": "", "roles": "",
+              **columns} for name in privileged_holders(snapshot).unexpanded_groups]
+    return rows
 
 
 def _unclassified_summary(snapshot: TenantSnapshot) -> str:
-    return unclassified_text(privileged_holders(snapshot).unclassified())
+    """Holders of unknown type and unreadable role groups, as one phrase ("" when there is none)."""
+    return privileged_holders(snapshot).unjudged_text()
 
 
 @check(

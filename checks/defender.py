@@ -17,18 +17,13 @@ PRICINGS_REF = "https://learn.microsoft.com/rest/api/defenderforcloud/pricings/l
 SECURE_SCORE_REF = "https://learn.microsoft.com/graph/api/security-list-securescores"
 CUSTOMER_PRACTICES_REF = "https://learn.microsoft.com/partner-center/customers/customer-security-best-practices"
 
-# How ARM says the Microsoft.Security resource provider is not registered on a subscription (HTTP 409,
-# error code MissingSubscriptionRegistration); a collector keeps the code in the section's reason.
-_UNREGISTERED_MARKERS = ("missingsubscriptionregistration", "subscriptionnotregistered", "not registered")
-
-
 def _provider_unregistered(subscription: SubscriptionSnapshot, name: str, section: Section) -> Verdict | None:
     """An unregistered Microsoft.Security provider means Defender for Cloud was never turned on: a FAIL,
-    not an unknown. A forbidden or failed read stays UNKNOWN."""
-    reason = (section.reason or "").lower()
-    if section.status is SectionStatus.NOT_FOUND or (
-        section.status is SectionStatus.ERROR and any(marker in reason for marker in _UNREGISTERED_MARKERS)
-    ):
+    not an unknown. Only the collector's classification decides it: ``not_found``, which it gives to a list's
+    *first* answer of 404 or ARM's 409 MissingSubscriptionRegistration (auditor/collect/answers.py). An
+    error section (a later page failing, a reason that merely mentions registration) and a forbidden read
+    stay UNKNOWN: the reason text is never parsed for a verdict."""
+    if section.status is SectionStatus.NOT_FOUND:
         return Verdict.failed(
             f"the Microsoft.Security resource provider is not registered ({section.reason or section.status.value})"
         )

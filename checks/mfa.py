@@ -309,13 +309,15 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
         why = no_role_holders_read(snapshot) if snapshot.section("role_assignments").ok else (
             section_note(snapshot, "role_assignments") + ".")
         return Outcome(Status.UNKNOWN, f"{ratio_text}, but privileged users could not be checked: {why}", evidence)
-    unclassified = holders.unclassified()
-    if unclassified:
+    unjudged = holders.unjudged_text()
+    if unjudged:
         evidence += [{"user": f"(principal id {h.principal_id})", "userPrincipalName": "", "privileged": "yes: "
                       + h.role_name, "registration": "unknown: principal type unknown", "counted": "no"}
-                     for h in unclassified]
-        return Outcome(Status.UNKNOWN, f"{ratio_text}, but {unclassified_text(unclassified)} could not be checked.",
-                       evidence)
+                     for h in holders.unclassified()]
+        evidence += [{"user": f"(members of group {name})", "userPrincipalName": "", "privileged": "yes: via group",
+                      "registration": "unknown: members not read", "counted": "no"}
+                     for name in holders.unexpanded_groups]
+        return Outcome(Status.UNKNOWN, f"{ratio_text}, but {unjudged} could not be checked.", evidence)
     return Outcome(Status.PASS, f"{ratio_text}; all {len(internal_admins)} enabled internal privileged users are "
                                 "registered.", evidence)
 

@@ -130,6 +130,16 @@ class PrivilegedHolders:
     def holders_of(self, role_id: str) -> list[RoleHolder]:
         return [h for h in self.holders if h.role_id == role_id]
 
+    def unjudged_text(self) -> str:
+        """What this list of holders cannot tell about people, for summaries: the holders of unknown type and
+        the role-holding groups whose members could not be read (any of them may be the admin a rule is
+        about); "" when the list is complete. A check judging privileged people is UNKNOWN while this is
+        non-empty, unless a FAIL already decides it."""
+        parts = [unclassified_text(self.unclassified())]
+        if self.unexpanded_groups:
+            parts.append(f"the members of role-holding group(s) {', '.join(self.unexpanded_groups)}")
+        return " and ".join(part for part in parts if part)
+
 
 def unclassified_text(holders: Iterable[RoleHolder]) -> str:
     """'2 role holder(s) of unknown type (principal id a, b)' for summaries; "" when there is none."""

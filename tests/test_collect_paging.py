@@ -19,11 +19,6 @@ from auditor.snapshot import SUBSCRIPTION_SECTIONS, SectionStatus, TenantSnapsho
 from tests.test_collect import FAST, NOW, collect
 from tests.test_collect_data import CUSTOMER_A, customer
 
-# ADM-4 reads group_members through checks/privileged.py but judges only the holders it could expand: with
-# the members unreadable it says PASS. The collector's part (the section is an error naming page 2) is
-# asserted unconditionally below; the verdict waits for ADM-4 to treat unexpanded groups as UNKNOWN.
-ADM4_UNEXPANDED = pytest.mark.xfail(
-    strict=True, reason="checks/admins.py ADM-4 passes when a role-holding group's members are unreadable")
 GROUP_ID = "9d7e3c2b-5a4f-4e6d-8c7b-1a2b3c4d5e6f"  # the role-assignable group of tests.test_collect_data
 GUEST = {"@odata.type": "#microsoft.graph.user", "id": "0000aaaa-1111-4222-8333-000000000999",
          "displayName": "Mallory (guest)", "userPrincipalName": "mallory_fabrikam.example#EXT#@contoso.com",
@@ -73,9 +68,9 @@ CASES = [
     pytest.param("pricings", Fault(FaultKind.LOOP_NEXT_LINK, section="pricings", page=2), "paging loop",
                  ["DEF-1", "DEF-2"], id="arm-pricings-looping-nextlink"),
     pytest.param("group_members", Fault(FaultKind.NOT_FOUND, section="group_members", page=2),
-                 "page 2 failed: Graph 404", ["ADM-4"], id="graph-group-members-404-on-page-2", marks=ADM4_UNEXPANDED),
+                 "page 2 failed: Graph 404", ["ADM-4"], id="graph-group-members-404-on-page-2"),
     pytest.param("group_members", Fault(FaultKind.LOOP_NEXT_LINK, section="group_members", page=2), "paging loop",
-                 ["ADM-4"], id="graph-group-members-looping-nextlink", marks=ADM4_UNEXPANDED),
+                 ["ADM-4"], id="graph-group-members-looping-nextlink"),
     pytest.param("users", Fault(FaultKind.LOOP_NEXT_LINK, section="users", page=3), "paging loop", None,
                  id="graph-users-nextlink-back-to-page-2"),
     pytest.param("role_assignments", Fault(FaultKind.NOT_FOUND, section="role_assignments", page=2),
@@ -115,7 +110,6 @@ async def test_a_parent_whose_list_fails_after_page_1_fails_the_per_parent_secti
     assert "not read whole" in members.reason and members.reason.endswith(f"(for {GROUP_ID})")
 
 
-@ADM4_UNEXPANDED
 async def test_the_guest_fault_would_have_turned_adm4_from_fail_to_pass(tmp_path: Path, registry: Registry) -> None:
     """The report's case, spelled out: without the fault ADM-4 finds the guest (FAIL); with the second page
     of the group's members answering 404 it must not say PASS."""

@@ -1,5 +1,7 @@
 from dataclasses import replace
 
+import pytest
+
 from auditor.evaluate import run_check
 from auditor.registry import CheckContext, CheckSettings, Registry
 from auditor.results import Status
@@ -42,9 +44,11 @@ def all_free(sub_id: str) -> list[dict]:
     return pricings(sub_id, standard=(), free=("VirtualMachines", "StorageAccounts", "KeyVaults", "Arm", "AppServices"))
 
 
+# What the collector records for ARM's first answer 409 MissingSubscriptionRegistration.
 UNREGISTERED = Section.missing(
-    SectionStatus.ERROR,
-    "ARM 409 MissingSubscriptionRegistration: The subscription is not registered to use namespace 'Microsoft.Security'",
+    SectionStatus.NOT_FOUND,
+    "the resource provider is not registered (ARM 409 MissingSubscriptionRegistration: The subscription is not "
+    "registered to use namespace 'Microsoft.Security')",
 )
 
 
@@ -69,6 +73,15 @@ def test_def1_fail_when_security_provider_unregistered():
     result = run("DEF-1", make_snapshot(subscriptions=[subscription(SUB_A, "Production", pricings=UNREGISTERED)]))
     assert result.status is Status.FAIL
     assert "not registered" in result.evidence[0]["detail"]
+
+
+@pytest.mark.parametrize("check_id", ["DEF-1", "DEF-2"])
+def test_error_mentioning_registration_is_unknown_not_fail(check_id):
+    # The reason text is never parsed: only the collector's not_found classification means "not registered".
+    error = Section.missing(SectionStatus.ERROR, "page 2 failed: ARM 409 MissingSubscriptionRegistration: the "
+                            "subscription is not registered; the list was not read whole")
+    result = run(check_id, make_snapshot(subscriptions=[subscription(SUB_A, "Production", pricings=error)]))
+    assert result.status is Status.UNKNOWN
 
 
 def test_def1_fail_when_pricings_not_found():
@@ -186,3 +199,20 @@ def test_def3_unknown_when_several_scores_and_one_is_undated():
     result = run("DEF-3", make_snapshot(secure_scores=[undated] + secure_score(300.0)))
     assert result.status is Status.UNKNOWN
     assert "createdDateTime" in result.summary
+
+
+@pytest.mark.parametrize("code", ["MissingSubscriptionRegistration", "SubscriptionNotRegistered"])
+def test_collector_classifies_arm_provider_not_registered_codes(code):
+    """ARM answers 409 with either code for an unregistered resource provider; both are the documented
+    "not registered" answer that DEF-1/DEF-2 judge as FAIL (on a list's first page only, see auditor/collect)."""
+    import json
+
+    from auditor.collect.answers import failure
+
+    body = json.dumps({"error": {"code": code, "message": "The subscription is not registered to use namespace "
+                                                          "'Microsoft.Security'."}})
+    fetched = failure("pricings", 409, body, arm=True, subscription_id=SUB_A)
+    assert fetched.status is SectionStatus.NOT_FOUND
+    section = Section.missing(fetched.status, fetched.reason)
+    assert run("DEF-1", make_snapshot(subscriptions=[subscription(SUB_A, "Production", pricings=section)])).status \
+        is Status.FAIL

@@ -49,6 +49,12 @@ class MalformedBody(ValueError):
     pass
 
 
+
+# ARM's 409 error codes for a resource provider the subscription has not registered (Azure Resource Manager
+# "Resolve errors for resource provider registration": MissingSubscriptionRegistration; some providers
+# answer SubscriptionNotRegistered). Only these, on a list's first answer, mean "not registered".
+_PROVIDER_NOT_REGISTERED_CODES = frozenset({"missingsubscriptionregistration", "subscriptionnotregistered"})
+
 def parse_json(body: bytes | str) -> Any:
     try:
         return json.loads(body)
@@ -111,7 +117,7 @@ def failure(
         return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {permission_for(section)} permission ({detail})")
     if status == 404:
         return Fetched(SectionStatus.NOT_FOUND, None, f"not found ({detail})")
-    if status == 409 and code == "SubscriptionNotRegistered":
+    if status == 409 and code.lower() in _PROVIDER_NOT_REGISTERED_CODES:
         return Fetched(SectionStatus.NOT_FOUND, None, f"the resource provider is not registered ({detail})")
     if status == 401:
         return Fetched.error(f"authentication rejected ({detail})")
