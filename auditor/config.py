@@ -51,6 +51,14 @@ class PartnerEntry(_Strict):
     break_glass: list[str] = Field(default_factory=list)
 
 
+class KnownPartner(_Strict):
+    """Another partner the customers may legitimately see (a second CSP, a managed-services provider):
+    PAR-6 does not call it unfamiliar."""
+
+    id: str = Field(min_length=1)  # the partner's tenant id
+    name: str = ""
+
+
 AuthMethod = Literal["client_secret", "certificate", "azure_cli", "device_code", "default", "static_token"]
 
 
@@ -139,6 +147,7 @@ class AuditConfig(_Strict):
     branding: Branding = Field(default_factory=Branding)
     settings: Thresholds = Field(default_factory=Thresholds)
     risk_acceptances: list[RiskAcceptance] = Field(default_factory=list)
+    known_partners: list[KnownPartner] = Field(default_factory=list)
     database: str = ""  # SQLAlchemy URL; empty means the default SQLite file
     # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
     allow_unreadable: bool = False

@@ -35,12 +35,42 @@ class CheckSettings:
 
 
 @dataclass(frozen=True)
+class PartnerContext:
+    """Facts about the CSP partner that customer checks judge against (DESIGN.md "Checks are plugins"): the
+    engine builds it once per run from the config and the partner's own snapshot, evaluated first, and
+    hands the same object to every customer check, so checks stay pure functions of (snapshot, context).
+
+    - ``tenant_id``: the configured partner tenant id, lower-case; None when the config names no partner.
+    - ``name``: the partner's display name ("" when unknown).
+    - ``known_partner_tenants``: lower-case tenant ids of partners the customer may legitimately see: the
+      configured partner and the config's ``known_partners``.
+    - ``partner_read``: the partner's snapshot is part of this run (or was loaded for context), so facts
+      read from it (``group_ids``) are available; False in a run of customers only.
+    - ``group_ids``: lower-case object ids of the partner's own security groups that may hold roles in
+      customer tenants and subscriptions (AdminAgents, HelpdeskAgents, the security groups of its GDAP
+      access assignments); empty when not read.
+    - ``group_ids_read``: whether ``group_ids`` is a complete reading (False: unknown, not "none")."""
+
+    tenant_id: str | None = None
+    name: str = ""
+    known_partner_tenants: frozenset[str] = frozenset()
+    partner_read: bool = False
+    group_ids: frozenset[str] = frozenset()
+    group_ids_read: bool = False
+
+    def is_known_partner(self, tenant_id: str | None) -> bool:
+        """Whether ``tenant_id`` is the configured partner or a declared known partner (case-insensitive)."""
+        return bool(tenant_id) and tenant_id.lower() in self.known_partner_tenants
+
+
+@dataclass(frozen=True)
 class CheckContext:
     """What a check may know besides the snapshot. ``now`` is the evaluation time: checks never read the
     clock, so a re-evaluation of an archived snapshot gives the same answer."""
 
     now: datetime
     settings: CheckSettings = field(default_factory=CheckSettings)
+    partner: PartnerContext = field(default_factory=PartnerContext)  # facts about the partner (customer checks)
 
     def is_break_glass(self, *identifiers: str | None) -> bool:
         declared = {name.lower() for name in self.settings.break_glass_accounts}
