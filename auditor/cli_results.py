@@ -85,7 +85,7 @@ def below_bar(results: "AuditResults", fail_under: float) -> list[tuple["TenantR
     found = []
     for tenant in results.tenants:
         if tenant.score is None:
-            found.append((tenant, "no score: nothing could be evaluated"))
+            found.append((tenant, "Incomplete, no score: nothing could be assessed"))
         elif tenant.incomplete:
             found.append((tenant, f"Incomplete: coverage {fmt_coverage(tenant.coverage)} is under {floor}"))
         elif tenant.score < fail_under:

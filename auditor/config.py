@@ -224,7 +224,7 @@ def _line_of(text: str, location: tuple[object, ...]) -> int | None:
 
 def _table_lines(text: str, key: str) -> list[int]:
     """The line of each ``[[key]]`` header, in order (entries written as an inline array get none)."""
-    pattern = re.compile(rf"^\s*\[\[\s*{re.escape(key)}\s*\]\]", re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*\[\[\s*{re.escape(key)}\s*\]\]", re.MULTILINE)
     return [text.count("\n", 0, match.start()) + 1 for match in pattern.finditer(text)]
 
 

@@ -152,10 +152,12 @@ def plain_summary(
             paragraphs.append(f"Of what we could assess, the most urgent item is \u201c{top_title}\u201d; the top "
                               "actions below are in the order we recommend.")
         return paragraphs
+    not_met = assessed - counts[Status.PASS]
     paragraphs.append(
         f"We checked {possessive} Microsoft 365 and Azure set-up against {total} security practices that Microsoft "
         f"recommends for its cloud partners' customers. {counts[Status.PASS]} of the {assessed} practices we "
-        f"could assess are in place and {assessed - counts[Status.PASS]} are not, which gives a score of "
+        f"could assess {'is' if counts[Status.PASS] == 1 else 'are'} in place and {not_met} "
+        f"{'is' if not_met == 1 else 'are'} not, which gives a score of "
         f"{fmt_score(tenant.score)} out of 100 (grade {tenant.grade}). Overall the tenant's protection is "
         f"{VERDICTS.get(tenant.grade, '')}."
     )
@@ -172,6 +174,9 @@ def plain_summary(
             )
         text += ". The top actions below are in the order we recommend."
         paragraphs.append(text)
+    elif counts[Status.ACCEPTED]:
+        paragraphs.append("No assessed practice failed apart from the accepted risks; review each before its "
+                          "acceptance expires.")
     else:
         paragraphs.append("No assessed practice failed. Keep the settings as they are and review them each quarter.")
     critical_accepted = sum(1 for r in tenant.results
