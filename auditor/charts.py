@@ -110,7 +110,7 @@ def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "
                 f'stroke-width="{_fmt(stroke)}" stroke-linecap="butt"/>',
             )
     shown = score_label(score) if graded else INCOMPLETE
-    size = width * (0.2 if graded else 0.11)
+    size = width * (0.16 if graded else 0.11)  # "100.0" fits inside the arc
     body.append(
         f'<text x="{_fmt(cx)}" y="{_fmt(cy - width * 0.05)}" text-anchor="middle" font-size="{_fmt(size)}" '
         f'font-weight="bold" fill="{INK if graded else MUTED}">{text(shown)}</text>'
@@ -195,7 +195,7 @@ def heatmap(
     width: float = 680,
     label_width: float = 200,
     row: float = 20,
-    header: float = 46,
+    header: float = 50,
     incomplete: Sequence[Sequence[bool]] | None = None,
 ) -> str:
     """A grid of scores: one row per tenant, one column per area; empty cells mean "not scored", and a
@@ -206,17 +206,14 @@ def heatmap(
     body: list[str] = []
     for col, name in enumerate(columns):
         x = label_width + col * cell_width + cell_width / 2
-        # Two short lines fit area titles like "Security contacts and alerts" above a narrow column.
-        words = _clip(name, 34).split()
-        first, second = _split_words(words, 16)
-        body.append(
-            f'<text x="{_fmt(x)}" y="{_fmt(header - 22)}" text-anchor="middle" font-size="9.5" '
-            f'font-weight="bold" fill="{INK}">{text(first)}</text>'
-        )
-        if second:
+        # Up to three short lines, as many characters as the column holds in bold 9.5 px (about 6.2 px each),
+        # so titles like "Security contacts and alerts" never run into the next column's.
+        lines = _wrap(_clip(name, 40).split(), max(8, int(cell_width / 6.2)))
+        for line_number, line in enumerate(lines):
+            y = header - 9 - 12 * (len(lines) - 1 - line_number)
             body.append(
-                f'<text x="{_fmt(x)}" y="{_fmt(header - 9)}" text-anchor="middle" font-size="9.5" '
-                f'font-weight="bold" fill="{INK}">{text(second)}</text>'
+                f'<text x="{_fmt(x)}" y="{_fmt(y)}" text-anchor="middle" font-size="9.5" '
+                f'font-weight="bold" fill="{INK}">{text(line)}</text>'
             )
     for index, name in enumerate(rows):
         y = header + index * row
@@ -243,13 +240,18 @@ def heatmap(
     return _svg(width, height, "".join(body), f"Scores of {len(rows)} tenants by area", "chart heatmap")
 
 
-def _split_words(words: list[str], limit: int) -> tuple[str, str]:
-    first: list[str] = []
-    for index, word in enumerate(words):
-        if first and len(" ".join([*first, word])) > limit:
-            return " ".join(first), " ".join(words[index:])
-        first.append(word)
-    return " ".join(first), ""
+def _wrap(words: list[str], limit: int, max_lines: int = 3) -> list[str]:
+    """Words in lines of at most ``limit`` characters (a longer word gets a line of its own, clipped), at
+    most ``max_lines`` lines, the last one clipped with an ellipsis when words are left over."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_clip(" ".join(lines[max_lines - 1:]), limit)]
+    return [_clip(line, limit) for line in lines]
 
 
 @dataclass(frozen=True)

@@ -617,7 +617,7 @@ def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChan
         title=SCORECARD_TITLE,
         counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_ORDER if counts[s] or s in (Status.PASS, Status.FAIL)],
         gauge=Markup(charts.gauge(tenant.score, tenant.grade, coverage=tenant.coverage)),
-        area_bars=Markup(charts.bars(bars, width=430, label_width=150)),
+        area_bars=Markup(charts.bars(bars, width=470, label_width=178)),
         areas=areas,
         top_actions=top,
         summary_paragraphs=plain_summary(tenant, counts, top[0].result.title if top else None, critical, unknown, rule),
