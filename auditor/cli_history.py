@@ -121,6 +121,7 @@ def _run_json(run: "RunSummary") -> dict[str, Any]:
         "tenants": run.tenants,
         "mean_score": run.mean_score,
         "lowest_score": run.lowest_score,
+        "incomplete": run.incomplete,
         "scoring": {**run.scoring.model_dump(mode="json"), "description": run.scoring.describe()},
         "shards": [s for s in run.shards if s],
         "missing_shards": run.missing_shards,
@@ -168,14 +169,14 @@ def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
         table.add_column("Run", no_wrap=True)
         table.add_column("Label", overflow="fold")
         table.add_column("Started (UTC)", no_wrap=True)
-        for column in ("Tenants", "Mean", "Lowest"):
+        for column in ("Tenants", "Mean", "Lowest", "Incomplete"):
             table.add_column(column, justify="right")
         table.add_column("Shards", overflow="fold")
         if rulesets:
             table.add_column("Rule set", overflow="fold")
         for run in runs:
             row = [run.id, run.label or "", _when(run), str(run.tenants), _score(run.mean_score),
-                   _score(run.lowest_score), _shards_cell(run)]
+                   _score(run.lowest_score), str(run.incomplete), _shards_cell(run)]
             ruleset = f"{run.ruleset_version}; {run.scoring.describe()}"
             table.add_row(*row, *([ruleset] if rulesets else []))
     _console().print(table)

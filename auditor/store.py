@@ -43,6 +43,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     create_engine,
     delete,
     event,
@@ -57,7 +58,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from auditor import TOOL_NAME, __version__
-from auditor.results import AuditResults, CheckResult, ScoringRule, TenantResult, ToolInfo, round_half_up
+from auditor.results import LETTER_GRADES, AuditResults, CheckResult, ScoringRule, TenantResult, ToolInfo, round_half_up
 from auditor.trend import ScorePoint, TenantChange, compare
 
 DB_ENV = "AUDITOR_DB"
@@ -710,7 +711,8 @@ class RunSummary:
     shards: list[str]  # the parts recorded: "K/N" each, or [""] for an unsharded run
     tenants: int
     mean_score: float | None
-    lowest_score: float | None
+    lowest_score: float | None  # mean and lowest over the graded tenants
+    incomplete: int = 0  # tenants without a letter grade
     scoring: ScoringRule = field(default_factory=ScoringRule)
     # Filled when the listing is for one tenant.
     tenant_score: float | None = None
@@ -766,16 +768,19 @@ def list_runs(
     the runs that audited it, with its score and grade."""
     runs, results, parts = runs_table, tenant_results_table, run_parts_table
     tenant_id = _tenant_id(engine, tenant) if tenant else None
+    graded_score = case((results.c.grade.in_(LETTER_GRADES), results.c.score), else_=None)
     stats = select(
         results.c.run_id,
         func.count(results.c.id).label("tenants"),
-        func.avg(results.c.score).label("mean_score"),
-        func.min(results.c.score).label("lowest_score"),
+        # Over the graded tenants, as the portfolio's average: an Incomplete tenant's score rests on too little.
+        func.avg(graded_score).label("mean_score"),
+        func.min(graded_score).label("lowest_score"),
+        func.count(results.c.id).filter(results.c.grade.not_in(LETTER_GRADES)).label("incomplete"),
     ).group_by(results.c.run_id)
     if run_id is not None:
         stats = stats.where(results.c.run_id == run_id)
     stats = stats.subquery()
-    query = select(runs, stats.c.tenants, stats.c.mean_score, stats.c.lowest_score).join_from(
+    query = select(runs, stats.c.tenants, stats.c.mean_score, stats.c.lowest_score, stats.c.incomplete).join_from(
         runs, stats, stats.c.run_id == runs.c.id, isouter=True
     )
     if tenant_id is not None:
@@ -811,6 +816,7 @@ def list_runs(
             shard_count=row.shard_count,
             shards=sorted(shards.get(row.id, []), key=_shard_key),
             tenants=row.tenants or 0,
+            incomplete=row.incomplete or 0,
             mean_score=None if row.mean_score is None else round_half_up(float(row.mean_score)),
             lowest_score=None if row.lowest_score is None else float(row.lowest_score),
             scoring=_scoring(row.scoring),

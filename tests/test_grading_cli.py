@@ -143,6 +143,9 @@ def test_history_and_diff_show_incomplete_and_the_rule(tmp_path, monkeypatch):
     invoke = CliRunner(env={"COLUMNS": "200"}).invoke
     runs = json.loads(invoke(app, ["history", "--db", url, "--tenant", "contoso.example", "-f", "json"]).stdout)
     assert [(r["id"], r["tenant_grade"], r["scoring"]["version"]) for r in runs] == [("q1", "A", 2), ("q2", INCOMPLETE, 3)]
+    overall = json.loads(invoke(app, ["history", "--db", url, "-f", "json"]).stdout)
+    # The mean and lowest score are over graded tenants, like the portfolio's average.
+    assert [(r["mean_score"], r["incomplete"]) for r in overall] == [(100.0, 0), (None, 1)]
     table = invoke(app, ["history", "--db", url]).output
     assert "scoring version 2" in table and "scoring version 3" in table  # the rule changed between runs
     diff = invoke(app, ["diff", "--db", url])
