@@ -156,8 +156,9 @@ class ScoringRule(BaseModel):
             return ("An accepted risk earns no points: it counts like a failing check (the risk is still there), "
                     "and an accepted critical check limits the grade to D; accepting it takes it out of the "
                     "action plan and records who decided, why and until when.")
-        return ("Accepted risks are left out of the score and the coverage until they expire, at the partner's "
-                "choice; an accepted critical check does not limit the grade.")
+        choice = "at the partner's choice" if self.version >= 3 else "the rule before scoring version 3"
+        return (f"Accepted risks are left out of the score and the coverage until they expire ({choice}); an "
+                "accepted critical check does not limit the grade.")
 
 
 # Results written before scoring version 3 (rule sets before checklist version 3) were scored this way.

@@ -757,7 +757,11 @@ def _tenant_id(engine: Engine, tenant: str) -> str:
     if not found:
         raise StoreError(f"no tenant {tenant!r} in the history (give a tenant id, display name or domain)")
     if len(found) > 1:
-        raise StoreError(f"{tenant!r} names {len(found)} tenants ({', '.join(found)}); give the tenant id")
+        with engine.connect() as conn:
+            names = dict(conn.execute(select(tenants_table.c.id, tenants_table.c.display_name)
+                                      .where(tenants_table.c.id.in_(found))).all())
+        listed = ", ".join(f"{names.get(tenant_id) or '?'} ({tenant_id})" for tenant_id in found)
+        raise StoreError(f"{tenant!r} names {len(found)} tenants ({listed}); give the tenant id")
     return found[0]
 
 

@@ -171,3 +171,18 @@ def test_a_version_1_database_is_migrated_and_keeps_its_runs(db_url):
     store.record_run(engine, audit("new", [incomplete_tenant()], at=quarter(1), ruleset="3"))
     assert store.load_run_results(engine, "new").tenants[0].grade == INCOMPLETE
     engine.dispose()
+
+
+def test_a_tenant_filter_naming_two_tenants_lists_both(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    url = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    engine = store.open_db(url)
+    store.record_run(engine, audit("q1", [
+        tenant("c0000000-0000-4000-8000-000000000001", "Contoso", {"MFA-1": "PASS"}),
+        tenant("c0000000-0000-4000-8000-000000000002", "Contoso", {"MFA-1": "FAIL"}),
+    ]))
+    engine.dispose()
+    result = CliRunner().invoke(app, ["history", "--db", url, "--tenant", "contoso"])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert ("'contoso' names 2 tenants (Contoso (c0000000-0000-4000-8000-000000000001), "
+            "Contoso (c0000000-0000-4000-8000-000000000002)); give the tenant id") in result.stderr
