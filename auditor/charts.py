@@ -14,6 +14,8 @@ from datetime import datetime
 from html import escape
 from typing import Sequence
 
+from auditor.results import INCOMPLETE, fmt_coverage, fmt_score, is_letter_grade
+
 FONT = "Liberation Sans, sans-serif"  # the bundled family (reports/templates/assets/fonts)
 TRACK = "#e6e8eb"
 INK = "#1d2733"
@@ -38,11 +40,11 @@ def score_colour(score: float | None) -> str:
 
 
 def score_label(score: float | None) -> str:
-    """A score as the reports print it: rounded down, so a shown score never reaches a grade floor the
-    score itself is below (89.6 is "89", grade B, not "90" beside a B); "–" when nothing is scored."""
+    """A score as every output prints it: one decimal with the one rounding rule (the grade is given from
+    the same rounded figure, so "89.9" always sits beside a B); "–" when nothing is scored."""
     if score is None or math.isnan(score):
         return "–"
-    return str(math.floor(max(0.0, min(100.0, float(score)))))
+    return fmt_score(max(0.0, min(100.0, float(score))))
 
 
 def text(value: object) -> str:
@@ -78,8 +80,12 @@ def _arc(cx: float, cy: float, radius: float, start: float, end: float) -> str:
     return f"M {_fmt(x1)} {_fmt(y1)} A {_fmt(radius)} {_fmt(radius)} 0 0 1 {_fmt(x2)} {_fmt(y2)}"
 
 
-def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "Security score") -> str:
-    """A half-circle gauge from 0 to 100 with the score in the middle and the grade under it."""
+def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "Security score",
+          coverage: float | None = None) -> str:
+    """A half-circle gauge from 0 to 100 with the score in the middle and the grade under it. Without a
+    letter grade (coverage below the floor, or nothing scored) the gauge shows "Incomplete" and the
+    coverage instead: a bright 100 resting on 6 % of the checklist would flatter the tenant."""
+    graded = score is not None and is_letter_grade(grade)
     height = width * 0.62
     cx, cy = width / 2, width * 0.5
     radius = width * 0.40
@@ -95,7 +101,7 @@ def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "
         body.append(
             f'<line x1="{_fmt(x1)}" y1="{_fmt(y1)}" x2="{_fmt(x2)}" y2="{_fmt(y2)}" stroke="#ffffff" stroke-width="1.5"/>'
         )
-    if score is not None:
+    if graded and score is not None:
         value = max(0.0, min(100.0, float(score)))
         if value > 0:
             body.insert(
@@ -103,12 +109,16 @@ def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "
                 f'<path d="{_arc(cx, cy, radius, 0, value / 100)}" fill="none" stroke="{score_colour(value)}" '
                 f'stroke-width="{_fmt(stroke)}" stroke-linecap="butt"/>',
             )
-    shown = score_label(score)
+    shown = score_label(score) if graded else INCOMPLETE
+    size = width * (0.16 if graded else 0.11)  # "100.0" fits inside the arc
     body.append(
-        f'<text x="{_fmt(cx)}" y="{_fmt(cy - width * 0.05)}" text-anchor="middle" font-size="{_fmt(width * 0.2)}" '
-        f'font-weight="bold" fill="{INK}">{text(shown)}</text>'
+        f'<text x="{_fmt(cx)}" y="{_fmt(cy - width * 0.05)}" text-anchor="middle" font-size="{_fmt(size)}" '
+        f'font-weight="bold" fill="{INK if graded else MUTED}">{text(shown)}</text>'
     )
-    caption = f"Grade {grade}" if score is not None else "Not scored"
+    if graded:
+        caption = f"Grade {grade}"
+    else:
+        caption = f"coverage {fmt_coverage(coverage)}" if coverage is not None else "no grade"
     body.append(
         f'<text x="{_fmt(cx)}" y="{_fmt(cy + width * 0.085)}" text-anchor="middle" font-size="{_fmt(width * 0.075)}" '
         f'fill="{MUTED}">{text(caption)}</text>'
@@ -119,7 +129,7 @@ def gauge(score: float | None, grade: str, *, width: float = 220, label: str = "
             f'<text x="{_fmt(x)}" y="{_fmt(cy + width * 0.085)}" text-anchor="middle" '
             f'font-size="{_fmt(width * 0.05)}" fill="{MUTED}">{mark}</text>'
         )
-    title = f"{label}: {shown} out of 100, {caption.lower()}"
+    title = f"{label}: {shown} out of 100, {caption.lower()}" if graded else f"{label}: {INCOMPLETE}, {caption}"
     return _svg(width, height, "".join(body), title, "chart gauge")
 
 
@@ -128,12 +138,13 @@ class Bar:
     label: str
     value: float | None  # 0..100; None = not scored
     note: str = ""  # shown right of the bar (e.g. coverage)
+    incomplete: bool = False  # below the coverage floor: no bar and no figure, the note says why
 
 
 def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, row: float = 22) -> str:
     """Horizontal 0–100 bars, one per item, coloured by grade band; an unscored item says so."""
     value_width = 44
-    note_width = 96 if any(item.note for item in items) else 0
+    note_width = 104 if any(item.note for item in items) else 0
     track_width = width - label_width - value_width - note_width - 8
     height = row * max(len(items), 1) + 4
     body: list[str] = []
@@ -148,7 +159,7 @@ def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, 
             f'<rect x="{_fmt(x0)}" y="{_fmt(y + 4)}" width="{_fmt(track_width)}" height="{_fmt(row - 8)}" '
             f'rx="2" fill="{TRACK}"/>'
         )
-        if item.value is not None:
+        if item.value is not None and not item.incomplete:
             value = max(0.0, min(100.0, float(item.value)))
             # A zero still gets a sliver, so it reads as "scored 0" rather than "no data".
             body.append(
@@ -158,16 +169,21 @@ def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, 
             shown = score_label(value)
         else:
             shown = "–"  # nothing scored in this area (the tooltip says so)
+        if item.incomplete:
+            shown = "–"
         body.append(
             f'<text x="{_fmt(x0 + track_width + 6)}" y="{_fmt(mid + 4)}" font-size="11" font-weight="bold" '
-            f'fill="{INK if item.value is not None else MUTED}">{text(shown)}</text>'
+            f'fill="{INK if item.value is not None and not item.incomplete else MUTED}">{text(shown)}</text>'
         )
         if item.note:
             body.append(
                 f'<text x="{_fmt(x0 + track_width + 6 + value_width)}" y="{_fmt(mid + 4)}" font-size="10" '
-                f'fill="{MUTED}">{text(_clip(item.note, 18))}</text>'
+                f'fill="{MUTED}">{text(_clip(item.note, 20))}</text>'
             )
-    title = "; ".join(f"{item.label}: {'not scored' if item.value is None else score_label(item.value)}" for item in items)
+    title = "; ".join(
+        f"{item.label}: {INCOMPLETE if item.incomplete else 'not scored' if item.value is None else score_label(item.value)}"
+        for item in items
+    )
     return _svg(width, height, "".join(body), title or "No data", "chart bars")
 
 
@@ -179,26 +195,25 @@ def heatmap(
     width: float = 680,
     label_width: float = 200,
     row: float = 20,
-    header: float = 46,
+    header: float = 50,
+    incomplete: Sequence[Sequence[bool]] | None = None,
 ) -> str:
-    """A grid of scores: one row per tenant, one column per area; empty cells mean "not scored"."""
+    """A grid of scores: one row per tenant, one column per area; empty cells mean "not scored", and a
+    cell marked in ``incomplete`` (area coverage below the floor) reads "Inc." on grey, without a score."""
     columns = list(columns)
     cell_width = (width - label_width) / max(len(columns), 1)
     height = header + row * len(rows) + 2
     body: list[str] = []
     for col, name in enumerate(columns):
         x = label_width + col * cell_width + cell_width / 2
-        # Two short lines fit area titles like "Security contacts and alerts" above a narrow column.
-        words = _clip(name, 34).split()
-        first, second = _split_words(words, 16)
-        body.append(
-            f'<text x="{_fmt(x)}" y="{_fmt(header - 22)}" text-anchor="middle" font-size="9.5" '
-            f'font-weight="bold" fill="{INK}">{text(first)}</text>'
-        )
-        if second:
+        # Up to three short lines, as many characters as the column holds in bold 9.5 px (about 6.2 px each),
+        # so titles like "Security contacts and alerts" never run into the next column's.
+        lines = _wrap(_clip(name, 40).split(), max(8, int(cell_width / 6.2)))
+        for line_number, line in enumerate(lines):
+            y = header - 9 - 12 * (len(lines) - 1 - line_number)
             body.append(
-                f'<text x="{_fmt(x)}" y="{_fmt(header - 9)}" text-anchor="middle" font-size="9.5" '
-                f'font-weight="bold" fill="{INK}">{text(second)}</text>'
+                f'<text x="{_fmt(x)}" y="{_fmt(y)}" text-anchor="middle" font-size="9.5" '
+                f'font-weight="bold" fill="{INK}">{text(line)}</text>'
             )
     for index, name in enumerate(rows):
         y = header + index * row
@@ -210,13 +225,14 @@ def heatmap(
             if value is not None and isinstance(value, float) and math.isnan(value):
                 value = None
             x = label_width + col * cell_width
-            fill = score_colour(value) if value is not None else "#f1f3f5"
+            short = bool(incomplete and col < len(incomplete[index]) and incomplete[index][col])
+            fill = score_colour(value) if value is not None and not short else "#f1f3f5"
             body.append(
                 f'<rect x="{_fmt(x + 1)}" y="{_fmt(y + 1)}" width="{_fmt(cell_width - 2)}" height="{_fmt(row - 2)}" '
                 f'fill="{fill}"/>'
             )
-            shown = score_label(value)
-            colour = "#ffffff" if value is not None else MUTED
+            shown = "Inc." if short else score_label(value)
+            colour = "#ffffff" if value is not None and not short else MUTED
             body.append(
                 f'<text x="{_fmt(x + cell_width / 2)}" y="{_fmt(y + row / 2 + 4)}" text-anchor="middle" '
                 f'font-size="10" fill="{colour}">{shown}</text>'
@@ -224,13 +240,18 @@ def heatmap(
     return _svg(width, height, "".join(body), f"Scores of {len(rows)} tenants by area", "chart heatmap")
 
 
-def _split_words(words: list[str], limit: int) -> tuple[str, str]:
-    first: list[str] = []
-    for index, word in enumerate(words):
-        if first and len(" ".join([*first, word])) > limit:
-            return " ".join(first), " ".join(words[index:])
-        first.append(word)
-    return " ".join(first), ""
+def _wrap(words: list[str], limit: int, max_lines: int = 3) -> list[str]:
+    """Words in lines of at most ``limit`` characters (a longer word gets a line of its own, clipped), at
+    most ``max_lines`` lines, the last one clipped with an ellipsis when words are left over."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= limit:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_clip(" ".join(lines[max_lines - 1:]), limit)]
+    return [_clip(line, limit) for line in lines]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The `auditor` command line. Thin: it parses options, calls the engine, and maps errors to exit codes.
 
 Exit codes: 0 success, 1 bad input (a file, a config, a plugin), 2 usage error, 3 a tenant scored below
-``--fail-under``, 4 a tenant could not be read at all (``collect`` and ``run``; ``--allow-unreadable`` gives 0). Heavy libraries (msgraph, weasyprint, pandas) are imported inside the commands that use
+``--fail-under`` (or is incomplete or unscored), 4 a tenant could not be read at all (``collect`` and ``run``;
+``--allow-unreadable`` gives 0). Heavy libraries (msgraph, weasyprint, pandas) are imported inside the commands that use
 them, so ``auditor --help`` starts fast.
 """
 
@@ -19,7 +20,6 @@ import typer
 
 from auditor import RULESET_VERSION, __version__
 from auditor.cli_common import (
-    EXIT_FAIL_UNDER,
     EXIT_UNREADABLE,
     EXIT_USAGE,
     AllowUnreadableOption,
@@ -39,6 +39,9 @@ from auditor.cli_history import (
     run_identity,
 )
 from auditor.cli_reports import Paper
+from auditor.cli_results import evaluate_or_fail, note_without_config
+from auditor.cli_results import exit_if_below as _exit_if_below
+from auditor.cli_results import print_results_table as _print_results_table
 
 app = typer.Typer(
     name="auditor",
@@ -97,7 +100,9 @@ AsOfOption = Annotated[
 
 def version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"auditor {__version__} (rule set {RULESET_VERSION})")
+        from auditor.results import ruleset_label
+
+        typer.echo(f"auditor {__version__} ({ruleset_label(RULESET_VERSION)})")
         raise typer.Exit()
 
 
@@ -134,53 +139,12 @@ def checks_list(
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} checks (rule set {RULESET_VERSION})")
+    table = Table(title=f"{len(rows)} checks (checklist version {RULESET_VERSION})")
     for column in ("ID", "Title", "Area", "Severity", "Applies to"):
         table.add_column(column)
     for row in rows:
         table.add_row(row["id"], row["title"], row["area"], row["severity"], ", ".join(row["applies_to"]))
     _console().print(table)
-
-
-def _print_results_table(results) -> None:
-    from rich.table import Table
-
-    from auditor.results import Status
-
-    table = Table(title=f"Audit {results.run_id} ({results.generated_at:%Y-%m-%d %H:%M} UTC)")
-    for column in ("Tenant", "Kind", "Score", "Grade", "Coverage", "FAIL", "PASS", "UNKNOWN", "Other"):
-        table.add_column(column, justify="left" if column in ("Tenant", "Kind") else "right")
-    for tenant in results.tenants:
-        counts = {status: 0 for status in Status}
-        for result in tenant.results:
-            counts[result.status] += 1
-        other = sum(n for s, n in counts.items() if s not in (Status.FAIL, Status.PASS, Status.UNKNOWN))
-        table.add_row(
-            tenant.display_name,
-            tenant.kind,
-            "–" if tenant.score is None else f"{tenant.score:.1f}",
-            tenant.grade,
-            f"{tenant.coverage:.0%}",
-            str(counts[Status.FAIL]),
-            str(counts[Status.PASS]),
-            str(counts[Status.UNKNOWN]),
-            str(other),
-        )
-    _console().print(table)
-
-
-def _exit_if_below(results, fail_under: float | None) -> None:
-    """Exit 3 when a tenant scores below --fail-under. A tenant with nothing scored (every check UNKNOWN)
-    has no score to compare; it is named, since a gate that cannot see a tenant should say so."""
-    if fail_under is None:
-        return
-    below = [f"{t.display_name} ({t.score:.1f})" for t in results.tenants if t.score is not None and t.score < fail_under]
-    unscored = [t.display_name for t in results.tenants if t.score is None]
-    if unscored:
-        typer.echo(f"no score (nothing could be evaluated): {', '.join(unscored)}", err=True)
-    if below:
-        typer.echo(f"below --fail-under {fail_under}: {', '.join(below)}", err=True)
-        raise typer.Exit(EXIT_FAIL_UNDER)
 
 
 def _load_config(path: Path | None, registry):
@@ -205,12 +169,11 @@ def evaluate(
         Optional[Path], typer.Option("--config", "-c", help="tenants.toml with thresholds and risk acceptances.")
     ] = None,
     fail_under: Annotated[
-        Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
+        Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this, or is incomplete or unscored.")
     ] = None,
     as_of: AsOfOption = None,
 ) -> None:
     """Evaluate snapshot files offline and print the results."""
-    from auditor.evaluate import evaluate as run_evaluation
     from auditor.outputs import results_csv, results_json
     from auditor.snapshot import SnapshotError, load_snapshots
 
@@ -220,7 +183,8 @@ def evaluate(
         snapshots = load_snapshots(paths)
     except SnapshotError as exc:
         raise fail(str(exc))
-    results = run_evaluation(snapshots, registry, _as_of(as_of), config)
+    note_without_config(config)
+    results = evaluate_or_fail(snapshots, registry, _as_of(as_of), config)
     if format is ResultFormat.json:
         sys.stdout.write(results_json(results))
     elif format is ResultFormat.csv:
@@ -286,13 +250,12 @@ def run(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Reports rendered in parallel.")] = 1,
     as_of: AsOfOption = None,
     fail_under: Annotated[
-        Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this.")
+        Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this, or is incomplete or unscored.")
     ] = None,
     allow_unreadable: AllowUnreadableOption = False,
 ) -> None:
     """Audit tenants end to end: collect (or read snapshots), evaluate, score, record in the history, and
     write results.json/.csv/.xlsx, a scorecard per tenant and the portfolio to --out."""
-    from auditor.evaluate import evaluate as run_evaluation
     from auditor.outputs import write_results
     from auditor.render import BrandingError, RenderError, render_reports, validate_branding
     from auditor.samples import sample_config_path, sample_snapshots_dir
@@ -337,8 +300,9 @@ def run(
     # The demo is evaluated as of its collection, so it reads the same whatever the date.
     default_time = max((s.collected_at for s in selected.snapshots), default=None) if sample else None
     evaluated_at = _as_of(as_of, default_time)
-    results = run_evaluation(selected.snapshots, registry, evaluated_at, config, run_id=identity,
-                             operator=_operator())
+    note_without_config(config)
+    results = evaluate_or_fail(selected.snapshots, registry, evaluated_at, config, run_id=identity,
+                               operator=_operator())
 
     # Recorded before rendering: the reports read each tenant's trend back from the history.
     changes = None if history is None else _record_run(

@@ -94,7 +94,9 @@ def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
 
 
 def _score(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    from auditor.results import fmt_score
+
+    return fmt_score(value)
 
 
 def _delta(value: float | None) -> str:
@@ -119,6 +121,8 @@ def _run_json(run: "RunSummary") -> dict[str, Any]:
         "tenants": run.tenants,
         "mean_score": run.mean_score,
         "lowest_score": run.lowest_score,
+        "incomplete": run.incomplete,
+        "scoring": {**run.scoring.model_dump(mode="json"), "description": run.scoring.describe()},
         "shards": [s for s in run.shards if s],
         "missing_shards": run.missing_shards,
     }
@@ -160,20 +164,21 @@ def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
             previous = run.tenant_score
     else:
         # The rule-set column only matters when it changed between runs (scores are then less comparable).
-        rulesets = len({run.ruleset_version for run in runs}) > 1
+        rulesets = len({(run.ruleset_version, run.scoring) for run in runs}) > 1
         table = Table(title=f"{len(runs)} recorded run{'s' if len(runs) != 1 else ''}", box=box.SIMPLE_HEAD)
         table.add_column("Run", no_wrap=True)
         table.add_column("Label", overflow="fold")
         table.add_column("Started (UTC)", no_wrap=True)
-        for column in ("Tenants", "Mean", "Lowest"):
+        for column in ("Tenants", "Mean", "Lowest", "Incomplete"):
             table.add_column(column, justify="right")
         table.add_column("Shards", overflow="fold")
         if rulesets:
-            table.add_column("Rule set")
+            table.add_column("Rule set", overflow="fold")
         for run in runs:
             row = [run.id, run.label or "", _when(run), str(run.tenants), _score(run.mean_score),
-                   _score(run.lowest_score), _shards_cell(run)]
-            table.add_row(*row, *([run.ruleset_version] if rulesets else []))
+                   _score(run.lowest_score), str(run.incomplete), _shards_cell(run)]
+            ruleset = f"{run.ruleset_version}; {run.scoring.describe()}"
+            table.add_row(*row, *([ruleset] if rulesets else []))
     _console().print(table)
 
 
@@ -187,6 +192,8 @@ def _diff_json(result: "RunDiff") -> dict[str, Any]:
                 "tenant": entry.display_name,
                 "in_a": entry.in_a,
                 "in_b": entry.in_b,
+                "grade_a": entry.grade_a,
+                "grade_b": entry.grade_b,
                 "newly_failing": entry.change.newly_failing,
                 "fixed": entry.change.fixed,
                 "still_failing": entry.change.still_failing,
@@ -204,18 +211,20 @@ def _print_diff(result: "RunDiff", show_all: bool) -> None:
     a, b = result.run_a, result.run_b
     entries = [e for e in result.tenants if show_all or e.changed or e.change.still_failing]
     table = Table(title=f"{a.id} ({_when(a)}) → {b.id} ({_when(b)})", box=box.SIMPLE_HEAD)
-    for column in ("Tenant", "Score change", "Newly failing", "Fixed", "Still failing"):
+    for column in ("Tenant", "Grade", "Score change", "Newly failing", "Fixed", "Still failing"):
         table.add_column(column, justify="right" if column == "Score change" else "left")
     for entry in entries:
         change = entry.change
         if not entry.in_b:
-            table.add_row(entry.display_name, "–", "(not audited in the later run)", "", "")
+            table.add_row(entry.display_name, entry.grade_a or "", "–", "(not audited in the later run)", "", "")
             continue
         if not entry.in_a:
-            table.add_row(entry.display_name, "–", "(first audit)", "", "")
+            table.add_row(entry.display_name, entry.grade_b or "", "–", "(first audit)", "", "")
             continue
+        grade = entry.grade_b if entry.grade_a == entry.grade_b else f"{entry.grade_a} → {entry.grade_b}"
         table.add_row(
             entry.display_name,
+            grade or "",
             _delta(change.score_change),
             ", ".join(change.newly_failing),
             ", ".join(change.fixed),
@@ -233,7 +242,7 @@ def _print_diff(result: "RunDiff", show_all: bool) -> None:
 
 def history(
     tenant: Annotated[
-        Optional[str], typer.Option("--tenant", "-t", help="Only runs auditing this tenant (id, name or domain).")
+        Optional[str], typer.Option("--tenant", "-t", help="Only runs auditing this tenant (id, display name, or default or verified domain).")
     ] = None,
     db: DbOption = None,
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Only the latest N runs.")] = None,
@@ -263,7 +272,7 @@ def diff_command(
         Optional[list[str]], typer.Argument(metavar="[RUN_A RUN_B]", help="Two run ids (or unique prefixes); default: the two latest.")
     ] = None,
     db: DbOption = None,
-    tenant: Annotated[Optional[str], typer.Option("--tenant", "-t", help="Only this tenant (id, name or domain).")] = None,
+    tenant: Annotated[Optional[str], typer.Option("--tenant", "-t", help="Only this tenant (id, display name, or default or verified domain).")] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Also list tenants with nothing failing and no change.")] = False,
     format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:

@@ -1,4 +1,5 @@
-"""tenants.toml: which tenants to audit, how to authenticate, branding, thresholds and risk acceptances.
+"""tenants.toml: which tenants to audit, how to authenticate, branding, thresholds, the scoring rule, risk
+acceptances and attestations of MANUAL checks.
 
 Validated by pydantic; every error names the file, the line and the field. Secrets never live in the file:
 a client secret is read from the environment variable the file names.
@@ -9,13 +10,14 @@ from __future__ import annotations
 import re
 import tomllib
 from urllib.parse import urlsplit
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from auditor.registry import CheckSettings
+from auditor.results import AcceptedRisk, ScoringRule
 
 ALL_TENANTS = "*"
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -25,17 +27,57 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class RiskAcceptance(_Strict):
-    """A FAIL the tenant's owner has accepted: it is shown as ACCEPTED until ``expires``."""
+class _TenantScoped(_Strict):
+    """A config entry for one check in one tenant (or ``"*"``: every tenant). ``tenant`` may name the tenant
+    by id, by any verified or default domain, or by exact display name (without case); auditor.tenant_refs
+    binds it to the tenant id before evaluation, and a reference that misses is a config error."""
 
     check: str = Field(min_length=1)
-    tenant: str = ALL_TENANTS  # a tenant id, or "*" for every tenant
+    tenant: str = Field(ALL_TENANTS, min_length=1)
+    _line: int | None = PrivateAttr(default=None)  # where the entry starts in the file, for error messages
+
+    def covers(self, tenant_id: str) -> bool:
+        return self.tenant == ALL_TENANTS or self.tenant.lower() == tenant_id.lower()
+
+
+class RiskAcceptance(_TenantScoped):
+    """A FAIL the tenant's owner has accepted: it is shown as ACCEPTED until ``expires``."""
+
     reason: str = Field(min_length=1)
     owner: str = Field(min_length=1)
     expires: date
 
-    def covers(self, tenant_id: str) -> bool:
-        return self.tenant == ALL_TENANTS or self.tenant.lower() == tenant_id.lower()
+
+class CheckAttestation(_TenantScoped):
+    """A person reviewed a MANUAL check's evidence on ``reviewed``: the check is PASS for ``valid_days``
+    days from that date (CHECKLIST.md "Attestation of MANUAL checks"), then flagged as expired."""
+
+    reviewer: str = Field(min_length=1)
+    reviewed: date
+    note: str = ""
+    valid_days: int = Field(90, ge=1, le=3660)
+
+    @property
+    def valid_until(self) -> date:
+        """The last day the attestation holds (it is younger than ``valid_days`` until then)."""
+        return self.reviewed + timedelta(days=self.valid_days - 1)
+
+
+class ScoringConfig(_Strict):
+    """``[scoring]``: the one switch of scoring version 3 and the coverage floor of a letter grade."""
+
+    accepted_risk: AcceptedRisk = AcceptedRisk.COUNTED  # "excluded": the old rule (outside the score)
+    min_coverage: float = 0.75  # a fraction: 0.75 is 75 % weighted coverage
+
+    @field_validator("min_coverage")
+    @classmethod
+    def _fraction(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ValueError(f"{value:g} is not a fraction between 0 and 1 (write 0.75 for 75 %)")
+        return value
+
+    def rule(self) -> ScoringRule:
+        return ScoringRule(accepted_risk=self.accepted_risk, min_coverage=self.min_coverage)
 
 
 class TenantEntry(_Strict):
@@ -146,11 +188,14 @@ class AuditConfig(_Strict):
     concurrency: int = Field(8, ge=1, le=256)
     branding: Branding = Field(default_factory=Branding)
     settings: Thresholds = Field(default_factory=Thresholds)
+    scoring: ScoringConfig = Field(default_factory=ScoringConfig)
     risk_acceptances: list[RiskAcceptance] = Field(default_factory=list)
+    attestations: list[CheckAttestation] = Field(default_factory=list)
     known_partners: list[KnownPartner] = Field(default_factory=list)
     database: str = ""  # SQLAlchemy URL; empty means the default SQLite file
     # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
     allow_unreadable: bool = False
+    _source: str = PrivateAttr(default="config")  # the file it was read from, for error messages
 
     def check_settings(self, tenant_id: str) -> CheckSettings:
         break_glass: list[str] = []
@@ -191,6 +236,19 @@ def _line_of(text: str, location: tuple[object, ...]) -> int | None:
     return None
 
 
+def _table_lines(text: str, key: str) -> list[int]:
+    """The line of each ``[[key]]`` header, in order (entries written as an inline array get none)."""
+    pattern = re.compile(rf"^[ \t]*\[\[\s*{re.escape(key)}\s*\]\]", re.MULTILINE)
+    return [text.count("\n", 0, match.start()) + 1 for match in pattern.finditer(text)]
+
+
+def entry_location(config: AuditConfig, key: str, index: int) -> str:
+    """``file:line: key[index]`` for messages about one risk acceptance or attestation."""
+    entries = getattr(config, key)
+    line = entries[index]._line if index < len(entries) else None
+    return f"{config._source}:{line}: {key}[{index}]" if line else f"{config._source}: {key}[{index}]"
+
+
 def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> AuditConfig:
     try:
         document = tomllib.loads(text)
@@ -205,6 +263,10 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         where = f"{source}:{line}" if line else source
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{where}: field {location}: {message}") from None
+    config._source = source
+    for key, entries in (("risk_acceptances", config.risk_acceptances), ("attestations", config.attestations)):
+        for entry, line in zip(entries, _table_lines(text, key)):
+            entry._line = line
     if base_dir is not None:
         if config.branding.logo is not None and not config.branding.logo.is_absolute():
             config.branding.logo = (base_dir / config.branding.logo).resolve()
@@ -224,10 +286,11 @@ def load_config(path: Path) -> AuditConfig:
 
 
 def validate_acceptances(config: AuditConfig, known_check_ids: set[str], source: str = "config") -> None:
-    """A risk acceptance naming a check this tool does not have is a config error (a typo would otherwise
-    silently accept nothing)."""
-    for index, acceptance in enumerate(config.risk_acceptances):
-        if acceptance.check not in known_check_ids:
-            raise ConfigError(
-                f"{source}: field risk_acceptances.{index}.check: unknown check id {acceptance.check!r}"
-            )
+    """A risk acceptance or attestation naming a check this tool does not have is a config error (a typo
+    would otherwise silently accept or attest nothing)."""
+    for key in ("risk_acceptances", "attestations"):
+        for index, entry in enumerate(getattr(config, key)):
+            if entry.check not in known_check_ids:
+                line = entry._line
+                where = f"{source}:{line}" if line else source
+                raise ConfigError(f"{where}: field {key}.{index}.check: unknown check id {entry.check!r}")

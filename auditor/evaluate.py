@@ -1,8 +1,9 @@
 """Runs every applicable check on every snapshot, then scores each tenant.
 
 The engine, not the checks, turns unavailable data into UNKNOWN, a missing Azure estate into
-NOT_APPLICABLE, a crash into ERROR, and a covered FAIL into ACCEPTED, so every check gets those semantics
-the same way.
+NOT_APPLICABLE, a crash into ERROR, a covered FAIL into ACCEPTED and an attested MANUAL into PASS, so every
+check gets those semantics the same way. The config's tenant references are bound to tenant ids first; one
+that names no tenant of the run (or several) stops the evaluation with a ConfigError.
 """
 
 from __future__ import annotations
@@ -12,12 +13,22 @@ from datetime import datetime
 from typing import Iterable
 
 from auditor import RULESET_VERSION, TOOL_NAME, __version__
-from auditor.config import AuditConfig, RiskAcceptance
+from auditor.config import AuditConfig, CheckAttestation, ConfigError, RiskAcceptance, entry_location
 from auditor.progress import NoProgress, Progress
 from auditor.registry import CheckContext, CheckSettings, CheckSpec, Outcome, Registry
-from auditor.results import Acceptance, AuditResults, CheckResult, Status, TenantResult, ToolInfo
-from auditor.scoring import score_tenant
+from auditor.results import (
+    Acceptance,
+    Attestation,
+    AuditResults,
+    CheckResult,
+    ScoringRule,
+    Status,
+    TenantResult,
+    ToolInfo,
+)
+from auditor.scoring import CURRENT_RULE, score_tenant
 from auditor.snapshot import SUBSCRIPTION_SECTIONS, TenantSnapshot
+from auditor.tenant_refs import bind_config, known_tenants, verified_domains
 
 
 def _unavailable(spec: CheckSpec, snapshot: TenantSnapshot) -> Outcome | None:
@@ -45,11 +56,38 @@ def find_acceptance(
     return matching[0] if matching else None
 
 
+def find_attestation(
+    attestations: Iterable[CheckAttestation], check_id: str, tenant_id: str
+) -> CheckAttestation | None:
+    """The attestation for this check and tenant: one naming the tenant wins over one for all tenants, then
+    the most recent review."""
+    matching = [a for a in attestations if a.check == check_id and a.covers(tenant_id)]
+    matching.sort(key=lambda a: (a.tenant == "*", -a.reviewed.toordinal()))
+    return matching[0] if matching else None
+
+
+def _attested(outcome: Outcome, attestation: CheckAttestation, today) -> tuple[Outcome, Attestation]:
+    """A MANUAL outcome with its attestation: PASS naming the reviewer and date while the attestation is
+    younger than its validity, else still MANUAL with the expiry flagged."""
+    expired = today > attestation.valid_until
+    record = Attestation(reviewer=attestation.reviewer, reviewed=attestation.reviewed, note=attestation.note,
+                         valid_until=attestation.valid_until, expired=expired)
+    if expired:
+        summary = (f"{outcome.summary} (The review attested by {attestation.reviewer} on "
+                   f"{attestation.reviewed.isoformat()} expired after {attestation.valid_days} days.)")
+        return Outcome(Status.MANUAL, summary, outcome.evidence, outcome.remediation), record
+    note = f": {attestation.note.rstrip('.')}" if attestation.note else ""
+    summary = (f"Reviewed and attested by {attestation.reviewer} on {attestation.reviewed.isoformat()}{note} "
+               f"(valid until {attestation.valid_until.isoformat()}). {outcome.summary}")
+    return Outcome(Status.PASS, summary, outcome.evidence, outcome.remediation), record
+
+
 def run_check(
     spec: CheckSpec,
     snapshot: TenantSnapshot,
     ctx: CheckContext,
     acceptances: Iterable[RiskAcceptance] = (),
+    attestations: Iterable[CheckAttestation] = (),
 ) -> CheckResult:
     outcome = _unavailable(spec, snapshot)
     if outcome is None:
@@ -59,6 +97,12 @@ def run_check(
                 raise TypeError(f"returned {type(outcome).__name__}, not Outcome")
         except Exception as exc:  # a broken check must not stop the audit of the portfolio
             outcome = Outcome(Status.ERROR, f"The check crashed: {type(exc).__name__}: {exc}")
+
+    attestation = None
+    if outcome.status is Status.MANUAL:
+        attested = find_attestation(attestations, spec.id, snapshot.tenant.id)
+        if attested is not None:
+            outcome, attestation = _attested(outcome, attested, ctx.now.date())
 
     status = outcome.status
     acceptance = None
@@ -83,6 +127,7 @@ def run_check(
         remediation=outcome.remediation or spec.remediation,
         references=list(spec.references),
         acceptance=acceptance,
+        attestation=attestation,
     )
 
 
@@ -93,17 +138,24 @@ def evaluate_tenant(
     settings: CheckSettings | None = None,
     acceptances: Iterable[RiskAcceptance] = (),
     tags: list[str] | None = None,
+    attestations: Iterable[CheckAttestation] = (),
+    rule: ScoringRule = CURRENT_RULE,
 ) -> TenantResult:
+    """Every applicable check on one snapshot, scored under ``rule``. Acceptances and attestations name
+    tenants by id here (auditor.tenant_refs binds the config's references first)."""
     ctx = CheckContext(now=now, settings=settings or CheckSettings())
-    acceptances = list(acceptances)
+    acceptances, attestations = list(acceptances), list(attestations)
     results = [
-        run_check(spec, snapshot, ctx, acceptances) for spec in registry if spec.applies(snapshot.tenant.kind)
+        run_check(spec, snapshot, ctx, acceptances, attestations)
+        for spec in registry
+        if spec.applies(snapshot.tenant.kind)
     ]
-    score = score_tenant(results)
+    score = score_tenant(results, rule)
     return TenantResult(
         tenant_id=snapshot.tenant.id,
         display_name=snapshot.tenant.display_name,
         default_domain=snapshot.tenant.default_domain,
+        domains=verified_domains(snapshot),
         kind=snapshot.tenant.kind.value,
         tags=tags if tags is not None else list(snapshot.tenant.tags),
         collected_at=snapshot.collected_at,
@@ -124,8 +176,14 @@ def evaluate(
     run_id: str | None = None,
     operator: str = "",
 ) -> AuditResults:
-    """Evaluate and score every snapshot. ``config`` supplies per-tenant settings and risk acceptances."""
+    """Evaluate and score every snapshot. ``config`` supplies per-tenant settings, the scoring rule, risk
+    acceptances and attestations. Raises ConfigError for an acceptance or attestation whose tenant matches
+    no tenant of the run (or several), or whose review date lies after the evaluation time."""
     snapshots = list(snapshots)
+    rule = config.scoring.rule() if config is not None else CURRENT_RULE
+    if config is not None:
+        config = bind_config(config, known_tenants(snapshots, config))
+        _check_review_dates(config, now)
     progress = progress or NoProgress()
     progress.start(len(snapshots), "Evaluating")
     tenants: list[TenantResult] = []
@@ -133,11 +191,11 @@ def evaluate(
         tenant_id = snapshot.tenant.id
         if config is not None:
             settings = config.check_settings(tenant_id)
-            acceptances = config.risk_acceptances
+            acceptances, attestations = config.risk_acceptances, config.attestations
             tags = config.tags_of(tenant_id) or list(snapshot.tenant.tags)
         else:
-            settings, acceptances, tags = CheckSettings(), [], list(snapshot.tenant.tags)
-        tenant = evaluate_tenant(snapshot, registry, now, settings, acceptances, tags)
+            settings, acceptances, attestations, tags = CheckSettings(), [], [], list(snapshot.tenant.tags)
+        tenant = evaluate_tenant(snapshot, registry, now, settings, acceptances, tags, attestations, rule)
         tenants.append(tenant)
         progress.advance(snapshot.tenant.display_name, failed=any(r.status is Status.ERROR for r in tenant.results))
     progress.finish()
@@ -148,6 +206,17 @@ def evaluate(
         generated_at=now,
         run_id=run_id or uuid.uuid4().hex[:12],
         operator=operator,
+        scoring=rule,
         tenants=tenants,
     )
+
+
+def _check_review_dates(config: AuditConfig, now: datetime) -> None:
+    """An attestation reviewed after the evaluation time is a typo (or a clock problem), not a review."""
+    for index, attestation in enumerate(config.attestations):
+        if attestation.reviewed > now.date():
+            raise ConfigError(
+                f"{entry_location(config, 'attestations', index)} (check {attestation.check}): reviewed "
+                f"{attestation.reviewed.isoformat()} is after the evaluation date {now.date().isoformat()}"
+            )
 

@@ -1,5 +1,9 @@
 """Result formats (JSON, CSV, and the console table in the CLI). Each writer is a function of the results
-document alone, so ``auditor report`` can re-render saved results without re-evaluating."""
+document alone, so ``auditor report`` can re-render saved results without re-evaluating.
+
+Every format uses the same vocabulary and figures: status and area codes with the reports' labels beside
+them, scores with one decimal, coverage as a percentage with one decimal, the grade ("Incomplete" below the
+coverage floor) and the scoring rule that produced them."""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from pathlib import Path
 from typing import Callable
 
 from auditor.fsutil import atomic_write_text
-from auditor.results import AuditResults
+from auditor.results import AuditResults, fmt_coverage, fmt_score
 
 CSV_COLUMNS = [
-    "tenant_id", "tenant", "kind", "tenant_score", "tenant_grade", "check_id", "title", "area", "severity",
-    "status", "summary", "evidence_count", "accepted_by", "accepted_until", "remediation",
+    "tenant_id", "tenant", "kind", "tenant_score", "tenant_grade", "tenant_coverage", "check_id", "title",
+    "area", "area_title", "severity", "status", "status_label", "summary", "evidence_count", "accepted_by",
+    "accepted_until", "attested_by", "attested_on", "attested_until", "remediation", "scoring_rule",
 ]
 
 
@@ -35,24 +40,33 @@ def results_csv(results: AuditResults) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
+    rule = results.scoring.describe()
     for tenant in results.tenants:
         for result in tenant.results:
+            acceptance, attestation = result.acceptance, result.attestation
             writer.writerow({key: _cell(value) for key, value in {
                 "tenant_id": tenant.tenant_id,
                 "tenant": tenant.display_name,
                 "kind": tenant.kind,
-                "tenant_score": "" if tenant.score is None else tenant.score,
+                "tenant_score": "" if tenant.score is None else fmt_score(tenant.score),
                 "tenant_grade": tenant.grade,
+                "tenant_coverage": fmt_coverage(tenant.coverage),
                 "check_id": result.check_id,
                 "title": result.title,
                 "area": result.area.value,
+                "area_title": result.area_title,
                 "severity": result.severity.value,
                 "status": result.status.value,
+                "status_label": result.status_label,
                 "summary": result.summary,
                 "evidence_count": len(result.evidence),
-                "accepted_by": result.acceptance.owner if result.acceptance else "",
-                "accepted_until": result.acceptance.expires.isoformat() if result.acceptance else "",
+                "accepted_by": acceptance.owner if acceptance else "",
+                "accepted_until": acceptance.expires.isoformat() if acceptance else "",
+                "attested_by": attestation.reviewer if attestation else "",
+                "attested_on": attestation.reviewed.isoformat() if attestation else "",
+                "attested_until": attestation.valid_until.isoformat() if attestation else "",
                 "remediation": result.remediation,
+                "scoring_rule": rule,
             }.items()})
     return buffer.getvalue()
 

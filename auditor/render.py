@@ -32,17 +32,24 @@ from auditor import charts
 from auditor.config import Branding
 from auditor.fsutil import atomic_write_bytes, atomic_write_text
 from auditor.progress import NoProgress, Progress
+from auditor.report_text import plain_summary, status_meanings
 from auditor.results import (
     AREA_TITLES,
+    INCOMPLETE,
     SEVERITY_WEIGHTS,
+    STATUS_LABELS,
     Area,
     AuditResults,
     CheckResult,
+    ScoringRule,
     Severity,
     Status,
     TenantResult,
+    fmt_coverage,
+    is_letter_grade,
+    ruleset_label,
 )
-from auditor.scoring import GRADE_FLOORS
+from auditor.scoring import GRADE_FLOORS, scored_statuses
 from auditor.trend import TenantChange
 
 if TYPE_CHECKING:
@@ -75,28 +82,6 @@ PORTFOLIO_TITLE = "Portfolio security report"
 # Findings are listed failing first within each area.
 STATUS_ORDER = [Status.FAIL, Status.ERROR, Status.ACCEPTED, Status.MANUAL, Status.UNKNOWN, Status.PASS,
                 Status.NOT_APPLICABLE]
-STATUS_LABELS = {
-    Status.PASS: "Pass",
-    Status.FAIL: "Fail",
-    Status.MANUAL: "Review",
-    Status.UNKNOWN: "Unknown",
-    Status.NOT_APPLICABLE: "Not applicable",
-    Status.ACCEPTED: "Accepted risk",
-    Status.ERROR: "Error",
-}
-STATUS_MEANINGS = {
-    Status.PASS: "The control is in place.",
-    Status.FAIL: "The control is missing or incomplete; the finding says what to fix.",
-    Status.MANUAL: "A person must review the listed evidence; outside the score.",
-    Status.UNKNOWN: "The data needed was not available (a permission or licence is missing); outside the score, "
-                    "never counted as a pass or a fail.",
-    Status.NOT_APPLICABLE: "The check does not apply to this tenant (for example, no Azure subscriptions).",
-    Status.ACCEPTED: "A failing control the organisation has formally accepted, with an owner and an expiry "
-                     "date; outside the score until it expires.",
-    Status.ERROR: "The check itself could not complete; outside the score. If it repeats in the next audit, report "
-                  "it to the tool's maintainers.",
-}
-
 # What lets a check whose data was unavailable run next time, when the recorded reason does not say.
 SECTION_NEEDS: dict[str, str] = {
     "organization": "Microsoft Graph permission Organization.Read.All",
@@ -317,10 +302,7 @@ def possessive(name: str) -> str:
 
 
 fmt_score = charts.score_label
-
-
-def fmt_pct(fraction: float | None) -> str:
-    return "–" if fraction is None else f"{fraction * 100:.0f}%"
+fmt_pct = fmt_coverage  # one decimal, as in every data output
 
 
 def fmt_date(moment: datetime | None) -> str:
@@ -494,6 +476,7 @@ class AreaView:
     coverage: float
     findings: list[Finding]
     counts: dict[Status, int]
+    incomplete: bool = False
 
 
 @dataclass
@@ -507,9 +490,10 @@ class HistoryView:
     chart: Markup | None
 
     @property
-    def points(self) -> int | None:
-        """The score change in whole points, as the report prints it (0 reads as unchanged)."""
-        return None if self.score_change is None else _whole_points(self.score_change)
+    def points(self) -> float | None:
+        """The score change as the report prints it: one decimal, the difference of the rounded scores
+        shown (0 reads as unchanged)."""
+        return self.score_change
 
 
 @dataclass
@@ -530,6 +514,10 @@ class ScorecardView:
     history: HistoryView
     critical_failures: int
     failing: int
+    attested: list[CheckResult] = field(default_factory=list)
+    attestations_expired: list[CheckResult] = field(default_factory=list)
+    assessed: int = 0  # checks in the score (under the run's scoring rule)
+    applicable: int = 0  # checks that apply to the tenant
 
     @property
     def toc(self) -> list[tuple[str, str, int]]:
@@ -539,7 +527,7 @@ class ScorecardView:
             toc.append(("top-actions", "Top actions", 2))
         toc += [("since-last", "Since the last audit", 2), ("findings", "Findings by area", 1)]
         toc += [(area.anchor, area.title, 2) for area in self.areas]
-        toc += [("unknown", "Checks that could not run", 1), ("accepted", "Accepted risks", 1)]
+        toc += [("unknown", "Checks that could not run", 1), ("accepted", "Accepted risks and attested reviews", 1)]
         if self.appendix:
             toc.append(("appendix-evidence", "Appendix A: full evidence lists", 1))
         toc.append(("methodology", ("Appendix B: " if self.appendix else "Appendix: ") + "methodology", 1))
@@ -571,54 +559,6 @@ def _finding(result: CheckResult, why: dict[str, str]) -> Finding:
     )
 
 
-def _plain_summary(tenant: TenantResult, counts: dict[Status, int], top: list[Finding], critical: int) -> list[str]:
-    """A paragraph a non-specialist understands: what was checked, how it went, what matters most."""
-    name = tenant.display_name
-    assessed = counts[Status.PASS] + counts[Status.FAIL]
-    total = sum(counts.values()) - counts[Status.NOT_APPLICABLE]
-    paragraphs: list[str] = []
-    if tenant.score is None:
-        paragraphs.append(
-            f"We could not score {name}: none of the {total} applicable checks could be assessed as a pass or a "
-            "fail, mostly because the audit could not read the data it needs. The section on checks that could "
-            "not run lists what to grant so the next audit can give a score."
-        )
-        return paragraphs
-    verdict = {
-        "A": "strong: the important protections are in place",
-        "B": "good, with a few gaps worth closing",
-        "C": "fair: there are gaps an attacker could use",
-        "D": "weak: important protections are missing",
-        "F": "poor: several basic protections are missing",
-    }.get(tenant.grade, "")
-    paragraphs.append(
-        f"We checked {possessive(name)} Microsoft 365 and Azure set-up against {total} security practices that Microsoft "
-        f"recommends for its cloud partners' customers. {counts[Status.PASS]} of the {assessed} practices we "
-        f"could assess are in place and {counts[Status.FAIL]} are not, which gives a score of "
-        f"{fmt_score(tenant.score)} out of 100 (grade {tenant.grade}). Overall the tenant's protection is {verdict}."
-    )
-    if counts[Status.FAIL]:
-        first = top[0].result
-        text = f"The most urgent item is \u201c{first.title}\u201d"
-        if critical:
-            text += (
-                f"; {'it is' if critical == 1 else f'it is one of {critical} items'} rated critical, the kind of gap that attackers "
-                "use to take over accounts, and any critical gap limits the grade to D until it is fixed"
-            )
-        text += ". The top actions below are in the order we recommend."
-        paragraphs.append(text)
-    else:
-        paragraphs.append("No assessed practice failed. Keep the settings as they are and review them each quarter.")
-    outside = counts[Status.UNKNOWN] + counts[Status.ERROR]
-    if outside:
-        paragraphs.append(
-            f"{outside} {'check' if outside == 1 else 'checks'} could not be run, usually because the audit app "
-            f"lacks a permission or the tenant lacks a licence. They count neither for nor against the score; "
-            f"the score covers {fmt_pct(tenant.coverage)} of the checklist by weight."
-        )
-    return paragraphs
-
-
 def _history_view(change: TenantChange | None, titles: dict[str, str]) -> HistoryView:
     """The "since the last audit" block; no history, or no earlier run, reads as the first audit."""
     points = change.points if change else []
@@ -640,7 +580,10 @@ def _history_view(change: TenantChange | None, titles: dict[str, str]) -> Histor
     )
 
 
-def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChange | None) -> ScorecardView:
+def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChange | None,
+                   rule: ScoringRule | None = None) -> ScorecardView:
+    """The scorecard's content for one tenant, under the scoring rule its results were computed with."""
+    rule = rule or ScoringRule()
     counts = _status_counts(tenant.results)
     findings = {r.check_id: _finding(r, why) for r in tenant.results}
     areas: list[AreaView] = []
@@ -658,24 +601,28 @@ def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChan
                 coverage=sub.coverage if sub else 0.0,
                 findings=[findings[r.check_id] for r in in_area],
                 counts=_status_counts(in_area),
+                incomplete=sub is None or sub.incomplete,
             )
         )
     failing = sorted((r for r in tenant.results if r.status is Status.FAIL), key=_sort_key)
     top = [findings[r.check_id] for r in failing[:5]]
     critical = sum(1 for r in failing if r.severity is Severity.CRITICAL)
     bars = [
-        charts.Bar(a.title, a.score, f"coverage {fmt_pct(a.coverage)}") for a in areas
+        charts.Bar(a.title, a.score, f"Incomplete · {fmt_pct(a.coverage)}" if a.incomplete
+                   else f"coverage {fmt_pct(a.coverage)}", incomplete=a.incomplete)
+        for a in areas
     ]
+    unknown = [unknown_item(r) for r in sorted(tenant.results, key=_sort_key) if r.status is Status.UNKNOWN]
     return ScorecardView(
         tenant=tenant,
         title=SCORECARD_TITLE,
         counts=[(s, STATUS_LABELS[s], counts[s]) for s in STATUS_ORDER if counts[s] or s in (Status.PASS, Status.FAIL)],
-        gauge=Markup(charts.gauge(tenant.score, tenant.grade)),
-        area_bars=Markup(charts.bars(bars, width=430, label_width=150)),
+        gauge=Markup(charts.gauge(tenant.score, tenant.grade, coverage=tenant.coverage)),
+        area_bars=Markup(charts.bars(bars, width=470, label_width=178)),
         areas=areas,
         top_actions=top,
-        summary_paragraphs=_plain_summary(tenant, counts, top, critical),
-        unknown=[unknown_item(r) for r in sorted(tenant.results, key=_sort_key) if r.status is Status.UNKNOWN],
+        summary_paragraphs=plain_summary(tenant, counts, top[0].result.title if top else None, critical, unknown, rule),
+        unknown=unknown,
         errors=[r for r in tenant.results if r.status is Status.ERROR],
         accepted=[r for r in tenant.results if r.status is Status.ACCEPTED],
         expired=[r for r in tenant.results if r.status is Status.FAIL and r.acceptance and r.acceptance.expired],
@@ -684,6 +631,10 @@ def scorecard_view(tenant: TenantResult, why: dict[str, str], change: TenantChan
         history=_history_view(change, {r.check_id: r.title for r in tenant.results}),
         critical_failures=critical,
         failing=len(failing),
+        attested=[r for r in tenant.results if r.attestation and not r.attestation.expired],
+        attestations_expired=[r for r in tenant.results if r.attestation and r.attestation.expired],
+        assessed=sum(counts[s] for s in scored_statuses(rule)),
+        applicable=sum(counts.values()) - counts[Status.NOT_APPLICABLE],
     )
 
 
@@ -708,9 +659,10 @@ class PortfolioView:
     critical_rows: list[tuple[PortfolioRow, list[CheckResult]]]
     partner: TenantResult | None
     partner_findings: list[Finding]
-    average: float | None
+    average: float | None  # over the graded tenants: an incomplete tenant's score rests on too little
     grades: list[tuple[str, int]]
     customers: int
+    incomplete: int = 0
 
     @property
     def toc(self) -> list[tuple[str, str, int]]:
@@ -725,17 +677,13 @@ class PortfolioView:
         ]
 
 
-def _whole_points(score_change: float) -> int:
-    return int(round(score_change))
-
-
 def _change_text(change: TenantChange | None) -> str:
     if change is None or change.first_audit:
         return "first audit"
     if change.score_change is None:
         return "not comparable"
-    points = _whole_points(change.score_change)
-    return f"{points:+d}" if points else "no change"  # not "+0" for a change under half a point
+    # One decimal, the difference of the rounded scores shown, like every other output.
+    return f"{change.score_change:+.1f}" if change.score_change else "no change"
 
 
 def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, str],
@@ -768,9 +716,11 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, 
         values = [
             [row.tenant.areas[a.value].score if a.value in row.tenant.areas else None for a in areas] for row in chunk
         ]
-        heatmaps.append(
-            Markup(charts.heatmap([r.tenant.display_name for r in chunk], [AREA_TITLES[a] for a in areas], values))
-        )
+        incomplete = [
+            [a.value in row.tenant.areas and row.tenant.areas[a.value].incomplete for a in areas] for row in chunk
+        ]
+        heatmaps.append(Markup(charts.heatmap([r.tenant.display_name for r in chunk], [AREA_TITLES[a] for a in areas],
+                                              values, incomplete=incomplete)))
     common_frame = common_failures(results, top=15)
     total = len(results.tenants)
     common = [
@@ -796,9 +746,9 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, 
         [_finding(r, why) for r in sorted(partner.results, key=_sort_key) if r.status is not Status.NOT_APPLICABLE]
         if partner else []
     )
-    scored = [t.score for t in results.tenants if t.score is not None]
-    grades = Counter(t.grade for t in results.tenants)
-    order = ["A", "B", "C", "D", "F"]
+    scored = [t.score for t in results.tenants if t.score is not None and not t.incomplete]
+    grades = Counter(t.grade if is_letter_grade(t.grade) else INCOMPLETE for t in results.tenants)
+    order = ["A", "B", "C", "D", "F", INCOMPLETE]
     return PortfolioView(
         title=PORTFOLIO_TITLE,
         rows=rows,
@@ -810,6 +760,7 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], why: dict[str, 
         average=sum(scored) / len(scored) if scored else None,
         grades=[(g, grades.get(g, 0)) for g in order] + [(g, n) for g, n in grades.items() if g not in order],
         customers=sum(1 for t in results.tenants if t.kind != "partner"),
+        incomplete=sum(1 for t in results.tenants if t.incomplete),
     )
 
 
@@ -830,7 +781,7 @@ def environment() -> Environment:
     env.globals.update(
         Status=Status,
         STATUS_LABELS=STATUS_LABELS,
-        STATUS_MEANINGS=STATUS_MEANINGS,
+        INCOMPLETE=INCOMPLETE,
         SEVERITY_WEIGHTS=SEVERITY_WEIGHTS,
         GRADE_FLOORS=GRADE_FLOORS,
         AREA_TITLES=AREA_TITLES,
@@ -864,6 +815,16 @@ class RenderContext:
     brand: Brand
     paper: str
     why: dict[str, str] = field(default_factory=dict)
+    scoring: ScoringRule = field(default_factory=ScoringRule)
+
+    @property
+    def checklist(self) -> str:
+        """The rule set as customers read it: "Checklist version 3, November 2026"."""
+        return ruleset_label(self.ruleset_version)
+
+    @property
+    def status_meanings(self) -> dict[Status, str]:
+        return status_meanings(self.scoring)
 
 
 def _common(ctx: RenderContext, media: str) -> dict[str, Any]:
@@ -888,7 +849,7 @@ def _render(template: str, ctx: RenderContext, media: str, values: dict[str, Any
 
 def render_scorecard_html(tenant: TenantResult, ctx: RenderContext, change: TenantChange | None = None,
                           media: str = "html") -> str:
-    values = {"view": scorecard_view(tenant, ctx.why, change), "tenant": tenant}
+    values = {"view": scorecard_view(tenant, ctx.why, change, ctx.scoring), "tenant": tenant}
     return _render("scorecard.html", ctx, media, values)
 
 
@@ -1005,7 +966,7 @@ def _write_html_and_pdf(template: str, ctx: RenderContext, folder: Path, label: 
 
 def write_scorecard(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
     started = time.perf_counter()
-    values = {"view": scorecard_view(tenant, ctx.why, change), "tenant": tenant}
+    values = {"view": scorecard_view(tenant, ctx.why, change, ctx.scoring), "tenant": tenant}
     return _write_html_and_pdf("scorecard.html", ctx, folder, tenant.display_name, started, values)
 
 
@@ -1057,6 +1018,7 @@ def render_all(
         brand=brand,
         paper=paper_size,
         why=check_rationales() if why is None else why,
+        scoring=results.scoring,
     )
     history = history or {}
     slugs = tenant_slugs(results.tenants)

@@ -43,6 +43,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     create_engine,
     delete,
     event,
@@ -57,7 +58,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from auditor import TOOL_NAME, __version__
-from auditor.results import AuditResults, CheckResult, TenantResult, ToolInfo
+from auditor.results import LETTER_GRADES, AuditResults, CheckResult, ScoringRule, TenantResult, ToolInfo, round_half_up
 from auditor.trend import ScorePoint, TenantChange, compare
 
 DB_ENV = "AUDITOR_DB"
@@ -189,6 +190,7 @@ runs_table = Table(
     Column("ruleset_version", String(80), nullable=False),
     Column("operator", String(200), nullable=False, default=""),
     Column("shard_count", Integer),  # N of K/N when the run was sharded, else NULL
+    Column("scoring", JSON),  # the ScoringRule applied (version 2): NULL for runs scored before version 3
 )
 
 # One row per record_run call: the whole run, or one shard of it.
@@ -214,6 +216,7 @@ tenants_table = Table(
     Column("default_domain", String(400), nullable=False, default=""),
     Column("kind", String(20), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("domains", JSON),  # verified domains at the latest run (version 2), so --tenant can name one
 )
 
 tenant_results_table = Table(
@@ -230,11 +233,12 @@ tenant_results_table = Table(
     Column("tags", JSON, nullable=False),
     Column("collected_at", DateTime(timezone=True)),
     Column("score", Float),
-    Column("grade", String(8), nullable=False),
+    Column("grade", String(16), nullable=False),  # a letter or "Incomplete" (8 characters in version 1)
     Column("coverage", Float, nullable=False),
     Column("areas", JSON, nullable=False),
     Column("snapshot_path", Text),
     Column("snapshot_sha256", String(64)),
+    Column("domains", JSON),  # version 2
     UniqueConstraint("run_id", "tenant_id", name="uq_tenant_results_run_tenant"),
     Index("ix_tenant_results_tenant", "tenant_id"),
 )
@@ -255,11 +259,13 @@ check_results_table = Table(
     Column("remediation", Text, nullable=False),
     Column("references", JSON, nullable=False),
     Column("acceptance", JSON),
+    Column("attestation", JSON),  # version 2
     Index("ix_check_results_tenant_result", "tenant_result_id"),
 )
 # The columns holding a CheckResult's fields, under the same names (written and read back alike).
 _CHECK_FIELDS = (
     "check_id", "title", "area", "severity", "status", "summary", "evidence", "remediation", "references", "acceptance",
+    "attestation",
 )
 
 
@@ -267,14 +273,38 @@ _CHECK_FIELDS = (
 
 
 def _migration_1(conn: Connection) -> None:
-    # Version 1 is the tables above. When a later migration alters a table, freeze the version-1
-    # definitions here first, so a new database still walks 1 → 2 → … like an old one.
+    # Creates the tables above as they are now; the later migrations only add what a database created by
+    # an older version lacks (each checks first), so a new database and a migrated one end up alike.
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version_table])
+
+
+# Columns added by version 2 (scoring version 3: the rule applied, attestations, verified domains).
+_VERSION_2_COLUMNS = (
+    (runs_table, "scoring"),
+    (tenants_table, "domains"),
+    (tenant_results_table, "domains"),
+    (check_results_table, "attestation"),
+)
+
+
+def _migration_2(conn: Connection) -> None:
+    """Scoring version 3: the scoring rule of each run, attestations, tenants' verified domains, and room
+    for the grade "Incomplete". ALTER TABLE … ADD COLUMN is the same in SQLite and PostgreSQL; SQLite does
+    not enforce VARCHAR lengths, PostgreSQL needs the grade column widened."""
+    inspector = inspect(conn)
+    quote = conn.dialect.identifier_preparer.quote
+    for table, name in _VERSION_2_COLUMNS:
+        if name in {column["name"] for column in inspector.get_columns(table.name)}:
+            continue
+        column_type = table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(name)} {column_type}"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE tenant_results ALTER COLUMN grade TYPE VARCHAR(16)"))
 
 
 Migration = Callable[[Connection], None]
 # MIGRATIONS[i] takes a database from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: list[Migration] = [_migration_1]
+MIGRATIONS: list[Migration] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -538,6 +568,7 @@ def _claim_run(
             ruleset_version=results.tool.ruleset_version,
             operator=results.operator,
             shard_count=shard_count,
+            scoring=results.scoring.model_dump(mode="json"),
         )
         .on_conflict_do_nothing(index_elements=[runs.c.id])
     )
@@ -558,6 +589,11 @@ def _claim_run(
             raise StoreError(
                 f"run {run_id} was recorded with rule set {row.ruleset_version}; this shard runs "
                 f"{results.tool.ruleset_version}: every shard of a run must run the same tool version"
+            )
+        if _scoring(row.scoring) != results.scoring:
+            raise StoreError(
+                f"run {run_id} was recorded with {_scoring(row.scoring).describe()}; this shard uses "
+                f"{results.scoring.describe()}: every shard of a run must use the same [scoring] config"
             )
         # Later shards widen the run's time span; the label and operator of the first one stay.
         generated = _to_db(results.generated_at)
@@ -624,10 +660,11 @@ def _write_tenant(
 ) -> None:
     tenants = tenants_table
     names = {"display_name": tenant.display_name, "default_domain": tenant.default_domain, "kind": tenant.kind}
+    latest = {**names, "domains": list(tenant.domains)}
     conn.execute(
         _insert_for(conn, tenants)
-        .values(id=tenant.tenant_id, last_seen_at=seen_at, **names)
-        .on_conflict_do_update(index_elements=[tenants.c.id], set_={**names, "last_seen_at": seen_at})
+        .values(id=tenant.tenant_id, last_seen_at=seen_at, **latest)
+        .on_conflict_do_update(index_elements=[tenants.c.id], set_={**latest, "last_seen_at": seen_at})
     )
     dumped = tenant.model_dump(mode="json")
     inserted = conn.execute(
@@ -641,6 +678,7 @@ def _write_tenant(
             grade=tenant.grade,
             coverage=tenant.coverage,
             areas=dumped["areas"],
+            domains=list(tenant.domains),
             snapshot_path=ref.path if ref else None,
             snapshot_sha256=ref.sha256 if ref else None,
             **names,
@@ -673,7 +711,9 @@ class RunSummary:
     shards: list[str]  # the parts recorded: "K/N" each, or [""] for an unsharded run
     tenants: int
     mean_score: float | None
-    lowest_score: float | None
+    lowest_score: float | None  # mean and lowest over the graded tenants
+    incomplete: int = 0  # tenants without a letter grade
+    scoring: ScoringRule = field(default_factory=ScoringRule)
     # Filled when the listing is for one tenant.
     tenant_score: float | None = None
     tenant_grade: str | None = None
@@ -690,24 +730,26 @@ class RunSummary:
 _RUN_ORDER = (runs_table.c.started_at, runs_table.c.id)
 
 
+def _scoring(value: Any) -> ScoringRule:
+    """The scoring rule stored with a run; runs recorded before scoring version 3 have none."""
+    from auditor.results import LEGACY_SCORING
+
+    return ScoringRule.model_validate(value) if value else LEGACY_SCORING
+
+
 def find_tenants(engine: Engine, query: str) -> list[str]:
-    """Tenant ids matching an id, a display name or a default domain (without case)."""
-    needle = query.strip().lower()
+    """Tenant ids matching an id, a display name, the default domain or any verified domain (without case),
+    with the same rule as the config's tenant references (auditor.tenant_refs). Matched in Python: the
+    domains are a JSON list, which SQLite and PostgreSQL query differently."""
+    from auditor.tenant_refs import KnownTenant
+
     tenants = tenants_table
     with engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(tenants.c.id)
-                .where(
-                    or_(
-                        func.lower(tenants.c.id) == needle,
-                        func.lower(tenants.c.display_name) == needle,
-                        func.lower(tenants.c.default_domain) == needle,
-                    )
-                )
-                .order_by(tenants.c.id)
-            ).scalars()
-        )
+        rows = conn.execute(
+            select(tenants.c.id, tenants.c.display_name, tenants.c.default_domain, tenants.c.domains).order_by(tenants.c.id)
+        ).all()
+    known = [KnownTenant(row.id, row.display_name, (row.default_domain, *(row.domains or []))) for row in rows]
+    return [tenant.id for tenant in known if tenant.matches(query)]
 
 
 def _tenant_id(engine: Engine, tenant: str) -> str:
@@ -715,7 +757,11 @@ def _tenant_id(engine: Engine, tenant: str) -> str:
     if not found:
         raise StoreError(f"no tenant {tenant!r} in the history (give a tenant id, display name or domain)")
     if len(found) > 1:
-        raise StoreError(f"{tenant!r} names {len(found)} tenants ({', '.join(found)}); give the tenant id")
+        with engine.connect() as conn:
+            names = dict(conn.execute(select(tenants_table.c.id, tenants_table.c.display_name)
+                                      .where(tenants_table.c.id.in_(found))).all())
+        listed = ", ".join(f"{names.get(tenant_id) or '?'} ({tenant_id})" for tenant_id in found)
+        raise StoreError(f"{tenant!r} names {len(found)} tenants ({listed}); give the tenant id")
     return found[0]
 
 
@@ -726,16 +772,19 @@ def list_runs(
     the runs that audited it, with its score and grade."""
     runs, results, parts = runs_table, tenant_results_table, run_parts_table
     tenant_id = _tenant_id(engine, tenant) if tenant else None
+    graded_score = case((results.c.grade.in_(LETTER_GRADES), results.c.score), else_=None)
     stats = select(
         results.c.run_id,
         func.count(results.c.id).label("tenants"),
-        func.avg(results.c.score).label("mean_score"),
-        func.min(results.c.score).label("lowest_score"),
+        # Over the graded tenants, as the portfolio's average: an Incomplete tenant's score rests on too little.
+        func.avg(graded_score).label("mean_score"),
+        func.min(graded_score).label("lowest_score"),
+        func.count(results.c.id).filter(results.c.grade.not_in(LETTER_GRADES)).label("incomplete"),
     ).group_by(results.c.run_id)
     if run_id is not None:
         stats = stats.where(results.c.run_id == run_id)
     stats = stats.subquery()
-    query = select(runs, stats.c.tenants, stats.c.mean_score, stats.c.lowest_score).join_from(
+    query = select(runs, stats.c.tenants, stats.c.mean_score, stats.c.lowest_score, stats.c.incomplete).join_from(
         runs, stats, stats.c.run_id == runs.c.id, isouter=True
     )
     if tenant_id is not None:
@@ -771,8 +820,10 @@ def list_runs(
             shard_count=row.shard_count,
             shards=sorted(shards.get(row.id, []), key=_shard_key),
             tenants=row.tenants or 0,
-            mean_score=None if row.mean_score is None else round(float(row.mean_score), 1),
+            incomplete=row.incomplete or 0,
+            mean_score=None if row.mean_score is None else round_half_up(float(row.mean_score)),
             lowest_score=None if row.lowest_score is None else float(row.lowest_score),
+            scoring=_scoring(row.scoring),
             tenant_score=getattr(row, "t_score", None),
             tenant_grade=getattr(row, "t_grade", None),
         )
@@ -831,6 +882,7 @@ def _load_tenant_results(conn: Connection, tenant_rows: list[Any]) -> list[Tenan
                 "tenant_id": row.tenant_id,
                 "display_name": row.display_name,
                 "default_domain": row.default_domain,
+                "domains": row.domains or [],
                 "kind": row.kind,
                 "tags": row.tags,
                 "collected_at": _from_db(row.collected_at),
@@ -868,6 +920,7 @@ def _load_run(engine: Engine, run: RunSummary, tenant_ids: Iterable[str] | None 
         generated_at=run.generated_at,
         run_id=run.id,
         operator=run.operator,
+        scoring=run.scoring,
         tenants=_sort_tenants(tenants),
     )
 
@@ -934,11 +987,15 @@ class TenantDiff:
     change: TenantChange
     in_a: bool = True
     in_b: bool = True
+    # The tenant's grade in each run ("Incomplete" below the coverage floor); None where not audited.
+    grade_a: str | None = None
+    grade_b: str | None = None
 
     @property
     def changed(self) -> bool:
         c = self.change
-        return bool(c.newly_failing or c.fixed) or (c.score_change not in (None, 0)) or not (self.in_a and self.in_b)
+        return (bool(c.newly_failing or c.fixed) or (c.score_change not in (None, 0)) or not (self.in_a and self.in_b)
+                or self.grade_a != self.grade_b)
 
 
 @dataclass(frozen=True)
@@ -959,8 +1016,10 @@ def diff(engine: Engine, run_a: str, run_b: str, tenant: str | None = None) -> R
     for current in results_b:
         before = results_a.pop(current.tenant_id, None)
         change = compare(before, current, previous_run_id=a.id if before else None, previous_at=a.started_at if before else None)
-        entries.append(TenantDiff(current.tenant_id, current.display_name, change, in_a=before is not None))
+        entries.append(TenantDiff(current.tenant_id, current.display_name, change, in_a=before is not None,
+                                  grade_a=before.grade if before else None, grade_b=current.grade))
     for gone in results_a.values():
-        entries.append(TenantDiff(gone.tenant_id, gone.display_name, TenantChange(tenant_id=gone.tenant_id), in_b=False))
+        entries.append(TenantDiff(gone.tenant_id, gone.display_name, TenantChange(tenant_id=gone.tenant_id), in_b=False,
+                                  grade_a=gone.grade))
     entries.sort(key=lambda e: (e.display_name.lower(), e.tenant_id))
     return RunDiff(a, b, entries)

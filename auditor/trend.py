@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from auditor.results import Status, TenantResult
+from auditor.results import Status, TenantResult, score_change
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,6 @@ def compare(
     if previous is None:
         return TenantChange(tenant_id=current.tenant_id, points=points or [])
     before, now_failing = failing_ids(previous), failing_ids(current)
-    score_change = (
-        round(current.score - previous.score, 1)
-        if current.score is not None and previous.score is not None
-        else None
-    )
     return TenantChange(
         tenant_id=current.tenant_id,
         points=points or [],
@@ -66,5 +61,5 @@ def compare(
         newly_failing=sorted(now_failing - before),
         fixed=sorted(before & passing_ids(current)),
         still_failing=sorted(before & now_failing),
-        score_change=score_change,
+        score_change=score_change(current.score, previous.score),  # from the rounded scores every output shows
     )

@@ -1,10 +1,12 @@
-"""results.xlsx: the results for people who live in Excel. Three sheets:
+"""results.xlsx: the results for people who live in Excel. Four sheets:
 
-- summary: one row per tenant (score, grade, coverage, status counts, area scores);
-- findings: one row per check result (the CSV's columns);
+- summary: one row per tenant (score, grade, coverage, status counts, area scores and grades; a grade is
+  "Incomplete" below the coverage floor);
+- findings: one row per check result (the CSV's columns: codes with the reports' labels beside them);
 - evidence: one row per field of each evidence row (tenant, check, row number, field, value). Evidence
   rows differ in shape from check to check, so a long table is the one layout that filters and pivots
-  the same way for every check (filter on a check id, then on a field such as userPrincipalName).
+  the same way for every check (filter on a check id, then on a field such as userPrincipalName);
+- about: the run, the checklist version and the scoring rule that produced the figures.
 
 Tenant data is untrusted: a display name like ``=HYPERLINK(…)`` must stay text, never become a formula,
 and control characters that Excel cannot store are removed.
@@ -19,23 +21,27 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fsutil import atomic_write_bytes
-from auditor.results import Area, AuditResults, Status
+from auditor.results import Area, AuditResults, Status, ruleset_label
 
 FILE_NAME = "results.xlsx"
 
 SUMMARY_COLUMNS = [
     "Tenant", "Tenant ID", "Domain", "Kind", "Tags", "Score", "Grade", "Coverage",
     *[status.value for status in Status],
-    *[f"{area.title} score" for area in Area],
+    *[column for area in Area for column in (f"{area.title} score", f"{area.title} grade")],
 ]
 FINDINGS_COLUMNS = [
-    "Tenant", "Tenant ID", "Check ID", "Title", "Area", "Severity", "Status", "Summary", "Evidence rows",
-    "Accepted by", "Accepted until", "Acceptance reason", "Remediation", "References",
+    "Tenant", "Tenant ID", "Check ID", "Title", "Area", "Area title", "Severity", "Status", "Status label",
+    "Summary", "Evidence rows", "Accepted by", "Accepted until", "Acceptance reason", "Attested by",
+    "Attested on", "Attested until", "Remediation", "References",
 ]
 EVIDENCE_COLUMNS = ["Tenant", "Tenant ID", "Check ID", "Status", "Row", "Field", "Value"]
+ABOUT_COLUMNS = ["Item", "Value"]
 
-_WIDTHS = {"Tenant": 28, "Title": 48, "Summary": 70, "Remediation": 70, "Value": 60, "Tenant ID": 38}
-_FORMATS = {"Coverage": "0%", "Accepted until": "yyyy-mm-dd"}
+_WIDTHS = {"Tenant": 28, "Title": 48, "Summary": 70, "Remediation": 70, "Value": 60, "Tenant ID": 38, "Item": 22}
+# Scores carry one decimal and coverage one decimal of a percentage, as in every other output.
+_FORMATS = {"Coverage": "0.0%", "Score": "0.0", "Accepted until": "yyyy-mm-dd", "Attested on": "yyyy-mm-dd",
+            "Attested until": "yyyy-mm-dd", **{f"{area.title} score": "0.0" for area in Area}}
 
 
 def _cell_text(value: Any) -> Any:
@@ -92,6 +98,7 @@ def build_workbook(results: AuditResults) -> Any:
     summary = _sheet(workbook, "summary", SUMMARY_COLUMNS, first=True)
     findings = _sheet(workbook, "findings", FINDINGS_COLUMNS)
     evidence = _sheet(workbook, "evidence", EVIDENCE_COLUMNS)
+    about = _sheet(workbook, "about", ABOUT_COLUMNS)
 
     for tenant in results.tenants:
         counts = {status: 0 for status in Status}
@@ -101,16 +108,22 @@ def build_workbook(results: AuditResults) -> Any:
             tenant.display_name, tenant.tenant_id, tenant.default_domain, tenant.kind, ", ".join(tenant.tags),
             tenant.score, tenant.grade, tenant.coverage,
             *[counts[status] for status in Status],
-            *[tenant.areas[area.value].score if area.value in tenant.areas else None for area in Area],
+            *[value for area in Area for value in (
+                (tenant.areas[area.value].score, tenant.areas[area.value].grade or None)
+                if area.value in tenant.areas else (None, None))],
         ])
         for result in tenant.results:
-            acceptance = result.acceptance
+            acceptance, attestation = result.acceptance, result.attestation
             _append(findings, [
                 tenant.display_name, tenant.tenant_id, result.check_id, result.title, result.area.value,
-                result.severity.value, result.status.value, result.summary, len(result.evidence),
+                result.area_title, result.severity.value, result.status.value, result.status_label,
+                result.summary, len(result.evidence),
                 acceptance.owner if acceptance else None,
                 acceptance.expires if acceptance else None,
                 acceptance.reason if acceptance else None,
+                attestation.reviewer if attestation else None,
+                attestation.reviewed if attestation else None,
+                attestation.valid_until if attestation else None,
                 result.remediation, "\n".join(result.references),
             ])
             for row_number, row in enumerate(result.evidence, start=1):
@@ -120,11 +133,23 @@ def build_workbook(results: AuditResults) -> Any:
                         row_number, field_name, value,
                     ])
 
+    for item, value in (
+        ("Run ID", results.run_id),
+        ("Evaluated at (UTC)", results.generated_at),
+        ("Tool", f"{results.tool.name} {results.tool.version}"),
+        ("Checklist", ruleset_label(results.tool.ruleset_version)),
+        ("Rule-set version", results.tool.ruleset_version),
+        ("Scoring rule", results.scoring.describe()),
+        ("Accepted risk", results.scoring.accepted_risk.value),
+        ("Minimum coverage for a grade", results.scoring.min_coverage),
+    ):
+        _append(about, [item, value])
+    about["B8"].number_format = "0.0%"
     for sheet in (summary, findings, evidence):
         _finish(sheet)
     provenance = workbook.properties
     provenance.title = f"Audit {results.run_id}"
-    provenance.creator = f"{results.tool.name} {results.tool.version} (rule set {results.tool.ruleset_version})"
+    provenance.creator = f"{results.tool.name} {results.tool.version} (rule set {results.tool.ruleset_version}; {results.scoring.describe()})"
     provenance.created = provenance.modified = _cell_text(results.generated_at)  # UTC, like every cell
     return workbook
 

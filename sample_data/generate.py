@@ -165,7 +165,8 @@ def _toml_list(values: list[str]) -> str:
 
 def config_toml(portfolio: list[TenantSnapshot]) -> str:
     """The sample tenants.toml: the partner, every customer with its tags, break-glass accounts where the
-    tenant has declared ones, branding, and two risk acceptances (one active, one expired)."""
+    tenant has declared ones, branding, two risk acceptances (one active, one expired), attestations of ADM-6
+    for some customers (two valid, one expired) and the scoring rule."""
     by_slug = {slug_of(s): s for s in portfolio}
     partner = by_slug[PARTNER.slug]
 
@@ -227,13 +228,40 @@ def config_toml(portfolio: list[TenantSnapshot]) -> str:
         'owner = "Dana Whitfield, IT Manager, Tailspin Manufacturing"',
         "expires = 2027-03-31",
         "",
-        "# Expired: Coho Winery promised a security mailbox by the end of September.",
+        "# Expired: Coho Winery promised a security mailbox by the end of September. A tenant may be named by id,",
+        "# by any verified or default domain, or by its exact display name.",
         "[[risk_acceptances]]",
         'check = "CON-1"',
-        f'tenant = "{by_slug["coho-winery"].tenant.id}"  # Coho Winery',
+        'tenant = "Coho Winery"',
         'reason = "Security mailbox to be created with the new mail domain; until then the owner reads the technical contact mailbox."',
         'owner = "Marco Bianchi, Owner, Coho Winery"',
         "expires = 2026-09-30",
+        "",
+        "# Attested reviews of MANUAL checks: PASS for valid_days (90 by default) from the review date.",
+        "[[attestations]]",
+        'check = "ADM-6"',
+        f'tenant = "{by_slug["fabrikam-legal"].tenant.default_domain}"  # Fabrikam Legal LLP',
+        'reviewer = "Priya Raman, Security Lead, Northwind Cloud Partners"',
+        "reviewed = 2026-11-02",
+        'note = "Recovery email and phone of each administrator confirmed with the administrator by phone."',
+        "",
+        "[[attestations]]",
+        'check = "ADM-6"',
+        'tenant = "Fourth Coffee"',
+        'reviewer = "Priya Raman, Security Lead, Northwind Cloud Partners"',
+        "reviewed = 2026-10-19",
+        'note = "Reviewed with the customer\'s IT lead during the quarterly call."',
+        "",
+        "# Expired: Trey Research's review is older than its 90 days; ADM-6 is back to MANUAL and flagged.",
+        "[[attestations]]",
+        'check = "ADM-6"',
+        f'tenant = "{by_slug["trey-research"].tenant.id}"  # Trey Research',
+        'reviewer = "Sam Okafor, IT Manager, Trey Research"',
+        "reviewed = 2026-06-15",
+        "",
+        "[scoring]",
+        'accepted_risk = "counted"  # version 3: an accepted risk earns no points; "excluded" gives the old rule',
+        "min_coverage = 0.75        # no letter grade below 75 % weighted coverage (Incomplete)",
         "",
     ]
     return "\n".join(lines)

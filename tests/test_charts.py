@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from auditor import charts
+from auditor.results import round_half_up
+from auditor.scoring import grade_for
 
 SVG = "{http://www.w3.org/2000/svg}"
 EVIL = '<script>alert(1)</script><img src="http://127.0.0.1:9/x">'
@@ -28,16 +30,33 @@ def test_score_colour_follows_the_grade_bands(score, colour) -> None:
 
 def test_gauge_shows_score_and_grade() -> None:
     root = parse(charts.gauge(72.4, "C"))
-    assert "72" in texts(root) and "Grade C" in texts(root)
+    assert "72.4" in texts(root) and "Grade C" in texts(root)
     arcs = [p for p in root.iter(f"{SVG}path")]
     assert len(arcs) == 2  # the track and the value
     assert arcs[1].get("stroke") == charts.score_colour(72.4)
 
 
 def test_gauge_without_score_says_so_and_draws_no_value_arc() -> None:
-    root = parse(charts.gauge(None, "–"))
-    assert "Not scored" in texts(root)
+    root = parse(charts.gauge(None, "Incomplete", coverage=0.0))
+    assert texts(root)[:2] == ["Incomplete", "coverage 0.0%"]
     assert len(list(root.iter(f"{SVG}path"))) == 1
+
+
+def test_an_incomplete_gauge_shows_no_score_and_no_coloured_arc() -> None:
+    # 100 on 6 % of the checklist: the gauge must not show a bright green 100.
+    root = parse(charts.gauge(100.0, "Incomplete", coverage=0.059))
+    assert texts(root)[:2] == ["Incomplete", "coverage 5.9%"]
+    assert "100.0" not in texts(root)
+    assert len(list(root.iter(f"{SVG}path"))) == 1
+
+
+def test_incomplete_areas_get_no_bar_and_say_so() -> None:
+    root = parse(charts.bars([charts.Bar("Cost", 100.0, "Incomplete · 10.0%", incomplete=True),
+                              charts.Bar("MFA", 50.0, "coverage 100.0%")]))
+    assert len(list(root.iter(f"{SVG}rect"))) == 3  # two tracks, one value bar
+    assert "Incomplete · 10.0%" in texts(root) and "100.0" not in texts(root)
+    heat = parse(charts.heatmap(["T"], ["Cost", "MFA"], [[100.0, 50.0]], incomplete=[[True, False]]))
+    assert "Inc." in texts(heat) and "50.0" in texts(heat) and "100.0" not in texts(heat)
 
 
 def test_bars_are_proportional_and_labels_escaped() -> None:
@@ -68,7 +87,7 @@ def test_trend_line_skips_unscored_audits() -> None:
     assert len(list(root.iter(f"{SVG}circle"))) == 3
     polylines = list(root.iter(f"{SVG}polyline"))
     assert len(polylines) == 1 and len(polylines[0].get("points").split()) == 2  # the gap splits the line
-    assert "80" in texts(root)
+    assert "80.0" in texts(root)
 
 
 def test_meter_clamps() -> None:
@@ -77,7 +96,9 @@ def test_meter_clamps() -> None:
 
 
 def test_a_shown_score_never_reaches_a_grade_floor_the_score_is_below() -> None:
-    # 89.6 is grade B; printed as "90" beside a B it would contradict the report's own grade table.
-    assert [charts.score_label(s) for s in (89.6, 79.5, 100.0, 0.4, None)] == ["89", "79", "100", "0", "–"]
-    assert "89" in texts(parse(charts.gauge(89.6, "B")))
-    assert "79" in texts(parse(charts.heatmap(["T"], ["Area"], [[79.5]])))
+    # Scores are shown with one decimal, rounded by the rule the grade is given from: 89.94 is "89.9", a B.
+    assert [charts.score_label(s) for s in (89.6, 79.5, 100.0, 0.4, 89.94, None)] == [
+        "89.6", "79.5", "100.0", "0.4", "89.9", "–"]
+    assert grade_for(round_half_up(89.94), False) == "B" and grade_for(round_half_up(89.95), False) == "A"
+    assert "89.6" in texts(parse(charts.gauge(89.6, "B")))
+    assert "79.5" in texts(parse(charts.heatmap(["T"], ["Area"], [[79.5]])))

@@ -77,7 +77,11 @@ def test_fail_under_exits_3(tmp_path):
     other.mkdir()
     passing = write_snapshot(other, "passing.json",
                              organization=[{"id": "o", "securityComplianceNotificationMails": ["s@x.com"]}])
-    assert runner.invoke(app, ["evaluate", str(passing), "--fail-under", "50"]).exit_code == 0
+    # One check read out of many: Incomplete, which no bar lets through; without the floor, 100 passes 50.
+    assert runner.invoke(app, ["evaluate", str(passing), "--fail-under", "50"]).exit_code == 3
+    no_floor = tmp_path / "no-floor.toml"
+    no_floor.write_text("[scoring]\nmin_coverage = 0\n")
+    assert runner.invoke(app, ["evaluate", str(passing), "--fail-under", "50", "-c", str(no_floor)]).exit_code == 0
 
 
 def test_bad_config_exits_1(tmp_path):
@@ -106,5 +110,5 @@ def test_fail_under_names_tenants_without_a_score(tmp_path):
 
     path = write_snapshot(tmp_path, organization=forbidden("Organization.Read.All"))
     result = runner.invoke(app, ["evaluate", str(path), "--fail-under", "50"])
-    assert result.exit_code == 0
-    assert "no score" in result.stderr and "Test Tenant Ltd" in result.stderr
+    assert result.exit_code == 3  # a gate that cannot see a tenant does not pass it
+    assert "nothing could be assessed" in result.stderr and "Test Tenant Ltd" in result.stderr

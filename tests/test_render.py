@@ -39,7 +39,7 @@ PNG_1X1 = bytes.fromhex(
 
 
 def context(branding: Branding | None = None, why: dict[str, str] | None = None) -> RenderContext:
-    return RenderContext("csp-posture-auditor", "0.1.0", "2026.11-wave1", "run42abc", "ops@partner.example", NOW,
+    return RenderContext("csp-posture-auditor", "0.1.0", "3", "run42abc", "ops@partner.example", NOW,
                          resolve_brand(branding), "A4", why or {})
 
 
@@ -160,14 +160,14 @@ def test_scorecard_holds_provenance_summary_and_every_failing_check() -> None:
     tenant = make_tenant("Contoso Ltd", posture=0.45, seed=11)
     html = render_scorecard_html(tenant, context(Branding(partner_name="Fabrikam Partner Services")))
     text = visible_text(html)
-    for expected in ("Contoso Ltd", tenant.default_domain, tenant.tenant_id, "run42abc", "2026.11-wave1",
+    for expected in ("Contoso Ltd", tenant.default_domain, tenant.tenant_id, "run42abc", "Checklist version 3, November 2026",
                      "Fabrikam Partner Services", "Executive summary", "Appendix", "methodology"):
         assert expected in text
     failing = [r for r in tenant.results if r.status is Status.FAIL]
     assert failing
     for result in failing:
         assert f'id="check-{result.check_id.lower()}"' in html
-    assert f"{math.floor(tenant.score)} out of 100 (grade {tenant.grade})" in text  # rounded down, see score_label
+    assert f"{tenant.score:.1f} out of 100 (grade {tenant.grade})" in text  # one decimal, as in the data outputs
 
 
 def test_summary_counts_every_critical_failure_and_never_rounds_up_to_the_next_grade() -> None:
@@ -177,10 +177,10 @@ def test_summary_counts_every_critical_failure_and_never_rounds_up_to_the_next_g
                                           severity=Severity.CRITICAL, status=Status.FAIL, summary="x"))
     critical = sum(1 for r in tenant.results if r.status is Status.FAIL and r.severity is Severity.CRITICAL)
     assert critical > 5
-    tenant.score, tenant.grade = 89.6, "B"
+    tenant.score, tenant.grade = 89.9, "B"
     summary = visible_text(render_scorecard_html(tenant, context()).split('class="plain-language"')[1].split("</div>")[0])
     assert f"it is one of {critical} items rated critical" in summary
-    assert "89 out of 100 (grade B)" in summary
+    assert "89.9 out of 100 (grade B)" in summary
 
 
 def test_top_actions_are_the_five_most_severe_failures() -> None:
@@ -252,22 +252,24 @@ def test_first_audit_and_changes_since_the_last_one() -> None:
     since = html.split('id="since-last"')[1].split("</table>")[0]
     text = visible_text(since)
     assert "first audit" not in text
-    assert "up 12 points" in text and "1 August 2026" in text
+    assert "up 12.0 points" in text and "1 August 2026" in text
     assert "Fixed 1 MFA-1" in text and "New failures 1 CON-1" in text and "Still failing 1 ADM-1" in text
     assert '<svg' in since and "polyline" in since
 
 
-@pytest.mark.parametrize(("score_change", "wording"), [(0.3, "unchanged"), (1.2, "up 1 point."), (-2.0, "down 2 points")])
-def test_a_change_under_half_a_point_reads_as_unchanged(score_change: float, wording: str) -> None:
+@pytest.mark.parametrize(("score_change", "wording", "cell"),
+                         [(0.0, "unchanged", "no change"), (0.3, "up 0.3 points", "+0.3"), (1.0, "up 1.0 point.", "+1.0"),
+                          (-2.0, "down 2.0 points", "-2.0")])
+def test_score_changes_read_with_one_decimal_like_the_data_outputs(score_change: float, wording: str, cell: str) -> None:
     tenant = make_tenant("Steady Co", posture=0.6, seed=3)
     points = [ScorePoint("r2", datetime(2026, 8, 1, tzinfo=timezone.utc), 55.0, "F"),
               ScorePoint("run42abc", NOW, tenant.score, tenant.grade)]
     change = TenantChange(tenant_id=tenant.tenant_id, points=points, previous_run_id="r2", previous_at=points[0].at,
                           newly_failing=[], fixed=[], still_failing=[], score_change=score_change)
     since = visible_text(render_scorecard_html(tenant, context(), change).split('id="since-last"')[1].split("</table>")[0])
-    assert wording in since and "up 0" not in since
+    assert wording in since and "up 0.0" not in since
     ranking = render_portfolio_html(make_results([tenant]), context(), tenant_slugs([tenant]), {tenant.tenant_id: change})
-    assert "+0<" not in ranking.replace(" ", "")
+    assert f">{cell}<" in ranking.split('id="ranking"')[1].replace("\n", "") and "+0.0<" not in ranking
 
 
 # --- Portfolio ------------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def test_scorecard_pdf_text_has_name_score_and_failing_checks(rendered) -> None:
     for tenant in results.tenants[:3]:
         text = pdf_text(out / slugs[tenant.tenant_id] / "scorecard.pdf")
         assert tenant.display_name in text
-        assert f"{math.floor(tenant.score)}/100" in text  # rounded down, see charts.score_label
+        assert f"{tenant.score:.1f}/100" in text  # one decimal, as in every output
         failing = [r.check_id for r in tenant.results if r.status is Status.FAIL]
         for check_id in failing:
             assert check_id in text, check_id

@@ -16,6 +16,7 @@ from auditor.registry import Registry
 from auditor.results import Status
 from auditor.samples import sample_config_path, sample_dir, sample_snapshots_dir
 from auditor.snapshot import SectionStatus, TenantKind, TenantSnapshot, dump_snapshot, load_snapshot, load_snapshots
+from auditor.tenant_refs import known_tenants, resolve
 from sample_data.generate import synthetic_snapshot, write_sample
 
 # The sample was collected on 2026-11-20; evaluate it the next morning so dates in the data (expiring GDAP
@@ -78,8 +79,19 @@ def test_config_has_an_active_and_an_expired_risk_acceptance(config, snapshots):
     active = [a for a in config.risk_acceptances if a.expires >= NOW.date()]
     expired = [a for a in config.risk_acceptances if a.expires < NOW.date()]
     assert active and expired
-    assert all(a.tenant in ids for a in config.risk_acceptances)
-    assert {a.tenant for a in active}.isdisjoint({a.tenant for a in expired})
+    known = known_tenants(snapshots, config)
+    tenants = [resolve(a.tenant, known).id for a in config.risk_acceptances]  # names and domains resolve too
+    assert all(tenant in ids for tenant in tenants)
+    assert {resolve(a.tenant, known).id for a in active}.isdisjoint({resolve(a.tenant, known).id for a in expired})
+
+
+def test_config_attests_adm6_for_some_customers_not_all_and_one_attestation_has_expired(config, snapshots):
+    known = known_tenants(snapshots, config)
+    attested = {resolve(a.tenant, known).id for a in config.attestations if a.check == "ADM-6"}
+    customer_ids = {s.tenant.id for s in customers(snapshots)}
+    assert attested and attested < customer_ids
+    assert any(a.valid_until < NOW.date() for a in config.attestations)
+    assert any(a.valid_until >= NOW.date() for a in config.attestations)
 
 
 def test_regenerating_gives_byte_identical_files(tmp_path):

@@ -29,11 +29,11 @@ def rows(sheet):
     return [[cell.value for cell in row] for row in sheet.iter_rows()]
 
 
-def test_three_sheets_with_a_row_per_tenant_finding_and_evidence_field(results, tmp_path):
+def test_four_sheets_with_a_row_per_tenant_finding_and_evidence_field(results, tmp_path):
     (path,) = write_xlsx(results, tmp_path)
     assert path == tmp_path / "results.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["summary", "findings", "evidence"]
+    assert book.sheetnames == ["summary", "findings", "evidence", "about"]
 
     summary = rows(book["summary"])
     assert summary[0] == SUMMARY_COLUMNS
@@ -47,6 +47,8 @@ def test_three_sheets_with_a_row_per_tenant_finding_and_evidence_field(results, 
     assert len(findings) == 1 + sum(len(t.results) for t in results.tenants)
     accepted = dict(zip(FINDINGS_COLUMNS, findings[4]))
     assert (accepted["Check ID"], accepted["Status"], accepted["Accepted by"]) == ("ADM-1", "ACCEPTED", "CISO")
+    # The reports' words beside the codes, so a filter on either finds the same rows.
+    assert (accepted["Status label"], accepted["Area"], accepted["Area title"]) == ("Accepted risk", "mfa", "MFA enforcement")
     assert accepted["Accepted until"].date() == date(2027, 3, 31)
 
     evidence = rows(book["evidence"])
@@ -72,14 +74,14 @@ def test_tenant_text_never_becomes_a_formula(results, tmp_path):
 def test_the_file_is_replaced_whole(results, tmp_path):
     (tmp_path / "results.xlsx").write_bytes(b"old")
     write_xlsx(results, tmp_path)
-    assert openpyxl.load_workbook(tmp_path / "results.xlsx").sheetnames == ["summary", "findings", "evidence"]
+    assert openpyxl.load_workbook(tmp_path / "results.xlsx").sheetnames == ["summary", "findings", "evidence", "about"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.xlsx"]  # no temporary file left behind
 
 
-def test_an_empty_portfolio_still_gives_the_three_sheets(tmp_path):
+def test_an_empty_portfolio_still_gives_the_four_sheets(tmp_path):
     (path,) = write_xlsx(audit("empty", []), tmp_path / "new-folder")
     book = openpyxl.load_workbook(path)
-    assert [len(rows(book[name])) for name in book.sheetnames] == [1, 1, 1]
+    assert [len(rows(book[name])) for name in book.sheetnames] == [1, 1, 1, 9]
 
 
 def test_the_workbook_times_are_utc(results, tmp_path):
@@ -89,5 +91,6 @@ def test_the_workbook_times_are_utc(results, tmp_path):
     results.generated_at = datetime(2026, 1, 15, 11, 0, tzinfo=timezone(timedelta(hours=2)))
     book = openpyxl.load_workbook(write_xlsx(results, tmp_path)[0])
     assert book.properties.created == datetime(2026, 1, 15, 9, 0)
-    assert book["summary"]["H2"].number_format == "0%"  # Coverage
-    assert book["findings"]["K2"].number_format == "yyyy-mm-dd"  # Accepted until
+    assert book["summary"]["H2"].number_format == "0.0%"  # Coverage: one decimal, as in every output
+    assert book["summary"]["F2"].number_format == "0.0"  # Score
+    assert book["findings"]["M2"].number_format == "yyyy-mm-dd"  # Accepted until
