@@ -15,7 +15,8 @@ from typing import Iterable
 from auditor import RULESET_VERSION, TOOL_NAME, __version__
 from auditor.config import AuditConfig, CheckAttestation, ConfigError, RiskAcceptance, entry_location
 from auditor.progress import NoProgress, Progress
-from auditor.registry import CheckContext, CheckSettings, CheckSpec, Outcome, Registry
+from auditor.partner_context import partner_context
+from auditor.registry import CheckContext, CheckSettings, CheckSpec, Outcome, PartnerContext, Registry
 from auditor.results import (
     Acceptance,
     Attestation,
@@ -27,7 +28,7 @@ from auditor.results import (
     ToolInfo,
 )
 from auditor.scoring import CURRENT_RULE, score_tenant
-from auditor.snapshot import SUBSCRIPTION_SECTIONS, TenantSnapshot
+from auditor.snapshot import SUBSCRIPTION_SECTIONS, TenantKind, TenantSnapshot
 from auditor.tenant_refs import bind_config, known_tenants, verified_domains
 
 
@@ -140,10 +141,12 @@ def evaluate_tenant(
     tags: list[str] | None = None,
     attestations: Iterable[CheckAttestation] = (),
     rule: ScoringRule = CURRENT_RULE,
+    partner: PartnerContext | None = None,
 ) -> TenantResult:
     """Every applicable check on one snapshot, scored under ``rule``. Acceptances and attestations name
-    tenants by id here (auditor.tenant_refs binds the config's references first)."""
-    ctx = CheckContext(now=now, settings=settings or CheckSettings())
+    tenants by id here (auditor.tenant_refs binds the config's references first). ``partner`` is the run's
+    PartnerContext (None: a context that knows no partner)."""
+    ctx = CheckContext(now=now, settings=settings or CheckSettings(), partner=partner or PartnerContext())
     acceptances, attestations = list(acceptances), list(attestations)
     results = [
         run_check(spec, snapshot, ctx, acceptances, attestations)
@@ -175,11 +178,20 @@ def evaluate(
     progress: Progress | None = None,
     run_id: str | None = None,
     operator: str = "",
+    partner_snapshot: TenantSnapshot | None = None,
 ) -> AuditResults:
     """Evaluate and score every snapshot. ``config`` supplies per-tenant settings, the scoring rule, risk
     acceptances and attestations. Raises ConfigError for an acceptance or attestation whose tenant matches
-    no tenant of the run (or several), or whose review date lies after the evaluation time."""
+    no tenant of the run (or several), or whose review date lies after the evaluation time.
+
+    The partner's snapshot is evaluated first and gives every customer check the same PartnerContext
+    (auditor.partner_context). ``partner_snapshot`` supplies that context when the partner is not among
+    ``snapshots`` (a shard that does not hold the partner): it is read for context, not evaluated."""
     snapshots = list(snapshots)
+    # The partner first: its facts are the context every customer check is judged against.
+    snapshots.sort(key=lambda s: s.tenant.kind is not TenantKind.PARTNER)
+    in_run = next((s for s in snapshots if s.tenant.kind is TenantKind.PARTNER), None)
+    partner = partner_context(config, in_run or partner_snapshot)
     rule = config.scoring.rule() if config is not None else CURRENT_RULE
     if config is not None:
         config = bind_config(config, known_tenants(snapshots, config))
@@ -195,7 +207,7 @@ def evaluate(
             tags = config.tags_of(tenant_id) or list(snapshot.tenant.tags)
         else:
             settings, acceptances, attestations, tags = CheckSettings(), [], [], list(snapshot.tenant.tags)
-        tenant = evaluate_tenant(snapshot, registry, now, settings, acceptances, tags, attestations, rule)
+        tenant = evaluate_tenant(snapshot, registry, now, settings, acceptances, tags, attestations, rule, partner)
         tenants.append(tenant)
         progress.advance(snapshot.tenant.display_name, failed=any(r.status is Status.ERROR for r in tenant.results))
     progress.finish()

@@ -28,3 +28,37 @@ def test_context_without_config_takes_the_partner_from_its_snapshot():
 def test_no_partner_at_all_knows_nobody():
     ctx = partner_context(None, None)
     assert ctx.tenant_id is None and not ctx.is_known_partner(PARTNER) and not ctx.partner_read
+
+
+def test_engine_hands_every_customer_check_the_same_partner_context():
+    """The partner is evaluated first and its context reaches customer checks; a context-only partner
+    snapshot (a shard without the partner) gives the same context without being evaluated."""
+    from datetime import datetime, timezone
+
+    from auditor.evaluate import evaluate
+    from auditor.registry import CheckContext, Outcome, Registry, check
+    from auditor.results import Status
+
+    seen = []
+
+    @check(id="TST-1", title="records the partner context", area="partner", severity="low",
+           applies_to=["customer"], needs=[])
+    def records(snapshot, ctx: CheckContext) -> Outcome:
+        """Test check."""
+        seen.append(ctx.partner)
+        return Outcome(Status.PASS, "ok")
+
+    registry = Registry([getattr(records, "__auditor_check__")])
+    partner = make_snapshot(tenant_id=PARTNER.lower(), name="Northwind", kind="partner")
+    customers = [make_snapshot(tenant_id=f"00000000-0000-0000-0000-00000000000{i}", name=f"C{i}") for i in (1, 2)]
+    now = datetime(2026, 11, 21, tzinfo=timezone.utc)
+    evaluate([*customers, partner], registry, now)
+    assert len(seen) == 2 and seen[0] == seen[1]
+    assert seen[0].partner_read and seen[0].tenant_id == PARTNER.lower()
+    seen.clear()
+    results = evaluate(customers, registry, now, partner_snapshot=partner)
+    assert {t.kind for t in results.tenants} == {"customer"}
+    assert seen[0].partner_read and seen[0].tenant_id == PARTNER.lower()
+    seen.clear()
+    evaluate(customers, registry, now)
+    assert not seen[0].partner_read and seen[0].tenant_id is None
