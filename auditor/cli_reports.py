@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
         config_path: Annotated[
-            Optional[Path], typer.Option("--config", "-c", help="tenants.toml; its \\[branding] styles the reports.")
+            Optional[Path], typer.Option("--config", "-c", help="tenants.toml; its [branding] styles the reports.")
         ] = None,
         db: DbOption = None,
         run_id: Annotated[

@@ -112,3 +112,15 @@ def test_fail_under_names_tenants_without_a_score(tmp_path):
     result = runner.invoke(app, ["evaluate", str(path), "--fail-under", "50"])
     assert result.exit_code == 3  # a gate that cannot see a tenant does not pass it
     assert "nothing could be assessed" in result.stderr and "Test Tenant Ltd" in result.stderr
+
+
+def test_help_starts_without_heavy_imports():
+    """`auditor --help` imports what printing help needs, nothing more (start-up: bench/startup.py)."""
+    code = ("import sys; sys.argv = ['auditor', '--help']\n"
+            "from auditor.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('rich', 'pydantic', 'weasyprint', 'pandas', 'msgraph', 'sqlalchemy', 'httpx')"
+            " if m in sys.modules]\n"
+            "print('HEAVY', heavy, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in done.stderr, done.stderr
