@@ -2,7 +2,7 @@
 
 Per tenant: one credential, one Graph reader, one ARM reader, closed at the end. Graph is read in rounds of
 JSON $batch requests (the tenant-wide lists first, then what depends on them: members of role-holding
-groups, the authentication methods of role holders, GDAP access assignments); ARM lists the subscriptions,
+groups, the authentication methods and sign-in activity of role holders, GDAP access assignments); ARM lists the subscriptions,
 then reads each subscription's four lists concurrently. A tenant that cannot authenticate still gets a
 snapshot, with every section in error and the reason, so its checks show UNKNOWN and the rest of the
 portfolio goes on.
@@ -48,6 +48,9 @@ from auditor.snapshot import (
 )
 
 PARTNER_ONLY_REASON = "partner tenant only"
+# Read once per privileged user (active, eligible, or through a role-assignable group), in the same $batch
+# rounds: their authentication methods (ADM-6) and their signInActivity (ADM-5, wave 2).
+PER_USER_SECTIONS = ("authentication_methods", "sign_in_activity")
 _GROUP_TYPE = "#microsoft.graph.group"
 _USER_TYPE = "#microsoft.graph.user"
 
@@ -170,7 +173,7 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
         for group in groups:
             second.append(_parent_call("group_members", group))
         for user in users:
-            second.append(_parent_call("authentication_methods", user))
+            second.extend(_parent_call(name, user) for name in PER_USER_SECTIONS)
     for relationship in relationships:
         second.append(_parent_call("delegated_admin_access_assignments", relationship))
     results2 = await reader.fetch(second) if second else {}
@@ -182,13 +185,12 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
             members = [m for ms in sections["group_members"].data.values() for m in ms]  # type: ignore[union-attr]
             extra = [u for u in _ids_of_type(members, _USER_TYPE) if u not in users]
             if extra:
-                results2.update(await reader.fetch([_parent_call("authentication_methods", u) for u in extra]))
+                results2.update(await reader.fetch([_parent_call(n, u) for u in extra for n in PER_USER_SECTIONS]))
                 users = users + extra
-        sections["authentication_methods"] = _merge_map(
-            "authentication_methods", users, results2, _request_line("authentication_methods")
-        )
+        for name in PER_USER_SECTIONS:
+            sections[name] = _merge_map(name, users, results2, _request_line(name))
     else:
-        for name in ("group_members", "authentication_methods"):
+        for name in ("group_members", *PER_USER_SECTIONS):
             sections[name] = _dependent("role_assignments", assignments, _request_line(name))
     name = "delegated_admin_access_assignments"
     request = _request_line(name)
