@@ -96,12 +96,14 @@ def _flags(value: Any) -> set[str]:
     return {part.strip().lower() for part in str(value or "").split(",") if part.strip()}
 
 
-def _partners_by_role(snapshot: TenantSnapshot) -> tuple[dict[str, list[str]], list[str]]:
-    """(partner tenant id -> "Role (principal name)" texts, principal ids of holders of unknown kind) from
-    every directory role assignment (any role, not only privileged ones)."""
+def _partners_by_role(snapshot: TenantSnapshot) -> tuple[dict[str, list[str]], dict[str, str], list[str]]:
+    """(partner tenant id -> "Role (principal name)" texts, partner tenant id -> principal display name,
+    principal ids of holders of unknown kind) from every directory role assignment and eligibility (any
+    role, not only privileged ones)."""
     users = users_by_id(snapshot)
     groups = snapshot.data_if_ok("group_members") or {}
     partners: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
     unknown: list[str] = []
     rows = list(snapshot.data_if_ok("role_assignments", []) or [])
     rows += list(snapshot.data_if_ok("role_eligibility_schedules", []) or [])
@@ -117,7 +119,8 @@ def _partners_by_role(snapshot: TenantSnapshot) -> tuple[dict[str, list[str]], l
         role = PRIVILEGED_ROLES.get(role_id, f"role {role_id}")
         tenant = str(principal.get("externalPartnerTenantId") or "").lower() or "(unknown tenant)"
         partners.setdefault(tenant, []).append(f"{role} ({principal.get('displayName') or pid})")
-    return partners, list(dict.fromkeys(unknown))
+        names.setdefault(tenant, str(principal.get("displayName") or ""))
+    return partners, names, list(dict.fromkeys(unknown))
 
 
 def _partners_by_sign_in(sign_ins: list[dict[str, Any]], ctx: CheckContext) -> dict[str, dict[str, Any]]:
@@ -180,7 +183,7 @@ def partners_are_known(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     empty = no_role_holders_read(snapshot)
     if empty:
         return Outcome(Status.UNKNOWN, empty)
-    by_role, unknown = _partners_by_role(snapshot)
+    by_role, role_names, unknown = _partners_by_role(snapshot)
     sign_ins = snapshot.section("service_provider_sign_ins")
     by_sign_in = _partners_by_sign_in(list(sign_ins.data or []), ctx) if sign_ins.ok else {}  # type: ignore[arg-type]
     configured = ctx.partner.tenant_id is not None
@@ -199,10 +202,12 @@ def partners_are_known(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
             verdict = "known partner (known_partners)"
         elif configured:
             verdict = "UNFAMILIAR: not the configured partner or a known partner"
-            unfamiliar.append(tenant)
         else:
             verdict = "to confirm with the customer"
-        name = (ctx.partner.name if tenant == ctx.partner.tenant_id else "") or (signed or {}).get("name") or ""
+        name = ((ctx.partner.name if tenant == ctx.partner.tenant_id else "") or (signed or {}).get("name")
+                or role_names.get(tenant) or "")
+        if verdict.startswith("UNFAMILIAR"):
+            unfamiliar.append(f"{name} ({tenant})" if name else tenant)
         rows.append({"partner_tenant_id": tenant, "partner": name, "seen_as": "; ".join(seen),
                      "users": ", ".join((signed or {}).get("users", [])[:5]), "verdict": verdict})
     if not sign_ins.ok:

@@ -11,9 +11,11 @@ REQUIREMENTS_REF = ("https://learn.microsoft.com/graph/api/partner-security-part
                     "?view=graph-rest-beta")
 DASHBOARD_REF = "https://learn.microsoft.com/partner-center/security/security-requirements-dashboard"
 
-# securityRequirement.complianceStatus values (beta): compliant, noncompliant, unknownFutureValue.
+# complianceStatus values (Graph beta "Partner security enum values"): compliant, noncomplaint (sic: that
+# is the enum member's spelling), unknownFutureValue. The correct spelling is accepted too, should Microsoft
+# fix the typo.
 COMPLIANT = "compliant"
-NONCOMPLIANT = "noncompliant"
+NONCOMPLIANT = frozenset({"noncomplaint", "noncompliant"})
 
 
 @check(
@@ -40,7 +42,8 @@ def partner_security_requirements_met(snapshot: TenantSnapshot, ctx: CheckContex
     in the tenant that holds access to every customer.
 
     Decisions: requirements whose `state` is active are judged; others (preview) are listed, not judged.
-    `complianceStatus` compliant passes and noncompliant FAILs; any other value (unknownFutureValue, absent)
+    `complianceStatus` compliant passes and noncomplaint (Microsoft's spelling of the enum member; the
+    correct spelling too) FAILs; any other value (unknownFutureValue, absent)
     makes the check UNKNOWN unless another requirement FAILs. The evidence lists every requirement with
     its score and maximum, and its action link. An empty list is UNKNOWN: Partner Center always lists its
     requirements, so an empty answer is incomplete.
@@ -66,7 +69,7 @@ def partner_security_requirements_met(snapshot: TenantSnapshot, ctx: CheckContex
             row["state"] = f"{state or '(none)'}: not judged"
             continue
         judged += 1
-        if status.lower() == NONCOMPLIANT:
+        if status.lower() in NONCOMPLIANT:
             failing.append(name)
         elif status.lower() != COMPLIANT:
             undecided.append(name)
