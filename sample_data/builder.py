@@ -690,8 +690,8 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         "subscriptions": ok([s[0] for s in subs], r["subscriptions"]),
     }
     # Wave 2 (issue 12)
-    sections.update(wave2.tenant_sections(p, tid, people.users, people.kind, assignments, list(methods_map),
-                                          named_admins))
+    sections.update(wave2.tenant_sections(p, tid, people.users, people.kind, assignments, eligibility,
+                                          group_members, named_admins))
     for name in c.PARTNER_ONLY:
         sections[name] = missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, r[name])
     sections.update(p.extra_sections)

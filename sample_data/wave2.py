@@ -135,8 +135,20 @@ def risky_users(p: "Posture", rng: random.Random, candidates: list[Json]) -> lis
     } for user in picked]
 
 
+def privileged_user_ids(assignments: list[Json], eligibility: list[Json], group_members: dict[str, list[Json]],
+                        users: dict[str, Json]) -> list[str]:
+    """The users holding a privileged role (active, eligible, or through a group): whose signInActivity the
+    collector reads."""
+    rows = [a for a in assignments + eligibility if a["roleDefinitionId"] in c.PRIVILEGED_ROLES]
+    ids = [a["principalId"] for a in rows if a["principalId"] in users]
+    ids += [m["id"] for gid, members in group_members.items() if gid in {a["principalId"] for a in rows}
+            for m in members]
+    return list(dict.fromkeys(ids))
+
+
 def tenant_sections(p: "Posture", tenant_id: str, users: list[Json], kinds: dict[str, str],
-                    assignments: list[Json], holder_ids: list[str], named_admins: list[Json]) -> dict[str, Section]:
+                    assignments: list[Json], eligibility: list[Json], group_members: dict[str, list[Json]],
+                    named_admins: list[Json]) -> dict[str, Section]:
     """Every wave-2 tenant section of the posture (partner-only ones are the portfolio's)."""
     from sample_data.builder import NOT_LICENSED_P1, NOT_LICENSED_P2, SEED, missing, ok
 
@@ -145,6 +157,7 @@ def tenant_sections(p: "Posture", tenant_id: str, users: list[Json], kinds: dict
     by_id = {u["id"]: u for u in users}
     stale = {u["id"] for u in named_admins[-p.stale_admins:]} if p.stale_admins else set()
     daily = [u for u in users if kinds.get(u["id"]) == "daily" and u["accountEnabled"]]
+    holder_ids = privileged_user_ids(assignments, eligibility, group_members, by_id)
     activity = sign_in_activity(p, rng, by_id, kinds, holder_ids, stale)
     return {
         "sign_in_activity": ok(activity, r["sign_in_activity"]) if p.has_p1
