@@ -177,6 +177,7 @@ class Thresholds(_Strict):
     )
     gdap_expiry_warning_days: int = Field(30, ge=0)
     partner_alert_grace_hours: int = Field(24, ge=0)
+    admin_sign_in_days: int = Field(90, ge=1)
 
 
 class AuditConfig(_Strict):
@@ -212,6 +213,7 @@ class AuditConfig(_Strict):
             break_glass_accounts=tuple(break_glass),
             gdap_expiry_warning_days=s.gdap_expiry_warning_days,
             partner_alert_grace_hours=s.partner_alert_grace_hours,
+            admin_sign_in_days=s.admin_sign_in_days,
         )
 
     def tags_of(self, tenant_id: str) -> list[str]:

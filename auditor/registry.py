@@ -32,6 +32,7 @@ class CheckSettings:
     break_glass_accounts: tuple[str, ...] = ()  # UPNs or object ids declared break-glass for this tenant
     gdap_expiry_warning_days: int = 30
     partner_alert_grace_hours: int = 24
+    admin_sign_in_days: int = 90  # ADM-5: a privileged account must have signed in within this many days
 
 
 @dataclass(frozen=True)

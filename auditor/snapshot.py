@@ -72,7 +72,8 @@ class Section(BaseModel):
 
 
 # Tenant-level sections. The value documents where each one comes from; collectors and the emulator use
-# the same names. Data shape: "list" of objects, "object", or "map" (parent id -> list of objects).
+# the same names. Data shape: "list" of objects, "object", "map" (parent id -> list of objects), or
+# "object_map" (parent id -> the one object a per-parent entity GET returns).
 TENANT_SECTIONS: dict[str, str] = {
     "organization": "list",                      # GET /organization
     "security_defaults": "object",               # GET /policies/identitySecurityDefaultsEnforcementPolicy
@@ -90,6 +91,12 @@ TENANT_SECTIONS: dict[str, str] = {
     "delegated_admin_access_assignments": "map", # GET .../delegatedAdminRelationships/{id}/accessAssignments
     "partner_security_alerts": "list",           # GET beta /security/partner/securityAlerts (partner)
     "subscriptions": "list",                     # ARM GET /subscriptions
+    # Wave 2 (issue 12): ADM-5, ADM-7, PAR-6, CON-4, CON-5.
+    "sign_in_activity": "object_map",            # GET /users/{id}?$select=id,createdDateTime,signInActivity (privileged users)
+    "role_assignment_schedule_instances": "list",  # GET /roleManagement/directory/roleAssignmentScheduleInstances
+    "service_provider_sign_ins": "list",         # GET beta /auditLogs/signIns?$filter=crossTenantAccessType eq 'serviceProvider' ...
+    "risky_users": "list",                       # GET /identityProtection/riskyUsers?$filter=riskLevel eq 'high'
+    "partner_security_requirements": "list",     # GET beta /security/partner/securityScore/requirements (partner)
 }
 
 # Sections read once per Azure subscription (ARM).
@@ -100,7 +107,27 @@ SUBSCRIPTION_SECTIONS: dict[str, str] = {
     "scheduled_actions": "list",  # GET /subscriptions/{id}/providers/Microsoft.CostManagement/scheduledActions
 }
 
-_SHAPE_TYPES = {"list": list, "object": dict, "map": dict}
+# Sections added after schema version 1 was first written: a snapshot from an older tool version lacks them
+# and still loads, each read as not_collected (it was never asked for), so archived snapshots can be
+# re-evaluated with a newer rule set.
+ADDED_SECTIONS: tuple[str, ...] = (
+    # Wave 2 (issue 12)
+    "sign_in_activity", "role_assignment_schedule_instances", "service_provider_sign_ins", "risky_users",
+    "partner_security_requirements",
+)
+
+_SHAPE_TYPES = {"list": list, "object": dict, "map": dict, "object_map": dict}
+# Shapes whose Graph answer is one entity (no "value" list): the whole section, or one per parent.
+ENTITY_SHAPES = ("object", "object_map")
+
+
+def _with_added_sections(sections: dict[str, Section]) -> dict[str, Section]:
+    """Tenant sections with every section of ADDED_SECTIONS the file lacks read as not_collected."""
+    absent = [name for name in ADDED_SECTIONS if name not in sections]
+    if not absent:
+        return sections
+    reason = "not in this snapshot: it was written by a tool version that did not collect this section"
+    return {**sections, **{name: Section.missing(SectionStatus.NOT_COLLECTED, reason) for name in absent}}
 
 
 def _check_shapes(sections: dict[str, Section], known: dict[str, str], where: str) -> dict[str, Section]:
@@ -161,7 +188,7 @@ class TenantSnapshot(BaseModel):
     @field_validator("sections")
     @classmethod
     def _all_sections_present(cls, value: dict[str, Section]) -> dict[str, Section]:
-        return _check_shapes(value, TENANT_SECTIONS, "sections")
+        return _check_shapes(_with_added_sections(value), TENANT_SECTIONS, "sections")
 
     def section(self, name: str) -> Section:
         """A tenant-level section; an unknown name reads as not collected rather than raising, so a

@@ -269,7 +269,8 @@ class PolicyScope:
     exclusions: tuple[str, ...]  # every exclusion, named, whether acceptable or not
 
 
-def _narrowing_conditions(conditions: Mapping[str, Any], allow_client_app_types: bool) -> list[str]:
+def _narrowing_conditions(conditions: Mapping[str, Any], allow_client_app_types: bool,
+                          allow_risk: str = "") -> list[str]:
     reasons = []
     for key, label in (
         ("signInRiskLevels", "sign-in risk levels"),
@@ -277,6 +278,8 @@ def _narrowing_conditions(conditions: Mapping[str, Any], allow_client_app_types:
         ("servicePrincipalRiskLevels", "service principal risk levels"),
         ("insiderRiskLevels", "insider risk levels"),
     ):
+        if key == allow_risk:
+            continue  # the risk condition the requirement itself is about (CON-5)
         value = conditions.get(key)
         if value and value != "none" and value != ["none"]:
             reasons.append(f"limited to {label} {value if isinstance(value, str) else ', '.join(value)}")
@@ -307,11 +310,14 @@ def policy_counts(
     ctx: CheckContext,
     allow_client_app_types: bool = False,
     users_by_id: Mapping[str, Mapping[str, Any]] | None = None,
+    allow_risk: str = "",
 ) -> PolicyScope:
     """The checklist's "counts" rule. Exclusions: at most 2 users, and when the config declares break-glass
     accounts, excluded users must be among them (matched by object id or, through `users_by_id`, by UPN);
     any excluded group, role or guest/external user type disqualifies. ``allow_client_app_types`` lets the
-    legacy-authentication check (MFA-5) target specific client app types.
+    legacy-authentication check (MFA-5) target specific client app types; ``allow_risk`` names the one risk
+    condition (`userRiskLevels` or `signInRiskLevels`) a risk-based requirement (CON-5) is about, which then
+    does not narrow the policy (any other risk condition still does).
 
     Decision: a locations or platforms condition that includes "All" and excludes nothing narrows nothing
     and is accepted; risk levels, device filters and authentication flows always narrow."""
@@ -325,7 +331,7 @@ def policy_counts(
         reasons.append("not all cloud apps")
     if apps.get("excludeApplications"):
         reasons.append(f"excludes {len(apps['excludeApplications'])} app(s)")
-    reasons += _narrowing_conditions(conditions, allow_client_app_types)
+    reasons += _narrowing_conditions(conditions, allow_client_app_types, allow_risk)
 
     users = conditions.get("users") or {}
     users_by_id = users_by_id or {}
@@ -392,6 +398,7 @@ def assess_policies(
     ctx: CheckContext,
     grant_test: GrantTest,
     allow_client_app_types: bool = False,
+    allow_risk: str = "",
 ) -> list[PolicyAssessment]:
     """Every CA policy judged for a grant test. The caller makes sure conditional_access_policies is ok."""
     strengths = strengths_index(snapshot)
@@ -402,7 +409,7 @@ def assess_policies(
             id=policy.get("id", ""),
             name=policy.get("displayName") or policy.get("id", ""),
             state=policy.get("state") or "unknown",
-            scope=policy_counts(policy, ctx, allow_client_app_types, users),
+            scope=policy_counts(policy, ctx, allow_client_app_types, users, allow_risk),
             all_users=covers_all_users(policy),
             roles=frozenset(included_roles(policy)),
             grant=grant_test(policy, strengths),

@@ -28,6 +28,7 @@ from auditor.snapshot import (
     TenantSnapshot,
 )
 from sample_data import catalog as c
+from sample_data import wave2
 
 SEED = 20261120
 TOOL_VERSION = "0.1.0"  # the collector version the samples claim; fixed so regeneration is byte-identical
@@ -82,6 +83,12 @@ class Posture:
     created: datetime = datetime(2019, 3, 4, 9, 12, 44, tzinfo=timezone.utc)
     collected_at: datetime = COLLECTED_AT
     extra_sections: dict[str, Section] = field(default_factory=dict)  # partner data, built by the caller
+    # Wave 2 (issue 12): sample_data/wave2.py
+    stale_admins: int = 0              # named admins (the last ones) without a sign-in for 4 to 13 months
+    ga_activated: bool = False         # named Global Administrators activate the role through PIM (P2)
+    risky_users: int = 0               # daily users left at high user risk (P2)
+    # Partners whose technicians signed in as service providers: (name, tenant id, domain, sign-ins).
+    service_providers: tuple[tuple[str, str, str, int], ...] = ()
 
     @property
     def initial_domain(self) -> str:
@@ -295,14 +302,15 @@ def _ca_policy(pid: str, name: str, *, state: str = "enabled", include_users: li
                exclude_users: list[str] | None = None, include_roles: list[str] | None = None,
                exclude_groups: list[str] | None = None, client_app_types: list[str] | None = None,
                controls: list[str] | None = None, operator: str = "OR", strength: Json | None = None,
-               locations: Json | None = None) -> Json:
+               locations: Json | None = None, user_risk: list[str] | None = None,
+               sign_in_risk: list[str] | None = None) -> Json:
     return {
         "id": pid,
         "displayName": name,
         "state": state,
         "conditions": {
-            "userRiskLevels": [],
-            "signInRiskLevels": [],
+            "userRiskLevels": user_risk or [],
+            "signInRiskLevels": sign_in_risk or [],
             "clientAppTypes": client_app_types or ["all"],
             "servicePrincipalRiskLevels": [],
             "platforms": None,
@@ -396,6 +404,16 @@ def conditional_access(keys: tuple[str, ...], rng: random.Random, break_glass_id
         "legacy_disabled_draft": lambda pid: _ca_policy(
             pid, "Block legacy authentication (draft)", state="disabled", exclude_users=bg,
             client_app_types=["exchangeActiveSync", "other"], controls=["block"]),
+        # Wave 2 (issue 12): risk-based policies (CON-5), as Microsoft's templates build them.
+        "risk_user_high": lambda pid: _ca_policy(
+            pid, "CA007: Require password change for high-risk users", exclude_users=bg, user_risk=["high"],
+            controls=["mfa", "passwordChange"], operator="AND"),
+        "risk_sign_in_high": lambda pid: _ca_policy(
+            pid, "CA008: Require multifactor authentication for risky sign-ins", exclude_users=bg,
+            sign_in_risk=["high", "medium"]),
+        "risk_sign_in_report_only": lambda pid: _ca_policy(
+            pid, "CA008: Require multifactor authentication for risky sign-ins",
+            state="enabledForReportingButNotEnforced", exclude_users=bg, sign_in_risk=["high", "medium"]),
     }
     return [builders[key](guid(rng)) for key in keys]
 
@@ -671,13 +689,16 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         "secure_scores": ok([secure_score], r["secure_scores"]),
         "subscriptions": ok([s[0] for s in subs], r["subscriptions"]),
     }
+    # Wave 2 (issue 12)
+    sections.update(wave2.tenant_sections(p, tid, people.users, people.kind, assignments, eligibility,
+                                          group_members, named_admins))
     for name in c.PARTNER_ONLY:
         sections[name] = missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, r[name])
     sections.update(p.extra_sections)
     for name in p.forbidden:
         sections[name] = forbidden_graph(name)
     if not sections["role_assignments"].ok:  # role holders unknown: their groups and methods were not read
-        for name in ("group_members", "authentication_methods"):
+        for name in ("group_members", "authentication_methods", "sign_in_activity"):
             sections[name] = dependent("role_assignments", sections["role_assignments"], r[name])
     sections = {name: sections[name] for name in TENANT_SECTIONS}  # the model's order, for stable files
 

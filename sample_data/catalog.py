@@ -152,7 +152,8 @@ ARM_ACTIONS: dict[str, str] = {
 }
 
 # Sections only the partner tenant is read for.
-PARTNER_ONLY = ("contracts", "delegated_admin_relationships", "delegated_admin_access_assignments", "partner_security_alerts")
+PARTNER_ONLY = ("contracts", "delegated_admin_relationships", "delegated_admin_access_assignments", "partner_security_alerts",
+                "partner_security_requirements")
 
 # Defender for Cloud plans as ARM lists them (2024-01-01).
 DEFENDER_PLANS = (

@@ -20,7 +20,8 @@ from pathlib import Path
 from auditor.snapshot import TenantKind, TenantSnapshot, dump_snapshot
 from sample_data import catalog as c
 from sample_data.builder import COLLECTED_AT, SEED, Posture, SubscriptionPosture, build_snapshot, guid, iso, ok
-from sample_data.portfolio import CUSTOMERS, PARTNER, PARTNER_ID, demo_portfolio, slug_of
+from sample_data.portfolio import CUSTOMERS, KNOWN_PARTNER, PARTNER, PARTNER_ID, demo_portfolio, slug_of
+from sample_data.wave2 import partner_security_requirements
 
 SAMPLE_DIR = Path(__file__).resolve().parent
 LOGO_PATH = "assets/northwind-logo.png"
@@ -101,6 +102,16 @@ def synthetic_posture(index: int, users: int = 300, subscriptions: int = 1, kind
         forbidden=forbidden,
         collected_at=COLLECTED_AT + timedelta(seconds=index),
     )
+    # Wave 2 (issue 12): from a second RNG, so the wave-1 mix above stays as it was.
+    rng2 = random.Random(SEED * 7919 + index + 1_000_003)
+    posture = replace(
+        posture,
+        stale_admins=_pick(rng2, 0, 0, 0, 1),
+        ga_activated=rng2.random() < 0.5,
+        risky_users=_pick(rng2, 0, 0, 1, 2),
+        service_providers=((("Northwind Cloud Partners", PARTNER_ID, "northwindcloudpartners.com", rng2.randint(0, 40)),)
+                           if rng2.random() < 0.8 else ()),
+    )
     if kind == "partner":
         posture = replace(posture, extra_sections=_synthetic_partner_sections(rng, 25))
     return posture
@@ -147,6 +158,9 @@ def _synthetic_partner_sections(rng: random.Random, customers: int) -> dict:
         "delegated_admin_relationships": ok(relationships, r["delegated_admin_relationships"]),
         "delegated_admin_access_assignments": ok(assignments, r["delegated_admin_access_assignments"]),
         "partner_security_alerts": ok(alerts, r["partner_security_alerts"]),
+        "partner_security_requirements": ok(
+            partner_security_requirements(rng, failing=("securityAlertsPromptlyResolved",) if alerts else ()),
+            r["partner_security_requirements"]),
     }
 
 
@@ -219,6 +233,12 @@ def config_toml(portfolio: list[TenantSnapshot]) -> str:
         'defender_required_plans = ["VirtualMachines", "StorageAccounts", "KeyVaults", "Arm"]',
         "gdap_expiry_warning_days = 30",
         "partner_alert_grace_hours = 24",
+        "admin_sign_in_days = 90",
+        "",
+        "# Other partners the customers may legitimately see (PAR-6): Trey Research also works with an MSP.",
+        "[[known_partners]]",
+        f'id = "{KNOWN_PARTNER[1]}"',
+        f'name = "{KNOWN_PARTNER[0]}"',
         "",
         "# Active: Tailspin's Dev/Test subscription runs on a fixed monthly credit.",
         "[[risk_acceptances]]",

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from auditor.snapshot import TenantKind, TenantSnapshot
 from sample_data import catalog as c
+from sample_data import wave2
 from sample_data.builder import (
     COLLECTED_AT,
     SEED,
@@ -29,6 +30,16 @@ PARTNER_NAME = "Northwind Cloud Partners"
 PARTNER_DOMAIN = "northwindcloudpartners.com"
 PARTNER_ID = tenant_guid(PARTNER_SLUG)
 FORMER_PARTNER = ("Litware Managed Services", tenant_guid("litware-managed-services"))
+# Wave 2 (issue 12): partners whose technicians sign in to customers as service providers (PAR-6). Contoso
+# Advisors is a second partner some customers use, declared in the sample config's [[known_partners]];
+# Proseware Consulting is nobody's partner of record.
+NORTHWIND_SIGN_INS = (PARTNER_NAME, PARTNER_ID, PARTNER_DOMAIN)
+KNOWN_PARTNER = ("Contoso Advisors", tenant_guid("contoso-advisors"), "contoso-advisors.com")
+UNFAMILIAR_PARTNER = ("Proseware Consulting", tenant_guid("proseware-consulting"), "proseware-consulting.com")
+
+
+def _sign_ins(*partners: tuple[tuple[str, str, str], int]) -> tuple[tuple[str, str, str, int], ...]:
+    return tuple((*partner, count) for partner, count in partners)
 
 _UTC = timezone.utc
 
@@ -38,13 +49,15 @@ CUSTOMERS: tuple[Posture, ...] = (
     Posture(
         "fabrikam-legal", "Fabrikam Legal LLP", "fabrikamlegal.com", tags=("tier:gold", "region:na"),
         members=184, guests=9, disabled=4, licence="e5",
-        policies=("mfa_all", "phish_admins", "block_legacy", "device_admins", "mfa_guests", "block_countries"),
+        policies=("mfa_all", "phish_admins", "block_legacy", "device_admins", "mfa_guests", "block_countries",
+                  "risk_user_high", "risk_sign_in_high"),
         mfa_registered=0.99, global_admins=1, admin_roles=(c.EXCHANGE_ADMIN, c.SHAREPOINT_ADMIN, c.HELPDESK_ADMIN),
         eligible_roles=(c.SECURITY_ADMIN, c.USER_ADMIN), readers=2,
         security_mails=("security@fabrikamlegal.com",), technical_mails=("it-operations@fabrikamlegal.com",),
         secure_score=0.78, created=datetime(2018, 5, 14, 8, 2, 11, tzinfo=_UTC),
         subscriptions=(Sub("Fabrikam Legal - Production"), Sub("Fabrikam Legal - Document AI"),
                        Sub("Fabrikam Legal - Dev/Test")),
+        ga_activated=True, service_providers=_sign_ins((NORTHWIND_SIGN_INS, 14)),
     ),
     # Small practice on Microsoft 365 Business Standard: security defaults only, no Entra ID P1 (so the
     # MFA registration report is not licensed), no Azure.
@@ -68,6 +81,7 @@ CUSTOMERS: tuple[Posture, ...] = (
         secure_score=0.61, created=datetime(2017, 10, 23, 7, 55, 31, tzinfo=_UTC),
         subscriptions=(Sub("Tailspin - Production ERP", currency="EUR"),
                        Sub("Tailspin - Dev/Test", anomaly_alert=False, currency="EUR")),
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 9)),
     ),
     # Migrated to GDAP with Northwind, but the former partner's DAP (AdminAgents) still holds Global
     # Administrator; the phishing-resistant policy covers only two admin roles; legacy block is report-only.
@@ -79,6 +93,7 @@ CUSTOMERS: tuple[Posture, ...] = (
         security_mails=("it-security@alpineskihouse.com",), secure_score=0.57,
         created=datetime(2019, 11, 2, 10, 14, 9, tzinfo=_UTC),
         subscriptions=(Sub("Alpine Ski House - Booking Platform", defender="partial", currency="EUR"),),
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 5)),
     ),
     # The poorest: no security defaults and no Conditional Access, a shared admin@ account with a mailbox,
     # still on DAP with Northwind (no active GDAP), only a technical contact, Azure unmonitored.
@@ -90,16 +105,23 @@ CUSTOMERS: tuple[Posture, ...] = (
         secure_score=0.31, created=datetime(2020, 4, 27, 18, 3, 50, tzinfo=_UTC),
         subscriptions=(Sub("Coho Winery - Azure plan", security_contact="off", defender="free", budget="missing",
                            anomaly_alert=False),),
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 3)),
     ),
     # Six Global Administrators, a B2B guest (the former IT contractor) holding Exchange Administrator, an
-    # app holding a directory role, and the all-users MFA policy left in report-only mode.
+    # app holding a directory role, and the all-users MFA policy left in report-only mode. Microsoft 365 E5
+    # bought for its PIM and Identity Protection, neither used: every Global Administrator is permanent, two
+    # of them have not signed in for months, the risky sign-in policy is report-only and two users are left
+    # at high risk; technicians of a partner nobody remembers (Proseware Consulting) still sign in.
     Posture(
         "lucerne-publishing", "Lucerne Publishing", "lucernepublishing.com", tags=("tier:silver", "region:emea"),
-        members=143, guests=22, disabled=6, licence="business_premium",
-        policies=("mfa_all_report_only", "mfa_admins", "block_legacy"), mfa_registered=0.72,
+        members=143, guests=22, disabled=6, licence="e5",
+        policies=("mfa_all_report_only", "mfa_admins", "block_legacy", "risk_sign_in_report_only"),
+        mfa_registered=0.72,
         break_glass=1, global_admins=5, admin_roles=(c.SHAREPOINT_ADMIN,), guest_admin_role=c.EXCHANGE_ADMIN,
         service_principal_role=c.EXCHANGE_ADMIN, security_mails=("security@lucernepublishing.com",),
         secure_score=0.49, created=datetime(2016, 6, 6, 12, 0, 37, tzinfo=_UTC),
+        stale_admins=2, risky_users=2,
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 7), (UNFAMILIAR_PARTNER, 6)),
     ),
     # MFA only outside trusted locations, admins may use a compliant device instead of MFA; Azure
     # subscriptions with neither budgets nor anomaly alerts and Defender plans off (free tier only).
@@ -112,6 +134,7 @@ CUSTOMERS: tuple[Posture, ...] = (
         created=datetime(2019, 1, 15, 9, 21, 5, tzinfo=_UTC),
         subscriptions=(Sub("Trey Research - Lab Analytics", defender="free", budget="missing", anomaly_alert=False),
                        Sub("Trey Research - Genomics HPC", defender="free", budget="missing", anomaly_alert=False)),
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 6), (KNOWN_PARTNER, 11)),
     ),
     # Good identity baseline (legacy authentication blocked by two policies, one per client type), but
     # nobody receives security notices: no security contact on the tenant or in Defender for Cloud, the
@@ -123,6 +146,7 @@ CUSTOMERS: tuple[Posture, ...] = (
         global_admins=1, admin_roles=(c.EXCHANGE_ADMIN,), secure_score=0.24,
         created=datetime(2022, 3, 9, 22, 48, 13, tzinfo=_UTC),
         subscriptions=(Sub("Margie's Travel - Booking Engine", security_contact="missing", defender="absent"),),
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 4)),
     ),
     # The auditor app was consented with an old permission set: policies, roles, authentication methods,
     # organization and Secure Score are forbidden, and the app holds no role on the subscription.
@@ -131,7 +155,7 @@ CUSTOMERS: tuple[Posture, ...] = (
         members=118, guests=4, disabled=3, licence="business_premium", policies=("mfa_all", "block_legacy"),
         forbidden=("security_defaults", "conditional_access_policies", "authentication_strength_policies",
                    "role_assignments", "role_eligibility_schedules", "authentication_methods", "organization",
-                   "secure_scores"),
+                   "secure_scores", "role_assignment_schedule_instances", "service_provider_sign_ins", "risky_users"),
         security_mails=("security@prosewareinc.com",), secure_score=0.58,
         created=datetime(2020, 9, 1, 13, 37, 0, tzinfo=_UTC),
         subscriptions=(Sub("Proseware - Production", forbidden=True),),
@@ -146,16 +170,19 @@ CUSTOMERS: tuple[Posture, ...] = (
         security_mails=("security@fourthcoffee.com",), technical_mails=("itops@fourthcoffee.com",),
         secure_score=0.72, created=datetime(2018, 12, 3, 11, 9, 58, tzinfo=_UTC),
         subscriptions=(Sub("Fourth Coffee - Retail POS"), Sub("Fourth Coffee - Loyalty App")),
+        service_providers=_sign_ins((NORTHWIND_SIGN_INS, 8)),
     ),
 )
 
 PARTNER = Posture(
     PARTNER_SLUG, PARTNER_NAME, PARTNER_DOMAIN, kind=TenantKind.PARTNER, members=86, guests=4, disabled=2,
-    licence="e5", policies=("mfa_all", "phish_admins", "block_legacy", "device_admins", "mfa_guests"),
+    licence="e5", policies=("mfa_all", "phish_admins", "block_legacy", "device_admins", "mfa_guests",
+                            "risk_user_high", "risk_sign_in_high"),
     mfa_registered=1.0, global_admins=1, admin_roles=(c.SECURITY_ADMIN, c.EXCHANGE_ADMIN, c.HELPDESK_ADMIN),
     eligible_roles=(c.GLOBAL_ADMIN, c.PRIVILEGED_ROLE_ADMIN), security_mails=("security@northwindcloudpartners.com",),
     technical_mails=("noc@northwindcloudpartners.com",), secure_score=0.84,
     created=datetime(2015, 2, 17, 9, 30, 0, tzinfo=_UTC), subscriptions=(Sub("Northwind - Internal IT"),),
+    ga_activated=True,
 )
 
 # GDAP relationships the partner holds: (customer slug, status, grants GA, auto-extend, created, days).
@@ -302,11 +329,33 @@ def _partner_sections(customers: list[TenantSnapshot]) -> dict:
                              "updatedBy": "noc@northwindcloudpartners.com",
                              "updatedDateTime": "2026-10-02T15:30:44Z"}]),
     ]
+    # Wave 2 (issue 12), from its own RNG so the data above stays as it was. PAR-5: a second relationship
+    # with Trey Research, approved for an Azure project that never started, has no access assignment.
+    # CON-4: the stale active alert above also shows in Partner Center's security requirements.
+    rng2 = random.Random(f"{SEED}:{PARTNER_SLUG}:wave2")
+    trey_created = datetime(2026, 9, 14, 10, 5, 22, tzinfo=_UTC)
+    unused = f"{guid(rng2)}-{guid(rng2)}"
+    relationships.append({
+        "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
+        "id": unused,
+        "displayName": f"NCP-trey-research-azure-{trey_created:%Y%m}",
+        "status": "active",
+        "customer": {"tenantId": trey.tenant.id, "displayName": trey.tenant.display_name},
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in c.GDAP_STANDARD_ROLES]},
+        "duration": "P730D",
+        "autoExtendDuration": "P180D",
+        "createdDateTime": iso(trey_created),
+        "activatedDateTime": iso(trey_created + timedelta(hours=5, minutes=12)),
+        "endDateTime": iso(trey_created + timedelta(days=730)),
+    })
+    assignments[unused] = []
+    requirements = wave2.partner_security_requirements(rng2, failing=("securityAlertsPromptlyResolved",))
     return {
         "contracts": ok(contracts, r["contracts"]),
         "delegated_admin_relationships": ok(relationships, r["delegated_admin_relationships"]),
         "delegated_admin_access_assignments": ok(assignments, r["delegated_admin_access_assignments"]),
         "partner_security_alerts": ok(alerts, r["partner_security_alerts"]),
+        "partner_security_requirements": ok(requirements, r["partner_security_requirements"]),
     }
 
 

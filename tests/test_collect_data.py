@@ -138,9 +138,58 @@ def customer(tenant_id: str = CUSTOMER_A, name: str = "Contoso Inc", users: int 
             "currentScore": 41.0, "maxScore": 90.0,
             "averageComparativeScores": [{"basis": "AllTenants", "averageScore": 38.0}],
         }],
+        **wave2_sections(admins + [group_member], tenant_id),
     )
     snapshot.tenant.default_domain = domain  # what the collector reads from verifiedDomains
     return snapshot
+
+
+# --- wave 2 (issue 12): shapes from graph-examples (users_signin_activity.json, pim_*.json,
+# signins_beta_list_nextlink.json, risky_users_beta_example.json, partner_security_requirements_beta.json)
+
+SIGN_IN_ACTIVITY = {  # users_signin_activity.json, first user's signInActivity
+    "lastSignInDateTime": "2026-11-17T16:41:33Z",
+    "lastSignInRequestId": "d4d31c40-4c36-4775-ad59-7d1e6a171f00",
+    "lastNonInteractiveSignInDateTime": "0001-01-01T00:00:00Z",
+    "lastNonInteractiveSignInRequestId": "",
+}
+
+
+def wave2_sections(privileged: list[dict[str, Any]], tenant_id: str) -> dict[str, Any]:
+    """The wave-2 sections of a customer: signInActivity of its privileged users, PIM instances (the GA
+    holders, permanent as in the docs example), one service-provider sign-in, one high-risk user."""
+    instances = [
+        {"id": f"lAPpYvVpN0KRkAEhdxReEAWz5Gtet_xOv8wxvTtTpfg{i}-1", "principalId": u["id"],
+         "roleDefinitionId": GLOBAL_ADMIN, "directoryScopeId": "/", "startDateTime": None, "endDateTime": None,
+         "assignmentType": "Assigned", "memberType": "Direct"}
+        for i, u in enumerate(privileged[:3])
+    ]
+    sign_in = {
+        "id": "1691d37b-8579-43a7-966a-0f35583c1300", "createdDateTime": "2026-11-10T16:34:32Z",
+        "userDisplayName": "Test contoso", "userPrincipalName": "testaccount1@contoso.com",
+        "homeTenantId": "99081087-73c4-48d1-a112-f60ff75114f7", "homeTenantName": "",
+        "resourceTenantId": tenant_id, "appDisplayName": "Azure Portal",
+        "crossTenantAccessType": "serviceProvider", "signInEventTypes": ["interactiveUser"],
+    }
+    risky = {"id": "c2b6c2b9-dddc-acd0-2b39-d519d803dbc3", "riskLastUpdatedDateTime": "2016-01-29T20:03:57.7872426Z",
+             "isDeleted": True, "riskDetail": "adminConfirmedSigninCompromised", "riskLevel": "high",
+             "riskState": "atRisk", "userDisplayName": "Alex Wilbur", "userPrincipalName": "alexw@contoso.com"}
+    return {
+        "sign_in_activity": {u["id"]: {"id": u["id"], "createdDateTime": "2025-01-10T10:00:00Z",
+                                       "signInActivity": copy.deepcopy(SIGN_IN_ACTIVITY)} for u in privileged},
+        "role_assignment_schedule_instances": instances,
+        "service_provider_sign_ins": [sign_in],
+        "risky_users": [risky],
+    }
+
+
+REQUIREMENTS = [{  # partner_security_requirements_beta.json
+    "@odata.type": "#microsoft.graph.partner.security.securityRequirement",
+    "id": "adc3e54c-8dde-f1cb-b92e-ffb989948282", "requirementType": "securityContactProvided",
+    "complianceStatus": "compliant", "actionUrl": "https://aka.ms/partner-center-security-contact",
+    "helpUrl": "https://aka.ms/partner-center-security-dashboard-security-contact", "score": 20, "maxScore": 20,
+    "state": "active", "updatedDateTime": "2023-09-26T04:04:01.4261872Z",
+}]
 
 
 def partner(customers: list[tuple[str, str]], tenant_id: str = PARTNER) -> TenantSnapshot:
@@ -177,6 +226,7 @@ def partner(customers: list[tuple[str, str]], tenant_id: str = PARTNER) -> Tenan
             "customerTenantId": customers[0][0], "detectedDateTime": "2026-11-18T16:03:33.05Z",
             "firstObservedDateTime": "2026-11-18T16:03:33.05Z", "isTest": False,
         }],
+        "partner_security_requirements": copy.deepcopy(REQUIREMENTS),
     }
     snapshot = make_snapshot(kind="partner", tenant_id=tenant_id, name="Northwind Cloud Partners", subscriptions=[],
                              **{k: s for k, s in sections.items() if s.ok and k != "subscriptions"}, **data)

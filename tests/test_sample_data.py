@@ -15,7 +15,7 @@ from auditor.fields import GRAPH_SELECT
 from auditor.registry import Registry
 from auditor.results import Status
 from auditor.samples import sample_config_path, sample_dir, sample_snapshots_dir
-from auditor.snapshot import SectionStatus, TenantKind, TenantSnapshot, dump_snapshot, load_snapshot, load_snapshots
+from auditor.snapshot import TENANT_SECTIONS, SectionStatus, TenantKind, TenantSnapshot, dump_snapshot, load_snapshot, load_snapshots
 from auditor.tenant_refs import known_tenants, resolve
 from sample_data.generate import synthetic_snapshot, write_sample
 
@@ -111,6 +111,34 @@ def wave1_customer_checks(registry):
     return [spec for spec in registry if spec.wave == 1 and spec.applies(TenantKind.CUSTOMER)]
 
 
+# Wave 2 (issue 12): besides PASS, FAIL and UNKNOWN, the statuses each rule makes where a licence is absent.
+WAVE2_CUSTOMER_STATUSES = {
+    "ADM-5": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "ADM-7": {Status.PASS, Status.FAIL, Status.UNKNOWN, Status.NOT_APPLICABLE},
+    "PAR-6": {Status.PASS, Status.FAIL, Status.UNKNOWN},  # MANUAL needs a run without a configured partner
+    "CON-5": {Status.PASS, Status.FAIL, Status.UNKNOWN, Status.NOT_APPLICABLE},
+}
+
+
+def test_every_wave2_customer_check_shows_each_of_its_outcomes_somewhere(registry, results):
+    wave2 = sorted(spec.id for spec in registry if spec.wave == 2 and spec.applies(TenantKind.CUSTOMER))
+    assert wave2 == sorted(WAVE2_CUSTOMER_STATUSES)
+    missing = {}
+    for check_id, wanted in WAVE2_CUSTOMER_STATUSES.items():
+        statuses = {r.status for t in results.tenants if t.kind == "customer" for r in t.results if r.check_id == check_id}
+        if not wanted <= statuses:
+            missing[check_id] = sorted(s.value for s in wanted - statuses)
+    assert not missing, f"statuses no customer shows: {missing}"
+
+
+def test_wave2_partner_checks_find_the_partner_problems(results, registry):
+    tenant = next(t for t in results.tenants if t.kind == "partner")
+    by_id = {r.check_id: r for r in tenant.results}
+    assert {"PAR-5", "CON-4"} <= set(by_id)
+    assert by_id["PAR-5"].status is Status.FAIL and "NCP-trey-research-azure" in by_id["PAR-5"].summary
+    assert by_id["CON-4"].status is Status.FAIL and "securityAlertsPromptlyResolved" in by_id["CON-4"].summary
+
+
 def test_every_wave1_customer_check_passes_fails_and_is_unknown_somewhere(registry, results):
     specs = wave1_customer_checks(registry)
     assert specs, "no wave-1 checks are installed"
@@ -194,8 +222,11 @@ def test_customer_stories_are_in_the_data(snapshots):
 
 def _objects(section_name: str, data):
     """The Graph objects a section holds (map sections hold lists per parent id)."""
-    if isinstance(data, dict) and section_name in ("group_members", "delegated_admin_access_assignments"):
+    shape = TENANT_SECTIONS.get(section_name)
+    if shape == "map":
         return [obj for values in data.values() for obj in values]
+    if shape == "object_map":  # parent id -> one entity (signInActivity per privileged user)
+        return list(data.values())
     return data if isinstance(data, list) else [data]
 
 

@@ -2,7 +2,7 @@
 
 Per tenant: one credential, one Graph reader, one ARM reader, closed at the end. Graph is read in rounds of
 JSON $batch requests (the tenant-wide lists first, then what depends on them: members of role-holding
-groups, the authentication methods of role holders, GDAP access assignments); ARM lists the subscriptions,
+groups, the authentication methods and sign-in activity of role holders, GDAP access assignments); ARM lists the subscriptions,
 then reads each subscription's four lists concurrently. A tenant that cannot authenticate still gets a
 snapshot, with every section in error and the reason, so its checks show UNKNOWN and the rest of the
 portfolio goes on.
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Hashable
+from typing import Any, Collection, Hashable
 
 from auditor import __version__
 from auditor.collect.answers import Fetched, auth_reason
@@ -46,8 +46,12 @@ from auditor.snapshot import (
     TenantSnapshot,
     dump_snapshot,
 )
+from checks.privileged import PRIVILEGED_ROLES  # the checklist's privileged roles (signInActivity is read for their holders)
 
 PARTNER_ONLY_REASON = "partner tenant only"
+# Read once per privileged user (active, eligible, or through a role-assignable group), in the same $batch
+# rounds: their authentication methods (ADM-6) and their signInActivity (ADM-5, wave 2).
+PER_USER_SECTIONS = ("authentication_methods", "sign_in_activity")
 _GROUP_TYPE = "#microsoft.graph.group"
 _USER_TYPE = "#microsoft.graph.user"
 
@@ -108,10 +112,12 @@ def failed_snapshot(target: Target, reason: str, now: datetime) -> TenantSnapsho
     )
 
 
-def _principals(fetched: Fetched | None) -> list[dict[str, Any]]:
+def _principals(fetched: Fetched | None, roles: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """The expanded principals of role assignment rows (of the given role template ids only, when given)."""
     if fetched is None or not fetched.ok:
         return []
-    return [item.get("principal") or {} for item in fetched.data if isinstance(item, dict)]
+    return [item.get("principal") or {} for item in fetched.data if isinstance(item, dict)
+            and (roles is None or str(item.get("roleDefinitionId") or "").lower() in roles)]
 
 
 def _ids_of_type(principals: list[dict[str, Any]], odata_type: str) -> list[str]:
@@ -161,6 +167,10 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
     holders = _principals(assignments) + _principals(eligibility)
     groups = _ids_of_type(holders, _GROUP_TYPE)
     users = _ids_of_type(holders, _USER_TYPE)
+    # signInActivity only for holders of the checklist's privileged roles (ADM-5), not of reader roles.
+    privileged = _principals(assignments, PRIVILEGED_ROLES) + _principals(eligibility, PRIVILEGED_ROLES)
+    privileged_groups = set(_ids_of_type(privileged, _GROUP_TYPE))
+    wanted = {"authentication_methods": users, "sign_in_activity": _ids_of_type(privileged, _USER_TYPE)}
     gdap = results.get("delegated_admin_relationships")  # None for a customer tenant
     relationships = [r["id"] for r in gdap.data if r.get("id")] if gdap is not None and gdap.ok else []
 
@@ -169,8 +179,7 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
     if roles_known:
         for group in groups:
             second.append(_parent_call("group_members", group))
-        for user in users:
-            second.append(_parent_call("authentication_methods", user))
+        second.extend(_parent_call(name, user) for name in PER_USER_SECTIONS for user in wanted[name])
     for relationship in relationships:
         second.append(_parent_call("delegated_admin_access_assignments", relationship))
     results2 = await reader.fetch(second) if second else {}
@@ -179,16 +188,19 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
         sections["group_members"] = _merge_map("group_members", groups, results2, _request_line("group_members"))
         # Round three: members of role-holding groups hold the roles too; read their methods as well.
         if sections["group_members"].ok:
-            members = [m for ms in sections["group_members"].data.values() for m in ms]  # type: ignore[union-attr]
-            extra = [u for u in _ids_of_type(members, _USER_TYPE) if u not in users]
-            if extra:
-                results2.update(await reader.fetch([_parent_call("authentication_methods", u) for u in extra]))
-                users = users + extra
-        sections["authentication_methods"] = _merge_map(
-            "authentication_methods", users, results2, _request_line("authentication_methods")
-        )
+            by_group = sections["group_members"].data.items()  # type: ignore[union-attr]
+            extra: dict[str, list[str]] = {}
+            for name in PER_USER_SECTIONS:
+                members = [m for g, ms in by_group if name != "sign_in_activity" or g in privileged_groups for m in ms]
+                extra[name] = [u for u in _ids_of_type(members, _USER_TYPE) if u not in wanted[name]]
+            calls = [_parent_call(name, u) for name in PER_USER_SECTIONS for u in extra[name]]
+            if calls:
+                results2.update(await reader.fetch(calls))
+                wanted = {name: wanted[name] + extra[name] for name in PER_USER_SECTIONS}
+        for name in PER_USER_SECTIONS:
+            sections[name] = _merge_map(name, wanted[name], results2, _request_line(name))
     else:
-        for name in ("group_members", "authentication_methods"):
+        for name in ("group_members", *PER_USER_SECTIONS):
             sections[name] = _dependent("role_assignments", assignments, _request_line(name))
     name = "delegated_admin_access_assignments"
     request = _request_line(name)
@@ -274,7 +286,9 @@ async def collect_tenant(
         # One token first: a tenant without consent or with a bad secret fails here, once, with
         # azure-identity's own reason, rather than as a wall of per-section errors.
         try:
-            await credential.get_token(f"{config.endpoints.graph}/.default")
+            # enable_cae=True as the Graph SDK's token provider asks: the token lands in the cache entry the
+            # Graph reader reads, so its first concurrent requests ($batch and beta) fetch no second token.
+            await credential.get_token(f"{config.endpoints.graph}/.default", enable_cae=True)
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
         graph = GraphReader(credential, config.endpoints.graph, options, trust)

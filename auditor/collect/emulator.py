@@ -38,11 +38,11 @@ from auditor.collect.emulator_answers import (
     fault_answer,
     graph_error,
 )
-from auditor.collect.emulator_odata import HOST, lookup, parse_filter, select_fields, self_signed
+from auditor.collect.emulator_odata import HOST, parse_filter, select_fields, self_signed
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
 from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
 from auditor.config import Endpoints
-from auditor.snapshot import TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
+from auditor.snapshot import ENTITY_SHAPES, TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
 
 STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
 DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
@@ -488,7 +488,7 @@ class Emulator:
             if params.get("$expand"):
                 fields.update(e.strip() for e in params["$expand"].split(","))
         root = f"{self.base_url}/{api.value}" if not arm else self.base_url
-        if not arm and TENANT_SECTIONS.get(request.section) == "object":
+        if not arm and TENANT_SECTIONS.get(request.section) in ENTITY_SHAPES:
             body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **select_fields(data or {}, fields)}
             return Answer(200, body)
         items = list(data or [])
@@ -496,7 +496,7 @@ class Emulator:
             clauses = parse_filter(params["$filter"])
             if clauses is None:
                 return graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")
-            items = [i for i in items if all(lookup(i, f) == v for f, v in clauses)]
+            items = [i for i in items if all(clause.matches(i) for clause in clauses)]
         page = [select_fields(item, fields) for item in items[offset:offset + page_size]]
         body: dict[str, Any] = {} if arm else {"@odata.context": f"{root}/$metadata#{request.section}"}
         body["value"] = page

@@ -45,6 +45,12 @@ _SECTION_ERRORS = {
         "AadPremiumLicenseRequired",
         "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
     ),
+    # Wave 2 (issue 12): PIM's assignment schedule instances answer as its eligibility schedules do.
+    ("role_assignment_schedule_instances", SectionStatus.NOT_LICENSED): (
+        400,
+        "AadPremiumLicenseRequired",
+        "The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.",
+    ),
 }
 _RETRYABLE_FAULTS = {
     FaultKind.THROTTLE: (429, "TooManyRequests", "Too many requests."),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,27 +27,68 @@ def lookup(item: Any, path: str) -> Any:
     return item
 
 
-def parse_filter(expression: str) -> list[tuple[str, Any]] | None:
-    """`a eq 'x' and b/c eq true`: the only $filter form the collectors (and tests) use."""
+_ANY = re.compile(r"^(?P<field>[\w/]+)/any\((?P<var>\w+):\s*(?P<body>.+)\)$")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One `and` term: `field eq value`, or `field/any(t: t eq a or t eq b)` (a collection holding one of
+    ``values``); a string field of a flags enum ("serviceProvider,b2bCollaboration") matches a member."""
+
+    field: str
+    values: tuple[Any, ...]
+    any_of: bool = False
+
+    def matches(self, item: Any) -> bool:
+        found = lookup(item, self.field)
+        if self.any_of:
+            return isinstance(found, list) and any(v in found for v in self.values)
+        if isinstance(found, str) and isinstance(self.values[0], str) and "," in found:
+            return self.values[0] in [part.strip() for part in found.split(",")]
+        return found == self.values[0]
+
+
+def _literal(raw: str) -> tuple[bool, Any]:
+    raw = raw.strip()
+    if raw.startswith("'") and raw.endswith("'"):
+        return True, raw[1:-1].replace("''", "'")
+    if raw in ("true", "false"):
+        return True, raw == "true"
+    if raw == "null":
+        return True, None
+    try:
+        return True, int(raw)
+    except ValueError:
+        return False, None
+
+
+def parse_filter(expression: str) -> list[Clause] | None:
+    """`a eq 'x' and b/c eq true and d/any(t: t eq 'p' or t eq 'q')`: the only $filter forms the collectors
+    (and tests) use; None for anything else (the emulator answers 400, as Graph does for what it cannot
+    parse)."""
     clauses = []
-    for clause in expression.split(" and "):
-        parts = clause.strip().split(" ", 2)
+    for term in expression.split(" and "):
+        term = term.strip()
+        lambda_form = _ANY.match(term)
+        if lambda_form:
+            values = []
+            for alternative in lambda_form["body"].split(" or "):
+                parts = alternative.strip().split(" ", 2)
+                if len(parts) != 3 or parts[0] != lambda_form["var"] or parts[1].lower() != "eq":
+                    return None
+                ok, value = _literal(parts[2])
+                if not ok:
+                    return None
+                values.append(value)
+            clauses.append(Clause(lambda_form["field"], tuple(values), any_of=True))
+            continue
+        parts = term.split(" ", 2)
         if len(parts) != 3 or parts[1].lower() != "eq":
             return None
-        field, _, raw = parts
-        raw = raw.strip()
-        if raw.startswith("'") and raw.endswith("'"):
-            value: Any = raw[1:-1].replace("''", "'")
-        elif raw in ("true", "false"):
-            value = raw == "true"
-        elif raw == "null":
-            value = None
-        else:
-            try:
-                value = int(raw)
-            except ValueError:
-                return None
-        clauses.append((field, value))
+        ok, value = _literal(parts[2])
+        if not ok:
+            return None
+        clauses.append(Clause(parts[0], (value,)))
     return clauses
 
 

@@ -34,7 +34,7 @@ from auditor.collect.network import connection_reason, is_transient
 from auditor.collect.options import CollectOptions
 from auditor.collect.policy import Paging, retry_delay
 from auditor.collect.plan import Api
-from auditor.snapshot import TENANT_SECTIONS
+from auditor.snapshot import ENTITY_SHAPES, TENANT_SECTIONS
 
 
 @dataclass
@@ -184,7 +184,7 @@ class GraphReader:
         if not isinstance(body, dict):
             self._error(call, "malformed response body (not a JSON object)")
             return
-        if TENANT_SECTIONS.get(call.section) == "object":
+        if TENANT_SECTIONS.get(call.section) in ENTITY_SHAPES:  # one entity (per parent for object_map)
             call.result = Fetched.good({k: v for k, v in body.items() if k != "@odata.context"})
             return
         value = body.get("value")

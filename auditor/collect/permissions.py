@@ -29,6 +29,12 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "delegated_admin_relationships": "DelegatedAdminRelationship.Read.All",
     "delegated_admin_access_assignments": "DelegatedAdminRelationship.Read.All",
     "partner_security_alerts": "PartnerSecurity.Read.All",
+    # Wave 2 (issue 12). signInActivity also needs User.Read.All, which the users section already asks for.
+    "sign_in_activity": "AuditLog.Read.All",
+    "role_assignment_schedule_instances": "RoleAssignmentSchedule.Read.Directory",
+    "service_provider_sign_ins": "AuditLog.Read.All",
+    "risky_users": "IdentityRiskyUser.Read.All",
+    "partner_security_requirements": "PartnerSecurity.Read.All",
 }
 
 # Built-in Azure roles, assigned to the app's service principal on each subscription.
@@ -43,6 +49,11 @@ AZURE_ROLES: dict[str, str] = {
 LICENCES: dict[str, str] = {
     "user_registration_details": "Microsoft Entra ID P1",
     "role_eligibility_schedules": "Microsoft Entra ID P2",
+    # Wave 2 (issue 12)
+    "sign_in_activity": "Microsoft Entra ID P1",
+    "role_assignment_schedule_instances": "Microsoft Entra ID P2",
+    "service_provider_sign_ins": "Microsoft Entra ID P1",
+    "risky_users": "Microsoft Entra ID P2",
 }
 
 # Sections collected only because another one needs them (expansion of role-holding groups, the
@@ -50,6 +61,7 @@ LICENCES: dict[str, str] = {
 _IMPLIED: dict[str, tuple[str, ...]] = {
     "role_assignments": ("group_members",),
     "role_eligibility_schedules": ("group_members",),
+    "sign_in_activity": ("users",),  # $select=signInActivity needs User.Read.All besides AuditLog.Read.All
 }
 
 

@@ -31,32 +31,37 @@ class SectionRequest:
     path: str  # may hold one "{id}" (a parent object: group, user, relationship, subscription)
     select: tuple[str, ...] = ()
     expand: str = ""
+    filter: str = ""  # an OData $filter, sent as it is (the emulator understands the forms used here)
     top: int | None = None
     api_version: str = ""  # ARM only
     partner_only: bool = False
 
-    def query(self) -> str:
+    def query(self, encode: bool = True) -> str:
+        """The query string; ``encode`` percent-encodes the $filter's spaces and operators for the wire
+        (a request line in a snapshot keeps it readable)."""
         parts: list[str] = []
         if self.select:
             parts.append("$select=" + ",".join(self.select))
         if self.expand:
             parts.append("$expand=" + self.expand)
+        if self.filter:
+            parts.append("$filter=" + (quote(self.filter, safe="'(),/:") if encode else self.filter))
         if self.top:
             parts.append(f"$top={self.top}")
         if self.api_version:
             parts.append(f"api-version={self.api_version}")
         return "&".join(parts)
 
-    def relative_url(self, parent_id: str = "") -> str:
+    def relative_url(self, parent_id: str = "", encode: bool = True) -> str:
         """The path and query below the API root ("/users?$select=..."), as a $batch item names it."""
         path = self.path.replace("{id}", quote(parent_id, safe="")) if "{id}" in self.path else self.path
-        query = self.query()
+        query = self.query(encode)
         return f"{path}?{query}" if query else path
 
     def request_line(self, parent_id: str = "") -> str:
         """What a snapshot section records as its request: "GET /v1.0/users?$select=...". For per-parent
         sections the parent is written as {id}, so one line describes the whole map."""
-        url = self.relative_url(parent_id or "{id}").replace(quote("{id}", safe=""), "{id}")
+        url = self.relative_url(parent_id or "{id}", encode=False).replace(quote("{id}", safe=""), "{id}")
         prefix = "" if self.api is Api.ARM else f"/{self.api.value}"
         return f"GET {prefix}{url}"
 
@@ -136,11 +141,46 @@ GRAPH_REQUESTS: dict[str, SectionRequest] = {
             path="/security/partner/securityAlerts",
             partner_only=True,
         ),
+        # Wave 2 (issue 12) ------------------------------------------------------------------------------
+        # Per privileged user: never in the users list, which Graph would refuse whole without Entra ID P1.
+        _graph("sign_in_activity", "/users/{id}", select=_select("sign_in_activity")),
+        _graph(
+            "role_assignment_schedule_instances",
+            "/roleManagement/directory/roleAssignmentScheduleInstances",
+            select=_select("role_assignment_schedule_instances"),
+        ),
+        # Beta only (crossTenantAccessType, signInEventTypes). Interactive and non-interactive sign-ins:
+        # without the signInEventTypes filter the list holds interactive ones only. Pages of up to 1,000
+        # (Graph's maximum for signIns); no date filter: Microsoft keeps 30 days of sign-ins (P1/P2), the
+        # window PAR-6 judges, so the request line is the same on every run.
+        SectionRequest(
+            section="service_provider_sign_ins",
+            api=Api.GRAPH_BETA,
+            path="/auditLogs/signIns",
+            select=_select("service_provider_sign_ins"),
+            filter="crossTenantAccessType eq 'serviceProvider' and "
+                   "signInEventTypes/any(t: t eq 'interactiveUser' or t eq 'nonInteractiveUser')",
+            top=TOP,
+        ),
+        _graph(
+            "risky_users",
+            "/identityProtection/riskyUsers",
+            select=_select("risky_users"),
+            filter="riskLevel eq 'high'",
+        ),
+        SectionRequest(
+            section="partner_security_requirements",
+            api=Api.GRAPH_BETA,
+            path="/security/partner/securityScore/requirements",
+            partner_only=True,
+        ),
     )
 }
 
-# Sections fetched once per parent object; the snapshot keeps them as {parent id: [objects]}.
-PER_PARENT_SECTIONS = ("group_members", "authentication_methods", "delegated_admin_access_assignments")
+# Sections fetched once per parent object; the snapshot keeps them as {parent id: [objects]} ("map") or
+# {parent id: object} ("object_map").
+PER_PARENT_SECTIONS = ("group_members", "authentication_methods", "delegated_admin_access_assignments",
+                       "sign_in_activity")
 
 def _arm(section: str, path: str, api_version: str) -> SectionRequest:
     return SectionRequest(section=section, api=Api.ARM, path=path, api_version=api_version)
