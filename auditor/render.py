@@ -64,6 +64,9 @@ PLACEHOLDER_LOGO = ASSETS_DIR / "logo-placeholder.svg"
 
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
 EVIDENCE_ROWS_SHOWN = 8  # rows of an evidence table shown in a finding; the rest go to the appendix
+# Rows of one finding's evidence in the appendix: a 100,000-user tenant's list was a 1,641-page PDF. The
+# complete list is always in results.xlsx (evidence sheet) and results.json; the report says so.
+EVIDENCE_ROWS_IN_REPORT = 100
 EVIDENCE_LINE_CHARS = 110  # about what one line of an evidence table holds (8pt text, A4 or Letter)
 LOGO_MAX_BYTES = 5 * 1024 * 1024
 HEATMAP_ROWS_PER_CHART = 40  # one SVG per page-sized slice, because an SVG never breaks across pages
@@ -368,10 +371,11 @@ def _safe_link(url: str) -> str | None:
 class EvidenceTable:
     columns: list[str]
     headers: list[str]
-    rows: list[list[str]]
+    rows: list[list[str]]  # the rows the report holds (at most EVIDENCE_ROWS_IN_REPORT)
     shown: int
     anchor: str
     widths: list[float] = field(default_factory=list)  # percent per column, from the length of its content
+    total: int = 0  # every evidence row of the finding (results.xlsx and results.json hold them all)
 
     @property
     def visible(self) -> list[list[str]]:
@@ -379,22 +383,29 @@ class EvidenceTable:
 
     @property
     def more(self) -> int:
-        return max(0, len(self.rows) - self.shown)
+        return max(0, self.total - self.shown)
+
+    @property
+    def omitted(self) -> int:
+        """Rows left out of the report altogether (they are in results.xlsx and results.json)."""
+        return max(0, self.total - len(self.rows))
 
 
-def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENCE_ROWS_SHOWN) -> EvidenceTable | None:
+def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENCE_ROWS_SHOWN,
+                   report_limit: int = EVIDENCE_ROWS_IN_REPORT) -> EvidenceTable | None:
+    """The evidence of one finding as text cells: ``limit`` rows shown in the finding, at most
+    ``report_limit`` in the report (the appendix), however long the list; cost linear in the rows."""
     if not rows:
         return None
-    columns: list[str] = []
+    columns: dict[str, None] = {}  # ordered set: one dict lookup per key, not a list scan
     for row in rows:
-        for key in row:
-            if key not in columns:
-                columns.append(key)
-    cells = [[cell_text(row.get(key)) for key in columns] for row in rows]
+        columns.update(dict.fromkeys(row))
+    kept = rows[: max(report_limit, limit + 1)]
+    cells = [[cell_text(row.get(key)) for key in columns] for row in kept]
     # Cutting to leave "and 1 more" would save nothing: show a row that would be the only one cut.
-    shown = len(cells) if len(cells) <= limit + 1 else limit
+    shown = len(rows) if len(rows) <= limit + 1 else limit
     headers = [humanize_key(c) for c in columns]
-    return EvidenceTable(columns, headers, cells, shown, anchor, column_widths(headers, cells))
+    return EvidenceTable(list(columns), headers, cells, shown, anchor, column_widths(headers, cells), total=len(rows))
 
 
 def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
