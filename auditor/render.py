@@ -1036,6 +1036,9 @@ def check_rationales() -> dict[str, str]:
 
 
 def _warm_up(paper: str) -> None:
+    from auditor.workers import die_with_parent
+
+    die_with_parent()  # SIGTERM or SIGKILL to the main process must not leave workers writing files
     _stylesheets(paper)
     environment()
 
@@ -1080,6 +1083,8 @@ def render_all(
             written.append(write_portfolio(results, ctx, out_dir, slugs, history))
             progress.advance("portfolio")
     else:
+        from auditor.workers import stopping_workers
+
         with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, initargs=(paper_size,)) as pool:
             futures = []
             if with_portfolio:  # the longest document first, so it does not finish last alone
@@ -1088,15 +1093,12 @@ def render_all(
                 pool.submit(write_scorecard, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
                 for tenant in results.tenants
             ]
-            try:
+            # One failed document, Ctrl-C or SIGTERM stops the run: the workers are killed, nothing more is written.
+            with stopping_workers(pool):
                 for future in as_completed(futures):
                     done = future.result()
                     written.append(done)
                     progress.advance(done.label)
-            except BaseException:
-                # One failed document (or Ctrl-C) stops the run; queued documents are not started.
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
     progress.finish()
     return written
 
