@@ -26,6 +26,7 @@ from auditor.cli_common import (
     TableFormat,
     fail,
     report_unreadable,
+    require_writable_out,
 )
 from auditor.cli_history import (
     DbOption,
@@ -312,6 +313,7 @@ def run(
             raise fail(str(exc))
     shard_spec = parse_shard_option(shard)
     identity, label = run_identity(run_id, run_label)
+    require_writable_out(out)  # before anything is recorded: a rerun under the same label would be refused
     # Opened (and its schema checked) before a long collection, so a bad --db fails first.
     history = None if no_history else open_history(db, config.database if config else None)
     started = _now()

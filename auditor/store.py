@@ -58,6 +58,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from auditor import TOOL_NAME, __version__
 from auditor.results import AuditResults, CheckResult, TenantResult, ToolInfo
+from auditor.safe_text import storable, storable_value
 from auditor.trend import ScorePoint, TenantChange, compare
 
 DB_ENV = "AUDITOR_DB"
@@ -187,7 +188,7 @@ runs_table = Table(
     Column("tool_name", String(80), nullable=False),
     Column("tool_version", String(40), nullable=False),
     Column("ruleset_version", String(80), nullable=False),
-    Column("operator", String(200), nullable=False, default=""),
+    Column("operator", Text, nullable=False, default=""),
     Column("shard_count", Integer),  # N of K/N when the run was sharded, else NULL
 )
 
@@ -206,13 +207,15 @@ run_parts_table = Table(
     UniqueConstraint("run_id", "shard", name="uq_run_parts_run_shard"),
 )
 
+# Tenant data (ids, names, domains) is whatever a tenant's admin or a snapshot file says: text columns, so
+# PostgreSQL never refuses a whole run for one long name (schema version 2; version 1 had lengths).
 tenants_table = Table(
     "tenants",
     metadata,
-    Column("id", String(64), primary_key=True),
-    Column("display_name", String(400), nullable=False),
-    Column("default_domain", String(400), nullable=False, default=""),
-    Column("kind", String(20), nullable=False),
+    Column("id", Text, primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("default_domain", Text, nullable=False, default=""),
+    Column("kind", Text, nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -222,15 +225,15 @@ tenant_results_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(64), ForeignKey("runs.id"), nullable=False),
     Column("part_id", Integer, ForeignKey("run_parts.id"), nullable=False),
-    Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False),
+    Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
     # As they were at this run (a tenant is renamed, re-tagged; history keeps what the report showed).
-    Column("display_name", String(400), nullable=False),
-    Column("default_domain", String(400), nullable=False, default=""),
-    Column("kind", String(20), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("default_domain", Text, nullable=False, default=""),
+    Column("kind", Text, nullable=False),
     Column("tags", JSON, nullable=False),
     Column("collected_at", DateTime(timezone=True)),
     Column("score", Float),
-    Column("grade", String(8), nullable=False),
+    Column("grade", Text, nullable=False),
     Column("coverage", Float, nullable=False),
     Column("areas", JSON, nullable=False),
     Column("snapshot_path", Text),
@@ -245,7 +248,7 @@ check_results_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tenant_result_id", Integer, ForeignKey("tenant_results.id"), nullable=False),
     Column("position", Integer, nullable=False),  # the evaluation's order, kept for reports
-    Column("check_id", String(64), nullable=False),
+    Column("check_id", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("area", String(32), nullable=False),
     Column("severity", String(16), nullable=False),
@@ -266,15 +269,48 @@ _CHECK_FIELDS = (
 # --- schema versions ---------------------------------------------------------------------------------
 
 
+# The columns version 2 turned into text, with their version-1 lengths (frozen here, so a new database
+# still walks 1 → 2 like an old one).
+_V1_LENGTHS: dict[tuple[str, str], int] = {
+    ("runs", "operator"): 200,
+    ("tenants", "id"): 64,
+    ("tenants", "display_name"): 400,
+    ("tenants", "default_domain"): 400,
+    ("tenants", "kind"): 20,
+    ("tenant_results", "tenant_id"): 64,
+    ("tenant_results", "display_name"): 400,
+    ("tenant_results", "default_domain"): 400,
+    ("tenant_results", "kind"): 20,
+    ("tenant_results", "grade"): 8,
+    ("check_results", "check_id"): 64,
+}
+
+
 def _migration_1(conn: Connection) -> None:
-    # Version 1 is the tables above. When a later migration alters a table, freeze the version-1
-    # definitions here first, so a new database still walks 1 → 2 → … like an old one.
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version_table])
+    # Version 1 is the tables above with the lengths of _V1_LENGTHS. When a later migration alters a
+    # table, freeze the version-1 definitions here first, so a new database walks 1 → 2 → … like an old one.
+    v1 = MetaData()
+    for table in metadata.sorted_tables:
+        if table is not schema_version_table:
+            table.to_metadata(v1)
+    for (table_name, column), length in _V1_LENGTHS.items():
+        v1.tables[table_name].c[column].type = String(length)
+    v1.create_all(conn)
+
+
+def _migration_2(conn: Connection) -> None:
+    # Tenant text without a length limit. SQLite never enforced VARCHAR lengths (its column affinity is
+    # TEXT either way), so only PostgreSQL has anything to change; a foreign key between two columns
+    # changed in one statement each stays valid (varchar and text are binary-compatible).
+    if conn.dialect.name != "postgresql":
+        return
+    for table_name, column in _V1_LENGTHS:
+        conn.execute(text(f'ALTER TABLE "{table_name}" ALTER COLUMN "{column}" TYPE TEXT'))
 
 
 Migration = Callable[[Connection], None]
 # MIGRATIONS[i] takes a database from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: list[Migration] = [_migration_1]
+MIGRATIONS: list[Migration] = [_migration_1, _migration_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -284,15 +320,21 @@ def schema_version(conn: Connection) -> int:
     return conn.execute(select(func.max(schema_version_table.c.version))).scalar() or 0
 
 
-def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> int:
+def ensure_schema(engine: Engine, migrations: list[Migration] | None = None, read_only: bool = False) -> int:
     """Apply the missing migrations in one transaction (DDL is transactional in both SQLite and
     PostgreSQL), under a lock so two processes opening a new database at once do not both create it.
     The version is read first without the lock, so opening an up-to-date database (every read-only
-    command) never queues behind another process's write."""
+    command) never queues behind another process's write. ``read_only``: a database this process cannot
+    write is read as it is, or refused when it needs a migration."""
     migrations = MIGRATIONS if migrations is None else migrations
     known = len(migrations)
     with engine.connect() as conn:
         current = schema_version(conn)
+    if read_only and current < known:
+        raise StoreError(
+            f"the history database {redact(str(engine.url))} is read-only and has schema version {current}; "
+            f"this {TOOL_NAME} {__version__} needs version {known}: open it once where it can be written"
+        )
     if current < known:
         with _write(engine) as conn:
             if conn.dialect.name == "postgresql":
@@ -337,7 +379,7 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's BEGIN below, not the sqlite3 module, start transactions (the documented
@@ -345,8 +387,9 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
-        _enable_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed run
+        if not read_only:  # switching to WAL writes the file
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed run
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -370,6 +413,26 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _read_only_sqlite_engine(path: Path) -> Engine:
+    """An engine that only reads the SQLite file at ``path``, for a file or folder this process cannot
+    write (a read-only mount, an archived history): ``mode=ro`` never writes; ``immutable=1`` when the
+    folder cannot hold the WAL index either (SQLite could not otherwise open a WAL database there)."""
+    from urllib.parse import quote
+
+    options = "mode=ro"
+    folder_writable = os.access(path.parent, os.W_OK)
+    wal_files = all(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
+    if not folder_writable and not wal_files:
+        options += "&immutable=1"
+    engine = create_engine(f"sqlite:///file:{quote(str(path.resolve()))}?{options}&uri=true")
+    _configure_sqlite(engine, read_only=True)
+    return engine
+
+
+def _is_read_only(path: Path) -> bool:
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
 def sqlite_file(url: str) -> Path | None:
     parsed = make_url(normalize_db_url(url))
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
@@ -383,10 +446,11 @@ def open_db(url: str, create: bool = True) -> Engine:
     path = sqlite_file(url)
     if not create and path is not None and not path.exists():
         raise StoreError(f"no history database at {path}: record a run first (auditor run), or give --db")
+    read_only = not create and path is not None and _is_read_only(path)
     engine: Engine | None = None
     try:
-        engine = create_db_engine(url)
-        ensure_schema(engine)
+        engine = _read_only_sqlite_engine(path) if read_only else create_db_engine(url)
+        ensure_schema(engine, read_only=read_only)
     # ImportError: a driver that is not installed (postgresql+psycopg2://); OSError: a folder we cannot create.
     except (StoreError, SQLAlchemyError, ImportError, OSError) as exc:
         if engine is not None:
@@ -536,7 +600,7 @@ def _claim_run(
             tool_name=results.tool.name,
             tool_version=results.tool.version,
             ruleset_version=results.tool.ruleset_version,
-            operator=results.operator,
+            operator=storable(results.operator),
             shard_count=shard_count,
         )
         .on_conflict_do_nothing(index_elements=[runs.c.id])
@@ -623,25 +687,27 @@ def _write_tenant(
     seen_at: datetime | None,
 ) -> None:
     tenants = tenants_table
-    names = {"display_name": tenant.display_name, "default_domain": tenant.default_domain, "kind": tenant.kind}
+    # What PostgreSQL's text and JSON accept (no NUL, no lone surrogate), and SQLite alike: one hostile
+    # name must not fail the transaction that holds every tenant of the run.
+    dumped = storable_value(tenant.model_dump(mode="json"))
+    names = {"display_name": dumped["display_name"], "default_domain": dumped["default_domain"], "kind": dumped["kind"]}
     conn.execute(
         _insert_for(conn, tenants)
-        .values(id=tenant.tenant_id, last_seen_at=seen_at, **names)
+        .values(id=dumped["tenant_id"], last_seen_at=seen_at, **names)
         .on_conflict_do_update(index_elements=[tenants.c.id], set_={**names, "last_seen_at": seen_at})
     )
-    dumped = tenant.model_dump(mode="json")
     inserted = conn.execute(
         tenant_results_table.insert().values(
             run_id=run_id,
             part_id=part_id,
-            tenant_id=tenant.tenant_id,
-            tags=list(tenant.tags),
+            tenant_id=dumped["tenant_id"],
+            tags=dumped["tags"],
             collected_at=_to_db(tenant.collected_at),
             score=tenant.score,
             grade=tenant.grade,
             coverage=tenant.coverage,
             areas=dumped["areas"],
-            snapshot_path=ref.path if ref else None,
+            snapshot_path=storable(ref.path) if ref else None,
             snapshot_sha256=ref.sha256 if ref else None,
             **names,
         )
@@ -857,7 +923,7 @@ def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | No
 
 def _load_run(engine: Engine, run: RunSummary, tenant_ids: Iterable[str] | None = None) -> AuditResults:
     results = tenant_results_table
-    wanted = None if tenant_ids is None else {t.lower() for t in tenant_ids}
+    wanted = None if tenant_ids is None else {storable(t).lower() for t in tenant_ids}
     with engine.connect() as conn:
         rows = conn.execute(select(results).where(results.c.run_id == run.id)).all()
         if wanted is not None:
