@@ -13,8 +13,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from auditor import config_checks
 from auditor.registry import CheckSettings
 
 ALL_TENANTS = "*"
@@ -44,11 +45,21 @@ class TenantEntry(_Strict):
     tags: list[str] = Field(default_factory=list)
     break_glass: list[str] = Field(default_factory=list)
 
+    @field_validator("id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        return config_checks.tenant_id(value)
+
 
 class PartnerEntry(_Strict):
     id: str = Field(min_length=1)
     name: str = ""
     break_glass: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        return config_checks.tenant_id(value)
 
 
 AuthMethod = Literal["client_secret", "certificate", "azure_cli", "device_code", "default", "static_token"]
@@ -74,6 +85,11 @@ class AuthConfig(_Strict):
                         f"variable {env} (or name another one with client_secret_env)"
                     )
         return values
+
+    @field_validator("client_secret_env", "certificate_password_env", "token_env")
+    @classmethod
+    def _variable_name(cls, value: str, info: ValidationInfo) -> str:
+        return config_checks.environment_variable_name(value, f"auth.{info.field_name}")
 
     @model_validator(mode="after")
     def _complete(self) -> "AuthConfig":
@@ -140,6 +156,19 @@ class AuditConfig(_Strict):
     # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
     allow_unreadable: bool = False
 
+    @field_validator("database")
+    @classmethod
+    def _no_password(cls, value: str) -> str:
+        return config_checks.database_url_without_password(value)
+
+    @model_validator(mode="after")
+    def _each_tenant_once(self) -> "AuditConfig":
+        listed = [("partner.id", self.partner.id)] if self.partner else []
+        listed += [(f"tenants.{index}.id", entry.id) for index, entry in enumerate(self.tenants)]
+        if (duplicate := config_checks.duplicate_tenant_ids(listed)) is not None:
+            raise ValueError(duplicate)
+        return self
+
     def check_settings(self, tenant_id: str) -> CheckSettings:
         break_glass: list[str] = []
         if self.partner and self.partner.id.lower() == tenant_id.lower():
@@ -184,6 +213,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
     try:
         config = AuditConfig.model_validate(document)
     except ValidationError as exc:
@@ -192,7 +223,7 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         line = _line_of(text, first["loc"])
         where = f"{source}:{line}" if line else source
         message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: field {location}: {message}") from None
+        raise ConfigError(f"{where}: field {location}: {message}" if first["loc"] else f"{where}: {message}") from None
     if base_dir is not None:
         if config.branding.logo is not None and not config.branding.logo.is_absolute():
             config.branding.logo = (base_dir / config.branding.logo).resolve()
@@ -202,10 +233,13 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
 
 
 def load_config(path: Path) -> AuditConfig:
+    """The config at ``path``; ConfigError (one line naming the file) for any bytes that are not one."""
+    from auditor.input_files import CONFIG_MAX_BYTES, InputFileError, decode_utf8, read_input
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = decode_utf8(path, read_input(path, CONFIG_MAX_BYTES))
+    except InputFileError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(text, str(path), path.parent)
 
 

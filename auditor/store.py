@@ -57,6 +57,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from auditor import TOOL_NAME, __version__
+from auditor.redact import redact_url, scrub, url_secrets
 from auditor.results import AuditResults, CheckResult, TenantResult, ToolInfo
 from auditor.safe_text import storable, storable_value
 from auditor.trend import ScorePoint, TenantChange, compare
@@ -96,12 +97,21 @@ def normalize_db_url(value: str) -> str:
         raise StoreError("the database URL is empty")
     if "://" not in value:
         return f"sqlite:///{Path(value).expanduser().resolve()}"
+    if "\x00" in value:
+        raise StoreError("the database URL holds a NUL character")
     scheme, rest = value.split("://", 1)
     if scheme in ("postgresql", "postgres"):
         value = f"postgresql+psycopg://{rest}"
+    if not scheme.startswith("sqlite") and rest.split("?", 1)[0].count("@") > 1:
+        # An unescaped '@' (or '/') in the password: a parser would take part of the password for the host
+        # and quote it in its error. Nothing of the URL is echoed here.
+        raise StoreError(
+            "the database URL has more than one '@' before its host: percent-encode the password's '@' as %40 "
+            "and '/' as %2F, or better keep the password out of the URL (PGPASSWORD, ~/.pgpass, a service file)"
+        )
     try:
         url = make_url(value)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StoreError(f"not a database URL: {redact(value)!r}") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise StoreError(
@@ -119,12 +129,11 @@ def resolve_db_url(cli_value: str | None, config_value: str | None = None) -> st
     return f"sqlite:///{default_db_path()}"
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+def redact(url: Any) -> str:
+    """The URL (a string or a SQLAlchemy URL) without its password or secret query values, for messages."""
+    if not isinstance(url, str):
+        url = url.render_as_string(hide_password=False)
+    return redact_url(url)
 
 
 # --- run ids -----------------------------------------------------------------------------------------
@@ -332,7 +341,7 @@ def ensure_schema(engine: Engine, migrations: list[Migration] | None = None, rea
         current = schema_version(conn)
     if read_only and current < known:
         raise StoreError(
-            f"the history database {redact(str(engine.url))} is read-only and has schema version {current}; "
+            f"the history database {redact(engine.url)} is read-only and has schema version {current}; "
             f"this {TOOL_NAME} {__version__} needs version {known}: open it once where it can be written"
         )
     if current < known:
@@ -349,7 +358,7 @@ def ensure_schema(engine: Engine, migrations: list[Migration] | None = None, rea
                 )
     if current > known:
         raise SchemaTooNew(
-            f"the history database {redact(str(engine.url))} has schema version {current}, but this "
+            f"the history database {redact(engine.url)} has schema version {current}, but this "
             f"{TOOL_NAME} {__version__} knows versions up to {known}; upgrade the tool, or use another --db"
         )
     return known
@@ -457,7 +466,8 @@ def open_db(url: str, create: bool = True) -> Engine:
             engine.dispose()
         if isinstance(exc, StoreError):
             raise
-        raise StoreError(f"cannot open the history database {redact(url)}: {_first_line(exc)}") from exc
+        message = scrub(_first_line(exc), url_secrets(url))  # a driver may quote a part of the URL
+        raise StoreError(f"cannot open the history database {redact(url)}: {message}") from None
     return engine
 
 
@@ -562,7 +572,8 @@ def record_run(
             "do all shards use the same --shard N?"
         ) from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot record run {run_id} in {redact(str(engine.url))}: {_first_line(exc)}") from None
+        message = scrub(_first_line(exc), url_secrets(engine.url.render_as_string(hide_password=False)))
+        raise StoreError(f"cannot record run {run_id} in {redact(engine.url)}: {message}") from None
     return run_id
 
 
