@@ -108,9 +108,16 @@ def build_credential(
         password = _secret(env, auth.certificate_password_env, "the certificate password") if auth.certificate_password_env else None
         if auth.certificate_path is None or not auth.certificate_path.is_file():
             raise CredentialError(f"certificate file {auth.certificate_path} does not exist")
-        return CertificateCredential(
-            tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common
-        )
+        try:
+            return CertificateCredential(
+                tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common
+            )
+        except (ValueError, TypeError, OSError):  # cryptography's "Invalid password or PKCS12 data", a bad PEM
+            raise CredentialError(
+                f"certificate file {auth.certificate_path} cannot be loaded: a wrong password "
+                f"({auth.certificate_password_env or 'no certificate_password_env given'}), or not a PEM or "
+                "PKCS12 certificate holding its private key"
+            ) from None
     if method == "azure_cli":
         from azure.identity.aio import AzureCliCredential
 
