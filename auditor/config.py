@@ -215,6 +215,8 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     except RecursionError:  # arrays or inline tables nested thousands deep
         raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ConfigError(f"{source}: not valid TOML: {' '.join(str(exc).split())[:160]}") from None
     try:
         config = AuditConfig.model_validate(document)
     except ValidationError as exc:

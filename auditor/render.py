@@ -69,6 +69,7 @@ EVIDENCE_ROWS_SHOWN = 8  # rows of an evidence table shown in a finding; the res
 EVIDENCE_ROWS_IN_REPORT = 100
 EVIDENCE_LINE_CHARS = 110  # about what one line of an evidence table holds (8pt text, A4 or Letter)
 LOGO_MAX_BYTES = 5 * 1024 * 1024
+LOGO_MAX_PIXELS = 4096 * 4096  # a 5 MiB PNG can declare 400 megapixels: gigabytes once decoded, per PDF
 HEATMAP_ROWS_PER_CHART = 40  # one SVG per page-sized slice, because an SVG never breaks across pages
 
 SCORECARD_TITLE = "Security posture scorecard"
@@ -177,7 +178,7 @@ def validate_branding(branding: Branding) -> None:
         return
     path = Path(branding.logo)
     if not path.is_file():
-        raise BrandingError(f"branding.logo {path}: no such file")
+        raise BrandingError(f"branding.logo {path}: {'not a regular file' if path.exists() else 'no such file'}")
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
@@ -192,13 +193,22 @@ def validate_branding(branding: Branding) -> None:
         raise BrandingError(f"branding.logo {path}: not a PNG, JPEG, GIF or WebP image")
     # The magic bytes are not enough: WeasyPrint fails mid-render on a truncated file. Pillow (a WeasyPrint
     # dependency) decodes it fully here, before anything is written.
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            if width * height > LOGO_MAX_PIXELS:  # judged from the header, before anything is decoded
+                raise BrandingError(f"branding.logo {path}: {width}×{height} pixels is too large (a logo needs "
+                                    f"at most {LOGO_MAX_PIXELS // 1_000_000} megapixels)")
             image.load()
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise BrandingError(f"branding.logo {path}: damaged or incomplete image ({' '.join(str(exc).split())})") from None
+    except BrandingError:
+        raise
+    # Pillow's decoders raise more than OSError and ValueError on damaged files (SyntaxError, struct.error,
+    # EOFError, IndexError, DecompressionBombError, ...): any of them means the logo cannot be used.
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise BrandingError(f"branding.logo {path}: damaged or incomplete image ({detail})") from None
 
 
 @dataclass(frozen=True)

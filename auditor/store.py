@@ -95,10 +95,13 @@ def normalize_db_url(value: str) -> str:
     value = value.strip()
     if not value:
         raise StoreError("the database URL is empty")
-    if "://" not in value:
-        return f"sqlite:///{Path(value).expanduser().resolve()}"
     if "\x00" in value:
         raise StoreError("the database URL holds a NUL character")
+    if "://" not in value:
+        try:
+            return f"sqlite:///{Path(value).expanduser().resolve()}"
+        except (RuntimeError, OSError) as exc:  # "~nosuchuser/…": no such home directory
+            raise StoreError(f"cannot use {value!r} as a SQLite file: {exc}") from None
     scheme, rest = value.split("://", 1)
     if scheme in ("postgresql", "postgres"):
         value = f"postgresql+psycopg://{rest}"
