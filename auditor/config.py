@@ -86,6 +86,11 @@ class AuthConfig(_Strict):
                     )
         return values
 
+    @field_validator("certificate_path")
+    @classmethod
+    def _usable_certificate_path(cls, value: Path | None) -> Path | None:
+        return config_checks.usable_path(value)
+
     @field_validator("client_secret_env", "certificate_password_env", "token_env")
     @classmethod
     def _variable_name(cls, value: str, info: ValidationInfo) -> str:
@@ -123,6 +128,11 @@ class Branding(_Strict):
     logo: Path | None = None
     primary_color: str = "#1f4e79"
     footer_text: str = "Confidential: prepared for the named organisation only."
+
+    @field_validator("logo")
+    @classmethod
+    def _usable_logo_path(cls, value: Path | None) -> Path | None:
+        return config_checks.usable_path(value)
 
     @field_validator("primary_color")
     @classmethod

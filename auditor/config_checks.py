@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 from typing import Iterable
 
 from auditor.redact import has_password
@@ -62,4 +63,11 @@ def database_url_without_password(value: str) -> str:
             "a database password must not be written in the config file: remove it from the URL and give it "
             "in PGPASSWORD, a ~/.pgpass file or a PostgreSQL service file (or the whole URL in AUDITOR_DB)"
         )
+    return value
+
+
+def usable_path(value: Path | None) -> Path | None:
+    """A file path the operating system can take: no NUL character (which every file call refuses)."""
+    if value is not None and "\x00" in str(value):
+        raise ValueError("a file path must not hold a NUL character")
     return value

@@ -738,6 +738,27 @@ def _write_tenant(
 # --- reading -----------------------------------------------------------------------------------------
 
 
+def _reads(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A history database is an input like any file: a row changed outside the tool (a status this tool
+    does not know, evidence that is not JSON, a missing table) is a StoreError, one line, not a traceback."""
+    import functools
+
+    from pydantic import ValidationError
+
+    @functools.wraps(function)
+    def wrapper(engine: Engine, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(engine, *args, **kwargs)
+        except StoreError:
+            raise
+        except (SQLAlchemyError, ValidationError, ValueError, TypeError, KeyError) as exc:
+            detail = " ".join(_first_line(exc).split())[:200]
+            raise StoreError(f"cannot read the history database {redact(engine.url)}: {detail} (was it changed "
+                             "outside the tool?)") from None
+
+    return wrapper
+
+
 @dataclass(frozen=True)
 class RunSummary:
     id: str
@@ -770,6 +791,7 @@ class RunSummary:
 _RUN_ORDER = (runs_table.c.started_at, runs_table.c.id)
 
 
+@_reads
 def find_tenants(engine: Engine, query: str) -> list[str]:
     """Tenant ids matching an id, a display name or a default domain (without case)."""
     needle = query.strip().lower()
@@ -799,6 +821,7 @@ def _tenant_id(engine: Engine, tenant: str) -> str:
     return found[0]
 
 
+@_reads
 def list_runs(
     engine: Engine, tenant: str | None = None, limit: int | None = None, run_id: str | None = None
 ) -> list[RunSummary]:
@@ -866,6 +889,7 @@ def _shard_key(shard: str) -> tuple[int, str]:
     return (int(head) if head.isdigit() else 0, shard)
 
 
+@_reads
 def get_run(engine: Engine, run_ref: str) -> RunSummary:
     """A run by its id or a unique prefix of it (like git's short hashes)."""
     runs = runs_table
@@ -882,6 +906,7 @@ def get_run(engine: Engine, run_ref: str) -> RunSummary:
     return list_runs(engine, run_id=ids[0])[0]
 
 
+@_reads
 def latest_run_ids(engine: Engine, count: int = 2, tenant: str | None = None) -> list[str]:
     """The ids of the ``count`` most recent runs, newest first."""
     return [run.id for run in reversed(list_runs(engine, tenant=tenant, limit=count))]
@@ -930,6 +955,7 @@ def _sort_tenants(tenants: list[TenantResult]) -> list[TenantResult]:
     return sorted(tenants, key=lambda t: (t.kind != "partner", t.display_name.lower(), t.tenant_id))
 
 
+@_reads
 def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> AuditResults:
     """The results document of a run, reassembled from every part (shard) recorded under its id."""
     return _load_run(engine, get_run(engine, run_id), tenant_ids)
@@ -952,6 +978,7 @@ def _load_run(engine: Engine, run: RunSummary, tenant_ids: Iterable[str] | None 
     )
 
 
+@_reads
 def snapshot_refs(engine: Engine, run_id: str) -> dict[str, SnapshotRef]:
     """tenant id → the snapshot file and SHA-256 a run's result was computed from."""
     results = tenant_results_table
@@ -964,6 +991,7 @@ def snapshot_refs(engine: Engine, run_id: str) -> dict[str, SnapshotRef]:
     return {row.tenant_id: SnapshotRef(row.snapshot_path, row.snapshot_sha256) for row in rows if row.snapshot_path}
 
 
+@_reads
 def tenant_history(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> dict[str, TenantChange]:
     """For every tenant of a run: its score over all runs up to this one (oldest first), and what changed
     since the most recent earlier run that audited it (which need not be the previous run overall: a
@@ -1028,6 +1056,7 @@ class RunDiff:
     tenants: list[TenantDiff] = field(default_factory=list)
 
 
+@_reads
 def diff(engine: Engine, run_a: str, run_b: str, tenant: str | None = None) -> RunDiff:
     """Per tenant, what changed from run A to run B: newly failing, fixed, still failing, score change.
     A tenant only in B is a first audit; one only in A is listed as no longer audited."""

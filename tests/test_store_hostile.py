@@ -141,3 +141,30 @@ def test_run_refuses_an_unwritable_out_before_recording(tmp_path):
         assert store.list_runs(engine) == []  # nothing recorded: a rerun with the same label is not refused
     finally:
         engine.dispose()
+
+
+# --- a history changed outside the tool -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, tamper", [
+    *[(args, tamper) for args in (["diff", "q3", "q4"], ["report", "--run", "q4", "--out", "{out}"]) for tamper in (
+        "UPDATE check_results SET status = 'BOGUS'",
+        "UPDATE check_results SET evidence = 'not json {'",
+        "UPDATE tenant_results SET areas = '[1, 2]'",
+        "DROP TABLE check_results",
+    )],
+    (["history"], "DROP TABLE run_parts"),
+    (["history", "--tenant", "Contoso"], "DROP TABLE tenants"),
+])
+def test_a_tampered_history_is_one_error_line(read_only_history, tmp_path, args, tamper):
+    import sqlite3
+
+    folder, path = read_only_history
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute(tamper)
+    args = [a.replace("{out}", str(tmp_path / "reports")) for a in args]
+    result = CliRunner().invoke(app, [*args, "--db", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
