@@ -120,6 +120,8 @@ class Endpoints(_Strict):
         # "http://127.0.0.1.example.com" carry a bearer token unencrypted to another machine.
         if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == "127.0.0.1")):
             raise ValueError("must be an https:// URL (http only for http://127.0.0.1 test endpoints)")
+        if "@" in parts.netloc:  # a user name or password in an endpoint would be sent and printed with it
+            raise ValueError("must not hold a user name or password (the value given is not repeated here)")
         return value.rstrip("/")
 
 

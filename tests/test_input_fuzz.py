@@ -85,6 +85,7 @@ CONFIG_CORPUS = {
     "tenants-not-a-list": b'tenants = "all"\n',
     "huge-number": b"concurrency = " + b"9" * 5000 + b"\n",
     "empty-table-name": b"[]\n",
+    "password-in-endpoint": b'[endpoints]\ngraph = "https://app:S3CRET@graph.microsoft.com"\n',
     "nul-in-logo-path": b'[branding]\nlogo = "logo\\u0000.png"\n',
     "nul-in-certificate-path": b'[auth]\nmethod = "certificate"\nclient_id = "x"\ncertificate_path = "\\u0000"\n',
 }
