@@ -4,8 +4,8 @@
 
 Builds a synthetic snapshot (sample_data.generate: a plausible tenant whose MFA registration gaps leave
 tens of thousands of users in the evidence), writes it to a temporary folder, then runs
-``auditor run --snapshots DIR --out OUT --no-history`` in a child process, as a partner would. Prints one
-line of key=value figures:
+``auditor run --snapshots DIR --out OUT --db WORK/history.sqlite`` in a child process, as a partner would
+(the run recorded in a fresh history). Prints one line of key=value figures:
 
     users=N snapshot_mb=<file size> evidence_rows=<largest finding> run_s=<wall time of auditor run>
     peak_rss_mb=<max RSS of the auditor process> xlsx_mb=.. scorecard_pages=.. exit=<auditor's exit code>
@@ -72,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     gen_s = time.perf_counter() - started
     print(f"generated {snapshot_file} ({snapshot_file.stat().st_size / 1e6:.0f} MB) in {gen_s:.0f} s", flush=True)
 
+    history = work / "history.sqlite"
+    history.unlink(missing_ok=True)
     command = [sys.executable, "-m", "auditor.cli", "run", "--snapshots", str(snapshots), "--out", str(out),
-               "--no-history"]
+               "--db", str(history)]
     started = time.perf_counter()
     try:
         code = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, timeout=args.timeout).returncode

@@ -168,3 +168,15 @@ def test_a_tampered_history_is_one_error_line(read_only_history, tmp_path, args,
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_collect_refuses_an_unwritable_out_before_collecting(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    config = tmp_path / "tenants.toml"
+    # Nothing is contacted: the check comes before the first request (the endpoints would refuse anyway).
+    config.write_text('[[tenants]]\nid = "52eaad04-13a2-4a2f-9ce8-93a294fadf36"\n[auth]\nmethod = "static_token"\n'
+                      '[endpoints]\ngraph = "http://127.0.0.1:9"\narm = "http://127.0.0.1:9"\n'
+                      'authority = "http://127.0.0.1:9"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["collect", "--config", str(config), "--out", str(blocker / "snapshots")])
+    assert result.exit_code == 1 and "cannot write there" in result.stderr and "Traceback" not in result.output
