@@ -193,8 +193,11 @@ def validate_branding(branding: Branding) -> None:
         raise BrandingError(f"branding.logo {path}: not a PNG, JPEG, GIF or WebP image")
     # The magic bytes are not enough: WeasyPrint fails mid-render on a truncated file. Pillow (a WeasyPrint
     # dependency) decodes it fully here, before anything is written.
-    from PIL import Image
+    from PIL import Image, ImageFile
 
+    # WeasyPrint turns LOAD_TRUNCATED_IMAGES on for the whole process when it is imported; a logo is judged
+    # whole or damaged whatever was imported before.
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(path) as image:
             width, height = image.size
@@ -209,6 +212,8 @@ def validate_branding(branding: Branding) -> None:
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise BrandingError(f"branding.logo {path}: damaged or incomplete image ({detail})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
 
 
 @dataclass(frozen=True)
