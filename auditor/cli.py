@@ -26,6 +26,7 @@ from auditor.cli_common import (
     TableFormat,
     fail,
     report_unreadable,
+    require_writable_out,
 )
 from auditor.cli_history import (
     DbOption,
@@ -278,6 +279,7 @@ def run(
             raise fail(str(exc))
     shard_spec = parse_shard_option(shard)
     identity, label = run_identity(run_id, run_label)
+    require_writable_out(out)  # before anything is recorded: a rerun under the same label would be refused
     if sample and db is None and not no_history:
         db = _sample_history(out)
     # Opened (and its schema checked) before a long collection, so a bad --db fails first.

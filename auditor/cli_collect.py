@@ -10,7 +10,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from auditor.cli_common import EXIT_UNREADABLE, AllowUnreadableOption, TableFormat, fail, report_unreadable
+from auditor.cli_common import (
+    EXIT_UNREADABLE,
+    AllowUnreadableOption,
+    TableFormat,
+    fail,
+    report_unreadable,
+    require_writable_out,
+)
 
 
 def collect_command(
@@ -45,6 +52,7 @@ def collect_command(
     # already records the reason, once.
     logging.getLogger("azure").setLevel(logging.ERROR)
     options = CollectOptions(timeout_s=timeout, concurrency=concurrency)
+    require_writable_out(out)  # before a long collection whose snapshots would have nowhere to go
     try:
         paths = collect_all(config, out, progress=terminal_progress(), options=options)
     except CollectError as exc:

@@ -37,6 +37,16 @@ AllowUnreadableOption = Annotated[
 ]
 
 
+def require_writable_out(out) -> None:
+    """Exit 1 with one line unless files can be written in the folder ``out`` (created when missing)."""
+    from auditor.fsutil import check_writable_dir
+
+    try:
+        check_writable_dir(out)
+    except OSError as exc:
+        raise fail(f"{exc.filename or out}: cannot write there: {exc.strerror or exc}") from None
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print one ``error:`` line on stderr and return the exit to raise (never a traceback)."""
     typer.echo(f"error: {message}", err=True)

@@ -14,8 +14,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
+from auditor import config_checks
 from auditor.registry import CheckSettings
 from auditor.results import AcceptedRisk, ScoringRule
 
@@ -86,11 +87,21 @@ class TenantEntry(_Strict):
     tags: list[str] = Field(default_factory=list)
     break_glass: list[str] = Field(default_factory=list)
 
+    @field_validator("id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        return config_checks.tenant_id(value)
+
 
 class PartnerEntry(_Strict):
     id: str = Field(min_length=1)
     name: str = ""
     break_glass: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        return config_checks.tenant_id(value)
 
 
 class KnownPartner(_Strict):
@@ -125,6 +136,16 @@ class AuthConfig(_Strict):
                     )
         return values
 
+    @field_validator("certificate_path")
+    @classmethod
+    def _usable_certificate_path(cls, value: Path | None) -> Path | None:
+        return config_checks.usable_path(value)
+
+    @field_validator("client_secret_env", "certificate_password_env", "token_env")
+    @classmethod
+    def _variable_name(cls, value: str, info: ValidationInfo) -> str:
+        return config_checks.environment_variable_name(value, f"auth.{info.field_name}")
+
     @model_validator(mode="after")
     def _complete(self) -> "AuthConfig":
         if self.method in ("client_secret", "certificate") and not self.client_id:
@@ -152,6 +173,8 @@ class Endpoints(_Strict):
         # "http://127.0.0.1.example.com" carry a bearer token unencrypted to another machine.
         if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname == "127.0.0.1")):
             raise ValueError("must be an https:// URL (http only for http://127.0.0.1 test endpoints)")
+        if "@" in parts.netloc:  # a user name or password in an endpoint would be sent and printed with it
+            raise ValueError("must not hold a user name or password (the value given is not repeated here)")
         return value.rstrip("/")
 
 
@@ -160,6 +183,11 @@ class Branding(_Strict):
     logo: Path | None = None
     primary_color: str = "#1f4e79"
     footer_text: str = "Confidential: prepared for the named organisation only."
+
+    @field_validator("logo")
+    @classmethod
+    def _usable_logo_path(cls, value: Path | None) -> Path | None:
+        return config_checks.usable_path(value)
 
     @field_validator("primary_color")
     @classmethod
@@ -197,6 +225,19 @@ class AuditConfig(_Strict):
     # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
     allow_unreadable: bool = False
     _source: str = PrivateAttr(default="config")  # the file it was read from, for error messages
+
+    @field_validator("database")
+    @classmethod
+    def _no_password(cls, value: str) -> str:
+        return config_checks.database_url_without_password(value)
+
+    @model_validator(mode="after")
+    def _each_tenant_once(self) -> "AuditConfig":
+        listed = [("partner.id", self.partner.id)] if self.partner else []
+        listed += [(f"tenants.{index}.id", entry.id) for index, entry in enumerate(self.tenants)]
+        if (duplicate := config_checks.duplicate_tenant_ids(listed)) is not None:
+            raise ValueError(duplicate)
+        return self
 
     def check_settings(self, tenant_id: str) -> CheckSettings:
         break_glass: list[str] = []
@@ -256,6 +297,10 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise ConfigError(f"{source}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ConfigError(f"{source}: not valid TOML: {' '.join(str(exc).split())[:160]}") from None
     try:
         config = AuditConfig.model_validate(document)
     except ValidationError as exc:
@@ -264,7 +309,7 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         line = _line_of(text, first["loc"])
         where = f"{source}:{line}" if line else source
         message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{where}: field {location}: {message}") from None
+        raise ConfigError(f"{where}: field {location}: {message}" if first["loc"] else f"{where}: {message}") from None
     config._source = source
     for key, entries in (("risk_acceptances", config.risk_acceptances), ("attestations", config.attestations)):
         for entry, line in zip(entries, _table_lines(text, key)):
@@ -280,10 +325,13 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
 
 
 def load_config(path: Path) -> AuditConfig:
+    """The config at ``path``; ConfigError (one line naming the file) for any bytes that are not one."""
+    from auditor.input_files import CONFIG_MAX_BYTES, InputFileError, decode_utf8, read_input
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = decode_utf8(path, read_input(path, CONFIG_MAX_BYTES))
+    except InputFileError as exc:
+        raise ConfigError(str(exc)) from None
     return parse_config(text, str(path), path.parent)
 
 

@@ -24,3 +24,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
 
 def atomic_write_text(path: Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def check_writable_dir(folder: Path) -> None:
+    """Create ``folder`` (and its parents) when missing and prove a file can be created in it, before any
+    long work whose results would go there. Raises OSError (``filename`` set) when it cannot."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-", suffix=".tmp")
+    os.close(handle)
+    os.unlink(probe)

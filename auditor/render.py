@@ -72,8 +72,12 @@ PLACEHOLDER_LOGO = ASSETS_DIR / "logo-placeholder.svg"
 
 PAPER_SIZES = {"A4": "A4", "LETTER": "letter"}
 EVIDENCE_ROWS_SHOWN = 8  # rows of an evidence table shown in a finding; the rest go to the appendix
+# Rows of one finding's evidence in the appendix: a 100,000-user tenant's list was a 1,641-page PDF. The
+# complete list is always in results.xlsx (evidence sheet) and results.json; the report says so.
+EVIDENCE_ROWS_IN_REPORT = 100
 EVIDENCE_LINE_CHARS = 110  # about what one line of an evidence table holds (8pt text, A4 or Letter)
 LOGO_MAX_BYTES = 5 * 1024 * 1024
+LOGO_MAX_PIXELS = 4096 * 4096  # a 5 MiB PNG can declare 400 megapixels: gigabytes once decoded, per PDF
 HEATMAP_ROWS_PER_CHART = 40  # one SVG per page-sized slice, because an SVG never breaks across pages
 
 SCORECARD_TITLE = "Security posture scorecard"
@@ -160,7 +164,7 @@ def validate_branding(branding: Branding) -> None:
         return
     path = Path(branding.logo)
     if not path.is_file():
-        raise BrandingError(f"branding.logo {path}: no such file")
+        raise BrandingError(f"branding.logo {path}: {'not a regular file' if path.exists() else 'no such file'}")
     try:
         size = path.stat().st_size
         with path.open("rb") as stream:
@@ -175,13 +179,27 @@ def validate_branding(branding: Branding) -> None:
         raise BrandingError(f"branding.logo {path}: not a PNG, JPEG, GIF or WebP image")
     # The magic bytes are not enough: WeasyPrint fails mid-render on a truncated file. Pillow (a WeasyPrint
     # dependency) decodes it fully here, before anything is written.
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageFile
 
+    # WeasyPrint turns LOAD_TRUNCATED_IMAGES on for the whole process when it is imported; a logo is judged
+    # whole or damaged whatever was imported before.
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            if width * height > LOGO_MAX_PIXELS:  # judged from the header, before anything is decoded
+                raise BrandingError(f"branding.logo {path}: {width}×{height} pixels is too large (a logo needs "
+                                    f"at most {LOGO_MAX_PIXELS // 1_000_000} megapixels)")
             image.load()
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise BrandingError(f"branding.logo {path}: damaged or incomplete image ({' '.join(str(exc).split())})") from None
+    except BrandingError:
+        raise
+    # Pillow's decoders raise more than OSError and ValueError on damaged files (SyntaxError, struct.error,
+    # EOFError, IndexError, DecompressionBombError, ...): any of them means the logo cannot be used.
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise BrandingError(f"branding.logo {path}: damaged or incomplete image ({detail})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
 
 
 @dataclass(frozen=True)
@@ -351,10 +369,11 @@ def _safe_link(url: str) -> str | None:
 class EvidenceTable:
     columns: list[str]
     headers: list[str]
-    rows: list[list[str]]
+    rows: list[list[str]]  # the rows the report holds (at most EVIDENCE_ROWS_IN_REPORT)
     shown: int
     anchor: str
     widths: list[float] = field(default_factory=list)  # percent per column, from the length of its content
+    total: int = 0  # every evidence row of the finding (results.xlsx and results.json hold them all)
 
     @property
     def visible(self) -> list[list[str]]:
@@ -362,22 +381,29 @@ class EvidenceTable:
 
     @property
     def more(self) -> int:
-        return max(0, len(self.rows) - self.shown)
+        return max(0, self.total - self.shown)
+
+    @property
+    def omitted(self) -> int:
+        """Rows left out of the report altogether (they are in results.xlsx and results.json)."""
+        return max(0, self.total - len(self.rows))
 
 
-def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENCE_ROWS_SHOWN) -> EvidenceTable | None:
+def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENCE_ROWS_SHOWN,
+                   report_limit: int = EVIDENCE_ROWS_IN_REPORT) -> EvidenceTable | None:
+    """The evidence of one finding as text cells: ``limit`` rows shown in the finding, at most
+    ``report_limit`` in the report (the appendix), however long the list; cost linear in the rows."""
     if not rows:
         return None
-    columns: list[str] = []
+    columns: dict[str, None] = {}  # ordered set: one dict lookup per key, not a list scan
     for row in rows:
-        for key in row:
-            if key not in columns:
-                columns.append(key)
-    cells = [[cell_text(row.get(key)) for key in columns] for row in rows]
+        columns.update(dict.fromkeys(row))
+    kept = rows[: max(report_limit, limit + 1)]
+    cells = [[cell_text(row.get(key)) for key in columns] for row in kept]
     # Cutting to leave "and 1 more" would save nothing: show a row that would be the only one cut.
-    shown = len(cells) if len(cells) <= limit + 1 else limit
+    shown = len(rows) if len(rows) <= limit + 1 else limit
     headers = [humanize_key(c) for c in columns]
-    return EvidenceTable(columns, headers, cells, shown, anchor, column_widths(headers, cells))
+    return EvidenceTable(list(columns), headers, cells, shown, anchor, column_widths(headers, cells), total=len(rows))
 
 
 def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
@@ -989,6 +1015,9 @@ def check_rationales() -> dict[str, str]:
 
 
 def _warm_up(paper: str) -> None:
+    from auditor.workers import die_with_parent
+
+    die_with_parent()  # SIGTERM or SIGKILL to the main process must not leave workers writing files
     _stylesheets(paper)
     environment()
 
@@ -1034,6 +1063,8 @@ def render_all(
             written.append(write_portfolio(results, ctx, out_dir, slugs, history))
             progress.advance("portfolio")
     else:
+        from auditor.workers import stopping_workers
+
         with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, initargs=(paper_size,)) as pool:
             futures = []
             if with_portfolio:  # the longest document first, so it does not finish last alone
@@ -1042,15 +1073,12 @@ def render_all(
                 pool.submit(write_scorecard, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
                 for tenant in results.tenants
             ]
-            try:
+            # One failed document, Ctrl-C or SIGTERM stops the run: the workers are killed, nothing more is written.
+            with stopping_workers(pool):
                 for future in as_completed(futures):
                     done = future.result()
                     written.append(done)
                     progress.advance(done.label)
-            except BaseException:
-                # One failed document (or Ctrl-C) stops the run; queued documents are not started.
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise
     progress.finish()
     return written
 

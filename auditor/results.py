@@ -288,10 +288,14 @@ class ResultsError(Exception):
 
 
 def load_results(path: Path) -> AuditResults:
+    """The results document at ``path``; ResultsError (one line naming the file) for any bytes, any size
+    and any nesting that are not one."""
+    from auditor.input_files import RESULTS_MAX_BYTES, InputFileError, decode_utf8, read_input
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        text = decode_utf8(path, read_input(path, RESULTS_MAX_BYTES))
+    except InputFileError as exc:
+        raise ResultsError(str(exc)) from None
     try:
         return AuditResults.model_validate_json(text)
     except ValidationError as exc:

@@ -163,8 +163,9 @@ def load_selected(
         raise SnapshotError(f"no snapshot files found in {', '.join(str(p) for p in paths)}")
     by_tenant: dict[str, Path] = {}
     for path, snapshot in loaded:
-        if snapshot.tenant.id in by_tenant:
-            raise SnapshotError(f"tenant {snapshot.tenant.id} is in two snapshot files: {by_tenant[snapshot.tenant.id]} and {path}")
-        by_tenant[snapshot.tenant.id] = path
+        # Tenant ids are GUIDs, compared without case (as Microsoft Entra does).
+        if snapshot.tenant.id.lower() in by_tenant:
+            raise SnapshotError(f"tenant {snapshot.tenant.id} is in two snapshot files: {by_tenant[snapshot.tenant.id.lower()]} and {path}")
+        by_tenant[snapshot.tenant.id.lower()] = path
     chosen = select([snapshot for _, snapshot in loaded], group, shard, config)
-    return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id] for s in chosen})
+    return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id.lower()] for s in chosen})

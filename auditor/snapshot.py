@@ -220,13 +220,21 @@ def _first_error(path: Path, error: ValidationError) -> str:
 
 
 def load_snapshot(path: Path) -> TenantSnapshot:
+    """The snapshot in the file at ``path``; SnapshotError (one line naming the file) for any bytes, any
+    size and any nesting that are not one."""
+    from auditor.input_files import SNAPSHOT_MAX_BYTES, InputFileError, read_input
+
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raw = read_input(path, SNAPSHOT_MAX_BYTES)
+    except InputFileError as exc:
+        raise SnapshotError(str(exc)) from None
     try:
         document = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
         raise SnapshotError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(document, dict):
         raise SnapshotError(f"{path}: a snapshot must be a JSON object")
@@ -234,6 +242,8 @@ def load_snapshot(path: Path) -> TenantSnapshot:
         return TenantSnapshot.model_validate(document)
     except ValidationError as exc:
         raise SnapshotError(_first_error(path, exc)) from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: nested too deeply") from None
 
 
 def snapshot_files(paths: list[Path]) -> Iterator[Path]:
@@ -248,7 +258,17 @@ def snapshot_files(paths: list[Path]) -> Iterator[Path]:
 
 
 def load_snapshots(paths: list[Path]) -> list[TenantSnapshot]:
-    snapshots = [load_snapshot(p) for p in snapshot_files(paths)]
+    """Every snapshot under ``paths``; SnapshotError when none, or when two files hold one tenant (which
+    one to audit would be a guess, and auditing both would count the tenant twice)."""
+    snapshots: list[TenantSnapshot] = []
+    seen: dict[str, Path] = {}
+    for path in snapshot_files(paths):
+        snapshot = load_snapshot(path)
+        key = snapshot.tenant.id.lower()
+        if key in seen:
+            raise SnapshotError(f"tenant {snapshot.tenant.id} is in two snapshot files: {seen[key]} and {path}")
+        seen[key] = path
+        snapshots.append(snapshot)
     if not snapshots:
         raise SnapshotError(f"no snapshot files found in {', '.join(str(p) for p in paths)}")
     return snapshots

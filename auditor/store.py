@@ -58,7 +58,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 from auditor import TOOL_NAME, __version__
+from auditor.redact import redact_url, scrub, url_secrets
 from auditor.results import LETTER_GRADES, AuditResults, CheckResult, ScoringRule, TenantResult, ToolInfo, round_half_up
+from auditor.safe_text import storable, storable_value
 from auditor.trend import ScorePoint, TenantChange, compare
 
 DB_ENV = "AUDITOR_DB"
@@ -94,14 +96,26 @@ def normalize_db_url(value: str) -> str:
     value = value.strip()
     if not value:
         raise StoreError("the database URL is empty")
+    if "\x00" in value:
+        raise StoreError("the database URL holds a NUL character")
     if "://" not in value:
-        return f"sqlite:///{Path(value).expanduser().resolve()}"
+        try:
+            return f"sqlite:///{Path(value).expanduser().resolve()}"
+        except (RuntimeError, OSError) as exc:  # "~nosuchuser/…": no such home directory
+            raise StoreError(f"cannot use {value!r} as a SQLite file: {exc}") from None
     scheme, rest = value.split("://", 1)
     if scheme in ("postgresql", "postgres"):
         value = f"postgresql+psycopg://{rest}"
+    if not scheme.startswith("sqlite") and rest.split("?", 1)[0].count("@") > 1:
+        # An unescaped '@' (or '/') in the password: a parser would take part of the password for the host
+        # and quote it in its error. Nothing of the URL is echoed here.
+        raise StoreError(
+            "the database URL has more than one '@' before its host: percent-encode the password's '@' as %40 "
+            "and '/' as %2F, or better keep the password out of the URL (PGPASSWORD, ~/.pgpass, a service file)"
+        )
     try:
         url = make_url(value)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise StoreError(f"not a database URL: {redact(value)!r}") from None
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise StoreError(
@@ -119,12 +133,11 @@ def resolve_db_url(cli_value: str | None, config_value: str | None = None) -> st
     return f"sqlite:///{default_db_path()}"
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+def redact(url: Any) -> str:
+    """The URL (a string or a SQLAlchemy URL) without its password or secret query values, for messages."""
+    if not isinstance(url, str):
+        url = url.render_as_string(hide_password=False)
+    return redact_url(url)
 
 
 # --- run ids -----------------------------------------------------------------------------------------
@@ -188,7 +201,7 @@ runs_table = Table(
     Column("tool_name", String(80), nullable=False),
     Column("tool_version", String(40), nullable=False),
     Column("ruleset_version", String(80), nullable=False),
-    Column("operator", String(200), nullable=False, default=""),
+    Column("operator", Text, nullable=False, default=""),
     Column("shard_count", Integer),  # N of K/N when the run was sharded, else NULL
     Column("scoring", JSON),  # the ScoringRule applied (version 2): NULL for runs scored before version 3
 )
@@ -208,13 +221,15 @@ run_parts_table = Table(
     UniqueConstraint("run_id", "shard", name="uq_run_parts_run_shard"),
 )
 
+# Tenant data (ids, names, domains) is whatever a tenant's admin or a snapshot file says: text columns, so
+# PostgreSQL never refuses a whole run for one long name (schema version 2; version 1 had lengths).
 tenants_table = Table(
     "tenants",
     metadata,
-    Column("id", String(64), primary_key=True),
-    Column("display_name", String(400), nullable=False),
-    Column("default_domain", String(400), nullable=False, default=""),
-    Column("kind", String(20), nullable=False),
+    Column("id", Text, primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("default_domain", Text, nullable=False, default=""),
+    Column("kind", Text, nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("domains", JSON),  # verified domains at the latest run (version 2), so --tenant can name one
 )
@@ -225,15 +240,15 @@ tenant_results_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(64), ForeignKey("runs.id"), nullable=False),
     Column("part_id", Integer, ForeignKey("run_parts.id"), nullable=False),
-    Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False),
+    Column("tenant_id", Text, ForeignKey("tenants.id"), nullable=False),
     # As they were at this run (a tenant is renamed, re-tagged; history keeps what the report showed).
-    Column("display_name", String(400), nullable=False),
-    Column("default_domain", String(400), nullable=False, default=""),
-    Column("kind", String(20), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("default_domain", Text, nullable=False, default=""),
+    Column("kind", Text, nullable=False),
     Column("tags", JSON, nullable=False),
     Column("collected_at", DateTime(timezone=True)),
     Column("score", Float),
-    Column("grade", String(16), nullable=False),  # a letter or "Incomplete" (8 characters in version 1)
+    Column("grade", Text, nullable=False),  # a letter or "Incomplete" (8 characters in version 1)
     Column("coverage", Float, nullable=False),
     Column("areas", JSON, nullable=False),
     Column("snapshot_path", Text),
@@ -249,7 +264,7 @@ check_results_table = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("tenant_result_id", Integer, ForeignKey("tenant_results.id"), nullable=False),
     Column("position", Integer, nullable=False),  # the evaluation's order, kept for reports
-    Column("check_id", String(64), nullable=False),
+    Column("check_id", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("area", String(32), nullable=False),
     Column("severity", String(16), nullable=False),
@@ -272,10 +287,33 @@ _CHECK_FIELDS = (
 # --- schema versions ---------------------------------------------------------------------------------
 
 
+# The columns version 2 turned into text, with their version-1 lengths (frozen here, so a new database
+# still walks 1 → 2 like an old one).
+_V1_LENGTHS: dict[tuple[str, str], int] = {
+    ("runs", "operator"): 200,
+    ("tenants", "id"): 64,
+    ("tenants", "display_name"): 400,
+    ("tenants", "default_domain"): 400,
+    ("tenants", "kind"): 20,
+    ("tenant_results", "tenant_id"): 64,
+    ("tenant_results", "display_name"): 400,
+    ("tenant_results", "default_domain"): 400,
+    ("tenant_results", "kind"): 20,
+    ("tenant_results", "grade"): 8,
+    ("check_results", "check_id"): 64,
+}
+
+
 def _migration_1(conn: Connection) -> None:
-    # Creates the tables above as they are now; the later migrations only add what a database created by
-    # an older version lacks (each checks first), so a new database and a migrated one end up alike.
-    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version_table])
+    # Version 1 is the tables above with the lengths of _V1_LENGTHS. When a later migration alters a
+    # table, freeze the version-1 definitions here first, so a new database walks 1 → 2 → … like an old one.
+    v1 = MetaData()
+    for table in metadata.sorted_tables:
+        if table is not schema_version_table:
+            table.to_metadata(v1)
+    for (table_name, column), length in _V1_LENGTHS.items():
+        v1.tables[table_name].c[column].type = String(length)
+    v1.create_all(conn)
 
 
 # Columns added by version 2 (scoring version 3: the rule applied, attestations, verified domains).
@@ -302,9 +340,19 @@ def _migration_2(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE tenant_results ALTER COLUMN grade TYPE VARCHAR(16)"))
 
 
+def _migration_3(conn: Connection) -> None:
+    # Tenant text without a length limit. SQLite never enforced VARCHAR lengths (its column affinity is
+    # TEXT either way), so only PostgreSQL has anything to change; a foreign key between two columns
+    # changed in one statement each stays valid (varchar and text are binary-compatible).
+    if conn.dialect.name != "postgresql":
+        return
+    for table_name, column in _V1_LENGTHS:
+        conn.execute(text(f'ALTER TABLE "{table_name}" ALTER COLUMN "{column}" TYPE TEXT'))
+
+
 Migration = Callable[[Connection], None]
 # MIGRATIONS[i] takes a database from version i to i + 1. Append, never edit a released one.
-MIGRATIONS: list[Migration] = [_migration_1, _migration_2]
+MIGRATIONS: list[Migration] = [_migration_1, _migration_2, _migration_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -314,15 +362,21 @@ def schema_version(conn: Connection) -> int:
     return conn.execute(select(func.max(schema_version_table.c.version))).scalar() or 0
 
 
-def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> int:
+def ensure_schema(engine: Engine, migrations: list[Migration] | None = None, read_only: bool = False) -> int:
     """Apply the missing migrations in one transaction (DDL is transactional in both SQLite and
     PostgreSQL), under a lock so two processes opening a new database at once do not both create it.
     The version is read first without the lock, so opening an up-to-date database (every read-only
-    command) never queues behind another process's write."""
+    command) never queues behind another process's write. ``read_only``: a database this process cannot
+    write is read as it is, or refused when it needs a migration."""
     migrations = MIGRATIONS if migrations is None else migrations
     known = len(migrations)
     with engine.connect() as conn:
         current = schema_version(conn)
+    if read_only and current < known:
+        raise StoreError(
+            f"the history database {redact(engine.url)} is read-only and has schema version {current}; "
+            f"this {TOOL_NAME} {__version__} needs version {known}: open it once where it can be written"
+        )
     if current < known:
         with _write(engine) as conn:
             if conn.dialect.name == "postgresql":
@@ -337,7 +391,7 @@ def ensure_schema(engine: Engine, migrations: list[Migration] | None = None) -> 
                 )
     if current > known:
         raise SchemaTooNew(
-            f"the history database {redact(str(engine.url))} has schema version {current}, but this "
+            f"the history database {redact(engine.url)} has schema version {current}, but this "
             f"{TOOL_NAME} {__version__} knows versions up to {known}; upgrade the tool, or use another --db"
         )
     return known
@@ -367,7 +421,7 @@ def _enable_wal(cursor: Any) -> None:
             time.sleep(0.05)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's BEGIN below, not the sqlite3 module, start transactions (the documented
@@ -375,8 +429,9 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
-        _enable_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed run
+        if not read_only:  # switching to WAL writes the file
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed run
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -400,6 +455,26 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _read_only_sqlite_engine(path: Path) -> Engine:
+    """An engine that only reads the SQLite file at ``path``, for a file or folder this process cannot
+    write (a read-only mount, an archived history): ``mode=ro`` never writes; ``immutable=1`` when the
+    folder cannot hold the WAL index either (SQLite could not otherwise open a WAL database there)."""
+    from urllib.parse import quote
+
+    options = "mode=ro"
+    folder_writable = os.access(path.parent, os.W_OK)
+    wal_files = all(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-shm"))
+    if not folder_writable and not wal_files:
+        options += "&immutable=1"
+    engine = create_engine(f"sqlite:///file:{quote(str(path.resolve()))}?{options}&uri=true")
+    _configure_sqlite(engine, read_only=True)
+    return engine
+
+
+def _is_read_only(path: Path) -> bool:
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
 def sqlite_file(url: str) -> Path | None:
     parsed = make_url(normalize_db_url(url))
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
@@ -413,17 +488,19 @@ def open_db(url: str, create: bool = True) -> Engine:
     path = sqlite_file(url)
     if not create and path is not None and not path.exists():
         raise StoreError(f"no history database at {path}: record a run first (auditor run), or give --db")
+    read_only = not create and path is not None and _is_read_only(path)
     engine: Engine | None = None
     try:
-        engine = create_db_engine(url)
-        ensure_schema(engine)
+        engine = _read_only_sqlite_engine(path) if read_only else create_db_engine(url)
+        ensure_schema(engine, read_only=read_only)
     # ImportError: a driver that is not installed (postgresql+psycopg2://); OSError: a folder we cannot create.
     except (StoreError, SQLAlchemyError, ImportError, OSError) as exc:
         if engine is not None:
             engine.dispose()
         if isinstance(exc, StoreError):
             raise
-        raise StoreError(f"cannot open the history database {redact(url)}: {_first_line(exc)}") from exc
+        message = scrub(_first_line(exc), url_secrets(url))  # a driver may quote a part of the URL
+        raise StoreError(f"cannot open the history database {redact(url)}: {message}") from None
     return engine
 
 
@@ -528,7 +605,8 @@ def record_run(
             "do all shards use the same --shard N?"
         ) from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot record run {run_id} in {redact(str(engine.url))}: {_first_line(exc)}") from None
+        message = scrub(_first_line(exc), url_secrets(engine.url.render_as_string(hide_password=False)))
+        raise StoreError(f"cannot record run {run_id} in {redact(engine.url)}: {message}") from None
     return run_id
 
 
@@ -566,7 +644,7 @@ def _claim_run(
             tool_name=results.tool.name,
             tool_version=results.tool.version,
             ruleset_version=results.tool.ruleset_version,
-            operator=results.operator,
+            operator=storable(results.operator),
             shard_count=shard_count,
             scoring=results.scoring.model_dump(mode="json"),
         )
@@ -659,27 +737,29 @@ def _write_tenant(
     seen_at: datetime | None,
 ) -> None:
     tenants = tenants_table
-    names = {"display_name": tenant.display_name, "default_domain": tenant.default_domain, "kind": tenant.kind}
-    latest = {**names, "domains": list(tenant.domains)}
+    # What PostgreSQL's text and JSON accept (no NUL, no lone surrogate), and SQLite alike: one hostile
+    # name must not fail the transaction that holds every tenant of the run.
+    dumped = storable_value(tenant.model_dump(mode="json"))
+    names = {"display_name": dumped["display_name"], "default_domain": dumped["default_domain"], "kind": dumped["kind"]}
+    latest = {**names, "domains": dumped["domains"]}
     conn.execute(
         _insert_for(conn, tenants)
-        .values(id=tenant.tenant_id, last_seen_at=seen_at, **latest)
+        .values(id=dumped["tenant_id"], last_seen_at=seen_at, **latest)
         .on_conflict_do_update(index_elements=[tenants.c.id], set_={**latest, "last_seen_at": seen_at})
     )
-    dumped = tenant.model_dump(mode="json")
     inserted = conn.execute(
         tenant_results_table.insert().values(
             run_id=run_id,
             part_id=part_id,
-            tenant_id=tenant.tenant_id,
-            tags=list(tenant.tags),
+            tenant_id=dumped["tenant_id"],
+            tags=dumped["tags"],
             collected_at=_to_db(tenant.collected_at),
             score=tenant.score,
             grade=tenant.grade,
             coverage=tenant.coverage,
             areas=dumped["areas"],
-            domains=list(tenant.domains),
-            snapshot_path=ref.path if ref else None,
+            domains=dumped["domains"],
+            snapshot_path=storable(ref.path) if ref else None,
             snapshot_sha256=ref.sha256 if ref else None,
             **names,
         )
@@ -694,6 +774,27 @@ def _write_tenant(
 
 
 # --- reading -----------------------------------------------------------------------------------------
+
+
+def _reads(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A history database is an input like any file: a row changed outside the tool (a status this tool
+    does not know, evidence that is not JSON, a missing table) is a StoreError, one line, not a traceback."""
+    import functools
+
+    from pydantic import ValidationError
+
+    @functools.wraps(function)
+    def wrapper(engine: Engine, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(engine, *args, **kwargs)
+        except StoreError:
+            raise
+        except (SQLAlchemyError, ValidationError, ValueError, TypeError, KeyError) as exc:
+            detail = " ".join(_first_line(exc).split())[:200]
+            raise StoreError(f"cannot read the history database {redact(engine.url)}: {detail} (was it changed "
+                             "outside the tool?)") from None
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -737,6 +838,7 @@ def _scoring(value: Any) -> ScoringRule:
     return ScoringRule.model_validate(value) if value else LEGACY_SCORING
 
 
+@_reads
 def find_tenants(engine: Engine, query: str) -> list[str]:
     """Tenant ids matching an id, a display name, the default domain or any verified domain (without case),
     with the same rule as the config's tenant references (auditor.tenant_refs). Matched in Python: the
@@ -765,6 +867,7 @@ def _tenant_id(engine: Engine, tenant: str) -> str:
     return found[0]
 
 
+@_reads
 def list_runs(
     engine: Engine, tenant: str | None = None, limit: int | None = None, run_id: str | None = None
 ) -> list[RunSummary]:
@@ -837,6 +940,7 @@ def _shard_key(shard: str) -> tuple[int, str]:
     return (int(head) if head.isdigit() else 0, shard)
 
 
+@_reads
 def get_run(engine: Engine, run_ref: str) -> RunSummary:
     """A run by its id or a unique prefix of it (like git's short hashes)."""
     runs = runs_table
@@ -853,6 +957,7 @@ def get_run(engine: Engine, run_ref: str) -> RunSummary:
     return list_runs(engine, run_id=ids[0])[0]
 
 
+@_reads
 def latest_run_ids(engine: Engine, count: int = 2, tenant: str | None = None) -> list[str]:
     """The ids of the ``count`` most recent runs, newest first."""
     return [run.id for run in reversed(list_runs(engine, tenant=tenant, limit=count))]
@@ -902,6 +1007,7 @@ def _sort_tenants(tenants: list[TenantResult]) -> list[TenantResult]:
     return sorted(tenants, key=lambda t: (t.kind != "partner", t.display_name.lower(), t.tenant_id))
 
 
+@_reads
 def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> AuditResults:
     """The results document of a run, reassembled from every part (shard) recorded under its id."""
     return _load_run(engine, get_run(engine, run_id), tenant_ids)
@@ -909,7 +1015,7 @@ def load_run_results(engine: Engine, run_id: str, tenant_ids: Iterable[str] | No
 
 def _load_run(engine: Engine, run: RunSummary, tenant_ids: Iterable[str] | None = None) -> AuditResults:
     results = tenant_results_table
-    wanted = None if tenant_ids is None else {t.lower() for t in tenant_ids}
+    wanted = None if tenant_ids is None else {storable(t).lower() for t in tenant_ids}
     with engine.connect() as conn:
         rows = conn.execute(select(results).where(results.c.run_id == run.id)).all()
         if wanted is not None:
@@ -925,6 +1031,7 @@ def _load_run(engine: Engine, run: RunSummary, tenant_ids: Iterable[str] | None 
     )
 
 
+@_reads
 def snapshot_refs(engine: Engine, run_id: str) -> dict[str, SnapshotRef]:
     """tenant id → the snapshot file and SHA-256 a run's result was computed from."""
     results = tenant_results_table
@@ -937,6 +1044,7 @@ def snapshot_refs(engine: Engine, run_id: str) -> dict[str, SnapshotRef]:
     return {row.tenant_id: SnapshotRef(row.snapshot_path, row.snapshot_sha256) for row in rows if row.snapshot_path}
 
 
+@_reads
 def tenant_history(engine: Engine, run_id: str, tenant_ids: Iterable[str] | None = None) -> dict[str, TenantChange]:
     """For every tenant of a run: its score over all runs up to this one (oldest first), and what changed
     since the most recent earlier run that audited it (which need not be the previous run overall: a
@@ -1005,6 +1113,7 @@ class RunDiff:
     tenants: list[TenantDiff] = field(default_factory=list)
 
 
+@_reads
 def diff(engine: Engine, run_a: str, run_b: str, tenant: str | None = None) -> RunDiff:
     """Per tenant, what changed from run A to run B: newly failing, fixed, still failing, score change.
     A tenant only in B is a first audit; one only in A is listed as no longer audited."""

@@ -379,7 +379,8 @@ def test_setup_guide_config_example_is_a_valid_config() -> None:
 
     guide = (Path(__file__).resolve().parents[1] / "docs" / "setup.md").read_text(encoding="utf-8")
     (example,) = re.findall(r"```toml\n(.*?)```", guide, re.DOTALL)
-    filled = re.sub(r"<[^>]+>", CUSTOMER_A, example)
+    ids = iter(f"52eaad04-13a2-4a2f-9ce8-{n:012x}" for n in range(1, 100))  # one tenant per placeholder
+    filled = re.sub(r"<[^>]+>", lambda _: next(ids), example)
     config = parse_config(filled, "docs/setup.md")
     assert config.concurrency == 8 and config.auth.method == "client_secret" and config.tenants
 

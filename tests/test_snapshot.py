@@ -92,7 +92,9 @@ def test_unknown_status_is_refused(tmp_path):
 
 def test_folder_loading_and_missing_path(tmp_path):
     write(tmp_path, valid_document(), "a.json")
-    write(tmp_path, valid_document(), "b.json")
+    other = valid_document()
+    other["tenant"]["id"] = "0b8a5e1c-0000-4000-8000-000000000002"
+    write(tmp_path, other, "b.json")
     assert len(load_snapshots([tmp_path])) == 2
     with pytest.raises(SnapshotError, match="no such file"):
         load_snapshots([tmp_path / "nope"])
@@ -100,6 +102,16 @@ def test_folder_loading_and_missing_path(tmp_path):
     empty.mkdir()
     with pytest.raises(SnapshotError, match="no snapshot files"):
         load_snapshots([empty])
+
+
+def test_one_tenant_in_two_files_is_refused_naming_both(tmp_path):
+    # It was audited twice (evaluate), or blamed on "another shard" when recorded.
+    write(tmp_path, valid_document(), "a.json")
+    upper = valid_document()
+    upper["tenant"]["id"] = upper["tenant"]["id"].upper()  # Entra compares tenant ids without case
+    write(tmp_path, upper, "b.json")
+    with pytest.raises(SnapshotError, match=r"is in two snapshot files: .*a\.json and .*b\.json"):
+        load_snapshots([tmp_path])
 
 
 def test_unknown_section_name_reads_as_not_collected():

@@ -101,12 +101,19 @@ def build_credential(
     def transport() -> Any:
         # azure-core would otherwise build a TLS context per token request from `connection_verify` (a path),
         # or trust OpenSSL's defaults alone; this session verifies with the run's context and, as azure-core's
-        # own session does, honours HTTPS_PROXY (trust_env). Made only once nothing can fail any more.
+        # own session does, honours HTTPS_PROXY (trust_env). The aiohttp session is made when the transport
+        # opens (azure-core's AioHttpTransport.open), inside the event loop: building a credential needs no
+        # running loop, and one that fails to build (a wrong certificate password) leaves no session open.
         import aiohttp
         from azure.core.pipeline.transport import AioHttpTransport
 
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust), trust_env=True)
-        return AioHttpTransport(session=session, session_owner=True)
+        class TrustedAioHttpTransport(AioHttpTransport):
+            async def open(self) -> None:
+                if not self.session and not self._has_been_opened:
+                    self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trust), trust_env=True)
+                await super().open()
+
+        return TrustedAioHttpTransport(session_owner=True)
 
     method = auth.method
     if method == "client_secret":
@@ -120,10 +127,17 @@ def build_credential(
         password = _secret(env, auth.certificate_password_env, "the certificate password") if auth.certificate_password_env else None
         if auth.certificate_path is None or not auth.certificate_path.is_file():
             raise CredentialError(f"certificate file {auth.certificate_path} does not exist")
-        return CertificateCredential(
-            tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common,
-            transport=transport(),
-        )
+        try:
+            return CertificateCredential(
+                tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common,
+                transport=transport(),
+            )
+        except (ValueError, TypeError, OSError):  # cryptography's "Invalid password or PKCS12 data", a bad PEM
+            raise CredentialError(
+                f"certificate file {auth.certificate_path} cannot be loaded: a wrong password "
+                f"({auth.certificate_password_env or 'no certificate_password_env given'}), or not a PEM or "
+                "PKCS12 certificate holding its private key"
+            ) from None
     if method == "azure_cli":
         from azure.identity.aio import AzureCliCredential
 

@@ -1,0 +1,81 @@
+"""Worker processes that end with their parent, and a parent that stops its workers when it is stopped.
+
+``auditor run/report --jobs N`` renders in a ProcessPoolExecutor. Without care, SIGTERM or SIGKILL to the
+main process left the workers running and writing report files into a folder the user believed abandoned.
+
+- In each worker, ``die_with_parent`` (the pool's initializer) asks Linux to SIGKILL the worker the moment
+  its parent exits (``prctl(PR_SET_PDEATHSIG)``, which acts even when the parent is SIGKILLed), and starts a
+  watchdog thread that ends the worker once it is re-parented (the portable fallback, and the guard against
+  the parent dying before the ``prctl`` call).
+- In the parent, ``stopping_workers`` turns SIGTERM into ``SystemExit(143)`` for the duration of the pool
+  and, on any exception (SIGTERM, Ctrl-C, a failed document), kills the workers instead of waiting for the
+  documents they are rendering.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from typing import Iterator
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+WATCHDOG_INTERVAL_S = 0.2
+EXIT_TERMINATED = 128 + signal.SIGTERM  # the shell's convention for a process ended by SIGTERM
+
+
+def die_with_parent() -> None:
+    """Make the calling (worker) process end when its parent process ends; call it first in a worker."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl (an unusual libc): the watchdog below still acts
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+    def watch() -> None:
+        event = threading.Event()
+        while not event.wait(WATCHDOG_INTERVAL_S):
+            if os.getppid() != parent:
+                os._exit(1)  # not sys.exit: nothing of the abandoned work may be flushed or written
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def kill_workers(pool: Executor) -> None:
+    """SIGKILL the processes of a ProcessPoolExecutor (their documents are abandoned, never half-written:
+    every report file is written atomically)."""
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        try:
+            process.kill()
+        except (OSError, ValueError):  # already gone, or already closed
+            pass
+
+
+@contextmanager
+def stopping_workers(pool: Executor) -> Iterator[None]:
+    """Around the use of ``pool``: SIGTERM raises SystemExit(143) in the parent (main thread only: Python
+    delivers signals there), and any exception leaving the block kills the workers before it propagates."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main else None
+    try:
+        yield
+    except BaseException:
+        kill_workers(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
