@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from auditor.notify.settings import NotifyChannel  # issue 15: the [[notify]] table's model lives there
 from auditor.registry import CheckSettings
 from auditor.results import AcceptedRisk, ScoringRule
 
@@ -195,6 +196,8 @@ class AuditConfig(_Strict):
     database: str = ""  # SQLAlchemy URL; empty means the default SQLite file
     # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
     allow_unreadable: bool = False
+    # issue 15: where each run's digest of changes goes (auditor/notify/settings.py)
+    notify: list[NotifyChannel] = Field(default_factory=list)
     _source: str = PrivateAttr(default="config")  # the file it was read from, for error messages
 
     def check_settings(self, tenant_id: str) -> CheckSettings:
