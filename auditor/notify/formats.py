@@ -193,7 +193,7 @@ def _card(digest: Digest, limit: int | None) -> dict:
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
         "body": body,
-        "msteams": {"width": "Full"},
+        # No "msteams": {"width": "Full"}: a Teams host extension that the 1.4 schema does not allow.
     }
 
 

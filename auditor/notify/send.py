@@ -72,12 +72,19 @@ class _Records(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+# urllib3 logs every request line at DEBUG, a Workflows signature included.
+_QUIET_LOGGERS = ("urllib3", "requests")
+
+
 @contextmanager
 def _apprise_log() -> Iterator[_Records]:
     """apprise's warnings collected here and kept from every other handler (the caller re-says them without
-    secrets); its debug output, which shows payloads, is not produced at all."""
+    secrets); its debug output (payloads) and urllib3's (request URLs) are not produced at all."""
     logger = logging.getLogger("apprise")
     handler, saved = _Records(), (logger.level, logger.propagate)
+    quiet = {name: logging.getLogger(name).level for name in _QUIET_LOGGERS}
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.WARNING)
     logger.setLevel(logging.WARNING)
     logger.propagate = False
     logger.addHandler(handler)
@@ -87,6 +94,8 @@ def _apprise_log() -> Iterator[_Records]:
         logger.removeHandler(handler)
         logger.setLevel(saved[0])
         logger.propagate = saved[1]
+        for name, level in quiet.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _redact(text: str, secrets: list[str]) -> str:
