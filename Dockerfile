@@ -18,7 +18,11 @@ COPY auditor ./auditor
 COPY checks ./checks
 COPY reports ./reports
 COPY sample_data ./sample_data
-RUN python3 -m venv /opt/auditor && /opt/auditor/bin/pip install --no-compile . \
+# Behind a TLS-inspecting proxy, hand pip the full CA bundle that trusts it (build time only, never in the
+# image):  docker build --secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt .
+RUN --mount=type=secret,id=ca_bundle,required=false \
+    if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi \
+ && python3 -m venv /opt/auditor && /opt/auditor/bin/pip install --no-compile . \
  && /opt/auditor/bin/auditor --version
 
 FROM ${BASE_IMAGE}
