@@ -38,7 +38,7 @@ always = true
     teams, email, webhook = config.notify
     assert teams.channel is Channel.TEAMS and teams.min_severity is Severity.HIGH and teams.expiry_days == 30
     assert email.smtp_port == 587 and email.describe() == "email to secops@partner.example; cto@partner.example via smtp.partner.example:587"
-    assert webhook.always and webhook.describe() == "webhook to https://hooks.partner.example/audit"
+    assert webhook.always and webhook.describe() == "webhook to https://hooks.partner.example"
     assert teams.describe() == "teams (URL from $AUDITOR_TEAMS_URL)"
 
 
@@ -50,7 +50,9 @@ def test_no_notify_table_means_no_channel():
     ('channel = "teams"\ntarget = "https://prod-1.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=XYZ"',
      "put the whole URL in an environment variable and name it with target_env"),
     ('channel = "webhook"\ntarget = "https://hooks.example/x?code=abc123"', "the URL carries a secret (code=…)"),
-    ('channel = "webhook"\ntarget = "https://user:pa55@hooks.example/x"', "the URL carries a secret (password=…)"),
+    ('channel = "webhook"\ntarget = "https://user:pa55@hooks.example/x"', "the URL carries a secret (a password)"),
+    ('channel = "webhook"\ntarget = "https://hooks.example/services/T0001/B0002/Xyz4Abc8Def2Ghi6Jkl0Mno4"',
+     "the URL carries a secret (a token in its path)"),
     ('channel = "webhook"\ntarget = "http://hooks.example/x"', "https:// URL (http only for a 127.0.0.1 test receiver)"),
     ('channel = "webhook"\ntarget = "http://127.0.0.1.evil.example/x"', "https:// URL"),
     ('channel = "teams"\ntarget_env = "AUDITOR TEAMS"', "is not an environment variable name"),
@@ -72,7 +74,7 @@ def test_each_mistake_is_one_line(body, message):
         notify(body)
     text = str(error.value)
     assert text.startswith("tenants.toml:") and "notify" in text and message in text and "\n" not in text
-    assert "hunter2" not in text and "pa55" not in text and "XYZ" not in text
+    assert "hunter2" not in text and "pa55" not in text and "XYZ" not in text and "Xyz4Abc8" not in text
 
 
 def test_plain_http_is_allowed_only_to_a_loopback_webhook():
@@ -80,9 +82,11 @@ def test_plain_http_is_allowed_only_to_a_loopback_webhook():
 
 
 @pytest.mark.parametrize("url, secret", [
-    ("https://a.example/x?sig=abc", "sig"),
-    ("https://a.example/x?api-key=1", "api-key"),
-    ("https://u:p@a.example/", "password"),
+    ("https://a.example/x?sig=abc", "sig=…"),
+    ("https://a.example/x?api-key=1", "api-key=…"),
+    ("https://u:p@a.example/", "a password"),
+    ("https://discord.example/api/webhooks/1234567/AbCdEf0123456789GhIjKl", "a token in its path"),
+    ("https://a.example/hooks/notification-receiver/v1", None),  # long words, no digits mixed in
     ("https://a.example/x?team=secops", None),
     ("https://a.example/x?token=", None),  # an empty value carries nothing
 ])

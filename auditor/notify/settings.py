@@ -37,14 +37,21 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"  # a generic JSON POST
 
 
+_PATH_TOKEN = re.compile(r"^(?=.*[A-Za-z])(?=.*[0-9])[A-Za-z0-9_.~-]{20,}$")
+
+
 def url_secret(url: str) -> str | None:
-    """The name of the credential a URL carries (``"sig"``, ``"password"``), or None when it carries none."""
+    """What credential a URL carries, in words (``"sig=…"``, ``"a password"``, ``"a token in its path"``),
+    or None when it carries none. A path segment of 20 or more letters and digits mixed is taken for a
+    token (Slack, Discord and Office 365 connector URLs carry theirs there)."""
     parts = urlsplit(url)
     if parts.password:
-        return "password"
+        return "a password"
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
         if name.lower() in SECRET_PARAMETERS and value:
-            return name
+            return f"{name}=…"
+    if any(_PATH_TOKEN.match(segment) for segment in parts.path.split("/")):
+        return "a token in its path"
     return None
 
 
@@ -133,7 +140,7 @@ class NotifyChannel(BaseModel):
             check_url(self.target, self.channel)
             secret = url_secret(self.target)
             if secret:
-                raise ValueError(f"the URL carries a secret ({secret}=…): put the whole URL in an environment "
+                raise ValueError(f"the URL carries a secret ({secret}): put the whole URL in an environment "
                                  "variable and name it with target_env")
         if self.channel is Channel.EMAIL:
             if self.target:
@@ -158,8 +165,8 @@ class NotifyChannel(BaseModel):
             return f"email to {to} via {self.smtp_host}:{self.smtp_port}"
         if self.target_env:
             return f"{self.channel.value} (URL from ${self.target_env})"
-        parts = urlsplit(self.target)
-        return f"{self.channel.value} to {parts.scheme}://{parts.netloc}{parts.path}"
+        parts = urlsplit(self.target)  # the host only: a path may still identify a private endpoint
+        return f"{self.channel.value} to {parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
 
 
 def recipients(text: str) -> list[str]:
