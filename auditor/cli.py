@@ -325,6 +325,10 @@ def run(
     typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ "
                f"(results.json, results.csv, results.xlsx, portfolio and scorecards)")
     unreadable = report_unreadable(selected.snapshots)
+    # issue 15: notifications last, once everything is written and recorded; a failure is a warning only.
+    from auditor.cli_notify import notify_after_run
+
+    notify_after_run(config, history, results, selected.snapshots, changes, label)
     gate_unreadable = unreadable and not (allow_unreadable or (config is not None and config.allow_unreadable))
     try:
         _exit_if_below(results, fail_under)
@@ -372,9 +376,9 @@ def _operator() -> str:
 
 def _register_command_modules() -> None:
     # Each feature keeps its commands in its own module; they are cheap to import (no heavy libraries).
-    from auditor import cli_collect, cli_history, cli_reports
+    from auditor import cli_collect, cli_history, cli_notify, cli_reports
 
-    for module in (cli_reports, cli_collect, cli_history):
+    for module in (cli_reports, cli_collect, cli_history, cli_notify):
         module.register(app)
 
 

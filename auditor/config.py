@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from auditor import config_checks
+from auditor.notify.settings import NotifyChannel  # issue 15: the [[notify]] table's model lives there
 from auditor.registry import CheckSettings
 from auditor.results import AcceptedRisk, ScoringRule
 
@@ -224,6 +225,8 @@ class AuditConfig(_Strict):
     database: str = ""  # SQLAlchemy URL; empty means the default SQLite file
     # A tenant that could not be read at all makes `collect` and `run` exit 4; true keeps exit 0.
     allow_unreadable: bool = False
+    # issue 15: where each run's digest of changes goes (auditor/notify/settings.py)
+    notify: list[NotifyChannel] = Field(default_factory=list)
     _source: str = PrivateAttr(default="config")  # the file it was read from, for error messages
 
     @field_validator("database")
