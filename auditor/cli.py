@@ -65,10 +65,9 @@ class ResultFormat(StrEnum):
 
 
 def _console():
-    from rich.console import Console
+    from auditor.cli_common import console
 
-    # Piped output (CI logs, files) gets room for tenant names instead of rich's 80-column default.
-    return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
+    return console()
 
 
 def load_registry():

@@ -117,7 +117,7 @@ def permissions_command(
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
+    from auditor.cli_common import console as shared_console
     from rich.table import Table
 
     graph = Table(title="Microsoft Graph application permissions (admin consent in every tenant)")
@@ -130,7 +130,7 @@ def permissions_command(
     for r in found:
         target = graph if r.kind == "graph" else azure
         target.add_row(r.name, "partner only" if r.partner_only else "all", ", ".join(r.checks))
-    console = Console(highlight=False)
+    console = shared_console(width=None)
     console.print(graph)
     console.print(azure)
     console.print("Setup, step by step: docs/setup.md")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from auditor.cli_common import TableFormat, fail
+from auditor.safe_text import terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -141,9 +142,9 @@ def _shards_cell(run: "RunSummary") -> str:
 
 
 def _console():
-    from rich.console import Console
+    from auditor.cli_common import console
 
-    return Console(highlight=False)
+    return console(width=None)
 
 
 def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
@@ -151,7 +152,7 @@ def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
     from rich.table import Table
 
     if tenant:
-        table = Table(title=f"Audits of {tenant}", box=box.SIMPLE_HEAD)
+        table = Table(title=terminal(f"Audits of {tenant}"), box=box.SIMPLE_HEAD)
         for column in ("Run", "Label", "Started (UTC)", "Score", "Grade", "Change"):
             table.add_column(column, justify="right" if column in ("Score", "Change") else "left")
         previous: float | None = None
@@ -216,14 +217,14 @@ def _print_diff(result: "RunDiff", show_all: bool) -> None:
     for entry in entries:
         change = entry.change
         if not entry.in_b:
-            table.add_row(entry.display_name, entry.grade_a or "", "–", "(not audited in the later run)", "", "")
+            table.add_row(terminal(entry.display_name), entry.grade_a or "", "–", "(not audited in the later run)", "", "")
             continue
         if not entry.in_a:
-            table.add_row(entry.display_name, entry.grade_b or "", "–", "(first audit)", "", "")
+            table.add_row(terminal(entry.display_name), entry.grade_b or "", "–", "(first audit)", "", "")
             continue
         grade = entry.grade_b if entry.grade_a == entry.grade_b else f"{entry.grade_a} → {entry.grade_b}"
         table.add_row(
-            entry.display_name,
+            terminal(entry.display_name),
             grade or "",
             _delta(change.score_change),
             ", ".join(change.newly_failing),

@@ -33,3 +33,21 @@ def storable_value(value: Any) -> Any:
     if isinstance(value, list):
         return [storable_value(v) for v in value]
     return value
+
+
+# C0 and C1 control characters and DEL: what a terminal executes (ESC starts colour, title and hyperlink
+# sequences; CR rewrites a line; BEL, BS, VT, FF, NUL) instead of showing. Each becomes a visible escape.
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+# Bidirectional formatting characters (Unicode "Bidi_Control"): an override or isolate reverses or
+# reorders how the text after it reads (a "Trojan Source" name). Shown escaped on a terminal.
+_BIDI = {code: f"\\u{code:04x}" for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_TERMINAL = {**_CONTROL, **_BIDI}
+
+
+def terminal(text: object) -> str:
+    """``text`` as a terminal or a log line shows it, never executes it: control characters (ESC, CR, LF,
+    BEL, …, C1 controls) and bidirectional formatting characters become visible ``\\xNN`` / ``\\uNNNN``
+    escapes, so a tenant name can neither colour, retitle, link, rewrite nor reorder what is printed, nor
+    start a new log line. Rich markup is not interpreted anywhere the CLI prints (auditor.cli_common.console),
+    so brackets stay as they are."""
+    return str(text).translate(_TERMINAL)
