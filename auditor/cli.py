@@ -40,6 +40,7 @@ from auditor.cli_history import (
     run_identity,
 )
 from auditor.cli_reports import Paper
+from auditor.safe_text import terminal
 from auditor.cli_results import evaluate_or_fail, note_without_config
 from auditor.cli_results import exit_if_below as _exit_if_below
 from auditor.cli_results import print_results_table as _print_results_table
@@ -300,7 +301,7 @@ def run(
         from auditor.collect.hints import collection_hints
 
         for line in collection_hints(selected.snapshots):
-            typer.echo(line, err=True)
+            typer.echo(terminal(line), err=True)
     # The demo is evaluated as of its collection, so it reads the same whatever the date.
     default_time = max((s.collected_at for s in selected.snapshots), default=None) if sample else None
     evaluated_at = _as_of(as_of, default_time)

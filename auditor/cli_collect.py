@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from auditor.safe_text import terminal
 from auditor.cli_common import (
     EXIT_UNREADABLE,
     AllowUnreadableOption,
@@ -73,7 +74,7 @@ def collect_command(
     typer.echo(f"wrote {len(paths)} snapshot(s) to {out}"
                + (f"; {unreadable} tenant(s) could not be read" if unreadable else ""))
     for line in hints.lines():
-        typer.echo(line, err=True)
+        typer.echo(terminal(line), err=True)
     if recording:
         _record_collection(config, collected, paths, db)
     if unreadable and not (allow_unreadable or config.allow_unreadable):

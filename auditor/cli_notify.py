@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Mapping, Optional
 
 import typer
 
+from auditor.safe_text import terminal
+
 from auditor.cli_common import fail
 from auditor.cli_history import DbOption, open_history
 
@@ -78,8 +80,9 @@ def notify_after_run(
 def _show(digest: "Digest", title: str) -> None:
     from auditor.notify.formats import to_text
 
-    typer.echo(f"== {title}")
-    typer.echo(to_text(digest))
+    typer.echo(terminal(f"== {title}"))
+    # Tenant names and alert titles are the tenants' own text: each line shown as text, never executed.
+    typer.echo("\n".join(terminal(line) for line in to_text(digest).splitlines()))
 
 
 def notify_command(
