@@ -14,6 +14,7 @@ from typing import Callable
 
 from auditor.fsutil import atomic_write_text
 from auditor.results import AuditResults, fmt_coverage, fmt_score
+from auditor.safe_text import spreadsheet_text
 
 CSV_COLUMNS = [
     "tenant_id", "tenant", "kind", "tenant_score", "tenant_grade", "tenant_coverage", "check_id", "title",
@@ -26,14 +27,11 @@ def results_json(results: AuditResults) -> str:
     return results.model_dump_json(indent=2) + "\n"
 
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: object) -> object:
-    """Tenant data is untrusted: a text cell that a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """Tenant data is untrusted: text cells lose control characters, isolate bidirectional overrides and
+    never start a formula (auditor.safe_text.spreadsheet_text). A cell holding a line break is quoted by
+    the csv writer, since LF is its line terminator."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def results_csv(results: AuditResults) -> str:

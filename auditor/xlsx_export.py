@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fsutil import atomic_write_bytes
+from auditor.safe_text import file_text
 from auditor.results import Area, AuditResults, Status, ruleset_label
 
 FILE_NAME = "results.xlsx"
@@ -54,9 +55,9 @@ def _cell_text(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         value = json.dumps(value, default=str, ensure_ascii=False)
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    # Control characters dropped (openpyxl refuses most of them), bidirectional overrides isolated. Cells
+    # are typed as strings (never formulas), so no apostrophe is needed here, unlike the CSV.
+    return file_text(value)
 
 
 class _Sheet:
