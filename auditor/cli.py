@@ -376,9 +376,9 @@ def _operator() -> str:
 
 def _register_command_modules() -> None:
     # Each feature keeps its commands in its own module; they are cheap to import (no heavy libraries).
-    from auditor import cli_collect, cli_history, cli_notify, cli_reports
+    from auditor import cli_collect, cli_gdap, cli_history, cli_notify, cli_reports
 
-    for module in (cli_reports, cli_collect, cli_history, cli_notify):
+    for module in (cli_reports, cli_collect, cli_gdap, cli_history, cli_notify):
         module.register(app)
 
 

@@ -113,7 +113,8 @@ class KnownPartner(_Strict):
     name: str = ""
 
 
-AuthMethod = Literal["client_secret", "certificate", "azure_cli", "device_code", "default", "static_token"]
+AuthMethod = Literal["client_secret", "certificate", "azure_cli", "device_code", "default", "static_token", "gdap"]
+SignInFlow = Literal["device_code", "browser"]
 
 
 class AuthConfig(_Strict):
@@ -123,6 +124,15 @@ class AuthConfig(_Strict):
     certificate_path: Path | None = None
     certificate_password_env: str = ""
     token_env: str = "AUDITOR_STATIC_TOKEN"  # static_token: tests against the local emulator only
+    # gdap (issue 14): one partner sign-in (`auditor login`), then a token per customer tenant by tenant id.
+    sign_in: SignInFlow = "device_code"
+    login_tenant: str = ""  # the partner's own tenant the user signs in to; default: [partner] id
+    token_cache_name: str = "csp-posture-auditor"  # azure-identity TokenCachePersistenceOptions(name=...)
+    # Plain-file token cache where no keyring/encryption exists: only when the config says so explicitly.
+    allow_unencrypted_token_cache: bool = False
+    # The saved AuthenticationRecord (no secret: account, home tenant, client id); default under the user's
+    # config folder (auditor.collect.delegated.default_record_path).
+    authentication_record: Path | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -137,7 +147,7 @@ class AuthConfig(_Strict):
                     )
         return values
 
-    @field_validator("certificate_path")
+    @field_validator("certificate_path", "authentication_record")
     @classmethod
     def _usable_certificate_path(cls, value: Path | None) -> Path | None:
         return config_checks.usable_path(value)
@@ -151,6 +161,8 @@ class AuthConfig(_Strict):
     def _complete(self) -> "AuthConfig":
         if self.method in ("client_secret", "certificate") and not self.client_id:
             raise ValueError(f"auth.method {self.method!r} needs client_id (the multi-tenant app's id)")
+        if self.method == "gdap" and not self.client_id:
+            raise ValueError("auth.method 'gdap' needs client_id (the partner's multi-tenant app for delegated sign-in)")
         if self.method == "certificate" and self.certificate_path is None:
             raise ValueError("auth.method 'certificate' needs certificate_path")
         return self
@@ -162,11 +174,12 @@ class Endpoints(_Strict):
     graph: str = "https://graph.microsoft.com"
     arm: str = "https://management.azure.com"
     authority: str = "https://login.microsoftonline.com"
+    partner_center: str = "https://api.partnercenter.microsoft.com"  # delegated (gdap) runs only
     # A PEM file of CA certificates every client trusts besides the public roots (a TLS-inspecting proxy's
     # private root CA); relative to the config file. See auditor/collect/trust.py and docs/setup.md.
     ca_bundle: Path | None = None
 
-    @field_validator("graph", "arm", "authority")
+    @field_validator("graph", "arm", "authority", "partner_center")
     @classmethod
     def _url(cls, value: str) -> str:
         parts = urlsplit(value)
@@ -240,6 +253,8 @@ class AuditConfig(_Strict):
         listed += [(f"tenants.{index}.id", entry.id) for index, entry in enumerate(self.tenants)]
         if (duplicate := config_checks.duplicate_tenant_ids(listed)) is not None:
             raise ValueError(duplicate)
+        if self.auth.method == "gdap" and not self.auth.login_tenant and self.partner is not None:
+            self.auth.login_tenant = self.partner.id  # the partner user signs in to the partner's own tenant
         return self
 
     def check_settings(self, tenant_id: str) -> CheckSettings:

@@ -6,6 +6,8 @@ an error. Reasons quote Microsoft's error code and a trimmed message; they never
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 import json
 import re
 from dataclasses import dataclass
@@ -13,7 +15,11 @@ from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from auditor.collect.permissions import AZURE_ROLES, licence_for, permission_for
+from auditor.collect.permissions import AZURE_ROLES, gdap_role_for, licence_for, permission_for
+
+# "app" (application permissions, consented per tenant) or "gdap" (a partner user's delegated token): set by
+# the collector for one tenant's reads, so a 403 names the fix that applies to the way in.
+ACCESS: ContextVar[str] = ContextVar("auditor_access", default="app")
 from auditor.snapshot import SectionStatus
 
 RETRYABLE_STATUSES = frozenset({429, 503, 504})
@@ -113,7 +119,13 @@ def failure(
         if arm:
             where = f" on subscription {subscription_id}" if subscription_id else ""
             role = AZURE_ROLES.get(section, "Reader")
+            if ACCESS.get() == "gdap":
+                return Fetched(SectionStatus.FORBIDDEN, None,
+                               f"the partner's GDAP security group lacks the {role} Azure role{where} ({detail})")
             return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {role} role{where} ({detail})")
+        if ACCESS.get() == "gdap":
+            return Fetched(SectionStatus.FORBIDDEN, None, f"the partner's GDAP roles do not allow it: add the "
+                           f"{gdap_role_for(section)} role to the GDAP relationship ({detail})")
         return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {permission_for(section)} permission ({detail})")
     if status == 404:
         return Fetched(SectionStatus.NOT_FOUND, None, f"not found ({detail})")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Collection, Hashable
 
 from auditor import __version__
-from auditor.collect.answers import Fetched, auth_reason
+from auditor.collect.answers import ACCESS, Fetched, auth_reason
 from auditor.collect.arm import ArmReader
 from auditor.collect.credentials import SINGLE_TENANT_METHODS, CredentialError, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
@@ -272,6 +272,7 @@ async def collect_tenant(
 ) -> TenantRun:
     """Read one tenant. Never raises for the tenant's own failures: they end up in the snapshot."""
     started = now or datetime.now(timezone.utc).replace(microsecond=0)
+    ACCESS.set("gdap" if config.auth.method == "gdap" else "app")  # this task's context only
     try:
         # One TLS context for the whole run (cached by its sources): tokens, Graph and ARM trust the same CAs.
         trust = trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)

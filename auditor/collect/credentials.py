@@ -154,6 +154,12 @@ def build_credential(
         return ThreadedCredential(
             DeviceCodeCredential(tenant_id=tenant_id, **extra, **common, transport=sync_transport)
         )
+    if method == "gdap":
+        from auditor.collect.delegated import TenantBoundCredential, shared_partner_credential
+
+        # One credential object per tenant, bound to it, over the partner's one sign-in.
+        partner, lock = shared_partner_credential(auth, endpoints, trust, env)
+        return TenantBoundCredential(partner, tenant_id, lock)
     if method == "default":
         from azure.identity.aio import DefaultAzureCredential
 

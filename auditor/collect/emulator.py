@@ -38,11 +38,12 @@ from auditor.collect.emulator_answers import (
     fault_answer,
     graph_error,
 )
+from auditor.collect.emulator_login import DelegatedLogin
 from auditor.collect.emulator_odata import HOST, parse_filter, select_fields, self_signed
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
 from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
 from auditor.config import Endpoints
-from auditor.snapshot import ENTITY_SHAPES, TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
+from auditor.snapshot import ENTITY_SHAPES, TENANT_SECTIONS, Section, SectionStatus, TenantSnapshot, load_snapshot, snapshot_files
 
 STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
 DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
@@ -78,10 +79,14 @@ class Emulator:
         tls_all: bool = False,
         certificate: tuple[Path, Path] | None = None,
         cache_size: int = 512,
+        delegated: DelegatedLogin | None = None,
+        gdap_sections: dict[str, set[str]] | None = None,
     ) -> None:
         """`tls_authority`: the login authority on an https port (azure-identity insists on https);
         `tls_all`: Graph and ARM there as well, `endpoints()` all https. `certificate`: (PEM chain, PEM key)
-        served on that port; None makes a self-signed one whose file is `ca_path`."""
+        served on that port; None makes a self-signed one whose file is `ca_path`. `delegated`: the partner
+        user a device-code sign-in and refresh-token grants issue tokens to (auditor/collect/emulator_login.py);
+        `gdap_sections`: per tenant id, the sections a delegated caller's GDAP roles allow (others: 403)."""
         self._tenants: dict[str, TenantSnapshot] = {s.tenant.id.lower(): s for s in snapshots}
         if folder is not None:
             for path in snapshot_files([folder]):
@@ -103,6 +108,8 @@ class Emulator:
         # (tenant id in lower case, "graph" or "arm") -> the most HTTP requests in flight at once
         self.max_in_flight: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, str] = {}
+        self.delegated = delegated
+        self.gdap_sections = {k.lower(): v for k, v in (gdap_sections or {}).items()}
         self.requests: list[RequestRecord] = []
         self.writes: list[RequestRecord] = []
         self.token_requests: list[RequestRecord] = []
@@ -225,6 +232,13 @@ class Emulator:
         if request.method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
             await self._latency()
             return await self._token(request, parts[0])
+        if self.delegated is not None and len(parts) >= 2 and parts[1:] in (
+            ["v2.0", ".well-known", "openid-configuration"], ["oauth2", "v2.0", "devicecode"]
+        ):
+            base = f"{request.scheme}://{request.host}"
+            if parts[1] == "v2.0":
+                return web.json_response(self.delegated.openid_configuration(base, parts[0]))
+            return web.json_response(self.delegated.device_code(base))
         if request.method == "GET" and path == "/_emulator/stats":
             return web.json_response(self.stats())
         api = Api.GRAPH if path.startswith("/v1.0/") else Api.GRAPH_BETA if path.startswith("/beta/") else Api.ARM
@@ -256,8 +270,11 @@ class Emulator:
                 {"error": {"code": "MethodNotAllowed", "message": "This emulator is read-only."}}, status=405
             )
         tenant = self._tenant_of(request)
-        if tenant is None:
-            self.requests.append(RequestRecord("GET", request.path_qs, status=401))
+        wrong = self._wrong_tenant(api, tenant, parts)
+        if tenant is None or wrong:
+            self.requests.append(RequestRecord("GET", request.path_qs, tenant or "", status=401))
+            if wrong:  # ARM's answer to a token of one tenant sent for another tenant's subscription
+                return web.json_response({"error": {"code": "InvalidAuthenticationTokenTenant", "message": wrong}}, status=401)
             return web.json_response(
                 {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
                 status=401,
@@ -267,7 +284,7 @@ class Emulator:
         if matched is not None and self._resets(tenant, [matched[0].section]):
             self.requests.append(RequestRecord("GET", request.path_qs, tenant, matched[0].section, 0))
             return self._reset(request)
-        answer, section = self._serve(api, tenant, relative, list(request.query.items()))
+        answer, section = self._serve(api, tenant, relative, list(request.query.items()), self._delegated(request))
         self.requests.append(RequestRecord("GET", request.path_qs, tenant, section, answer.status))
         await self._hold(answer.hold_s)
         return self._respond(answer)
@@ -334,7 +351,9 @@ class Emulator:
             else:
                 split = urlsplit(url)
                 path = split.path if split.path.startswith("/") else "/" + split.path
-                answer, section = self._serve(api, tenant, path, parse_qsl(split.query, keep_blank_values=True))
+                answer, section = self._serve(
+                    api, tenant, path, parse_qsl(split.query, keep_blank_values=True), self._delegated(request)
+                )
                 self.requests.append(RequestRecord(method, url, tenant, section, answer.status, in_batch=True))
             hold = max(hold, answer.hold_s)
             malformed = malformed or answer.malformed
@@ -354,6 +373,22 @@ class Emulator:
         if malformed:
             return web.Response(status=200, body=b'{"responses": [{"id": "1", "status": 200, "body": {"val', content_type="application/json")
         return web.json_response({"responses": responses}, dumps=lambda o: json.dumps(o, separators=(",", ":")))
+
+    def _delegated(self, request: web.Request) -> bool:
+        token = request.headers.get("Authorization", "")[7:].strip()
+        return self.delegated is not None and token in self.delegated.tokens
+
+    def _wrong_tenant(self, api: Api, tenant: str | None, parts: list[str]) -> str:
+        """A message when an ARM request names a subscription of a tenant other than the token's."""
+        if tenant is None or api is not Api.ARM or len(parts) < 2 or parts[0].lower() != "subscriptions":
+            return ""
+        for owner, snapshot in self._tenants.items():
+            if owner != tenant.lower() and any(
+                s.subscription_id.lower() == parts[1].lower() for s in snapshot.azure_subscriptions
+            ):
+                return (f"The access token is from the wrong issuer 'https://sts.windows.net/{tenant}/'. It must match "
+                        f"the tenant 'https://sts.windows.net/{owner}/' associated with this subscription.")
+        return ""
 
     async def _token(self, request: web.Request, tenant: str) -> web.Response:
         form = await request.post()
@@ -387,6 +422,14 @@ class Emulator:
                  "error_codes": [7000215]},
                 status=401,
             )
+        if self.delegated is not None and form.get("grant_type") != "client_credentials":
+            status, body = self.delegated.grant(
+                {k: str(v) for k, v in form.items()}, tenant, f"{request.scheme}://{request.host}", str(form.get("client_id", ""))
+            )
+            if status == 200:
+                self._tokens[str(body["access_token"])] = tenant
+            self.token_requests.append(_token_record(request, tenant, status))
+            return web.json_response(body, status=status)
         token = f"emu-{secrets.token_urlsafe(18)}"
         self._tokens[token] = tenant
         self.token_requests.append(_token_record(request, tenant, 200))
@@ -416,7 +459,9 @@ class Emulator:
                 return fault
         return None
 
-    def _serve(self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]]) -> tuple[Answer, str]:
+    def _serve(
+        self, api: Api, tenant_id: str, path: str, query: list[tuple[str, str]], delegated: bool = False
+    ) -> tuple[Answer, str]:
         arm = api is Api.ARM
         matched = match_request(api, path)
         if matched is None:
@@ -429,6 +474,9 @@ class Emulator:
         page_size = self._page_size(request, params)
         page = offset // page_size + 1 if page_size else 1
         hold = 0.0
+        allowed = self.gdap_sections.get(tenant_id.lower())
+        if delegated and allowed is not None and name not in allowed:  # the partner's GDAP roles stop here
+            return error_for(SectionStatus.FORBIDDEN, name, arm), name
         fault = self._fault(name, tenant_id, page)
         if fault is not None:
             if fault.kind not in ANSWERING_FAULTS:

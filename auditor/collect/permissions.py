@@ -46,6 +46,42 @@ AZURE_ROLES: dict[str, str] = {
     "scheduled_actions": "Cost Management Reader",
 }
 
+# Delegated (GDAP) runs: the least-privileged Microsoft Entra built-in role, in the customer's GDAP
+# relationship, that lets the signed-in partner user make the section's read (the "least privileged role"
+# of each Graph API page's delegated-permission notes). Global Reader covers every row; these are smaller.
+# Partner-only sections are read in the partner's own tenant, where the user's own directory roles apply.
+GDAP_ROLES: dict[str, str] = {
+    "organization": "Directory Readers",
+    "users": "Directory Readers",
+    "group_members": "Directory Readers",
+    "role_assignments": "Directory Readers",
+    "contracts": "Directory Readers",
+    "security_defaults": "Security Reader",
+    "conditional_access_policies": "Security Reader",
+    "authentication_strength_policies": "Security Reader",
+    "role_eligibility_schedules": "Security Reader",
+    "role_assignment_schedule_instances": "Security Reader",
+    "secure_scores": "Security Reader",
+    "risky_users": "Security Reader",
+    "user_registration_details": "Reports Reader",
+    "sign_in_activity": "Reports Reader",
+    "service_provider_sign_ins": "Reports Reader",
+    # Other users' authentication methods: no reader role below Global Reader reads them.
+    "authentication_methods": "Global Reader",
+}
+# What each GDAP role adds, for docs/setup.md and `auditor permissions --gdap`.
+GDAP_ROLE_PURPOSE: dict[str, str] = {
+    "Directory Readers": "users, groups, directory role assignments, organisation",
+    "Security Reader": "Conditional Access, security defaults, PIM schedules, Secure Score, risky users",
+    "Reports Reader": "MFA registration details and sign-in logs",
+    "Global Reader": "other users' authentication methods (no smaller reader role reads them)",
+}
+
+
+def gdap_role_for(section: str) -> str:
+    return GDAP_ROLES.get(section, "Global Reader")
+
+
 LICENCES: dict[str, str] = {
     "user_registration_details": "Microsoft Entra ID P1",
     "role_eligibility_schedules": "Microsoft Entra ID P2",

@@ -1,0 +1,201 @@
+"""Delegated access through GDAP (issue 14) end to end against the emulator, over HTTPS, with the real
+azure-identity DeviceCodeCredential and MSAL: one sign-in (`auditor login`, the device code approved by the
+emulator's simulated user), then unattended tokens for each customer tenant through the refresh-token grant.
+
+The token cache is a test-only plain file (`allow_unencrypted_token_cache = true`) under a temporary HOME,
+never the user's real cache; a marker refresh token is planted and every output is grepped for it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from auditor.cli import app
+from auditor.collect import CollectOptions, collect_all_async
+from auditor.collect.emulator import Emulator, EmulatorThread
+from auditor.collect.emulator_login import DelegatedLogin
+from auditor.collect.trust import TRUST_VARIABLES
+from auditor.snapshot import SectionStatus, load_snapshot
+from tests.test_collect import NOW
+from tests.test_collect_data import CUSTOMER_A, CUSTOMER_B, PARTNER, customer, partner
+
+CUSTOMER_C = "0c3d9e55-7b1a-4f2e-9d4c-3b2a1f0e9d8c"
+CLIENT_ID = "22222222-0000-4000-8000-00000000a11d"
+MARKER = "rt-MARKER-do-not-leak-7f3a"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """azure-identity keeps a file cache under ~/.IdentityService: a temporary HOME keeps it (and the
+    AuthenticationRecord under XDG_CONFIG_HOME) away from the user's real ones."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for variable, _ in TRUST_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    return home
+
+
+def _tenants() -> list:
+    return [
+        partner([(CUSTOMER_A, "Contoso Inc"), (CUSTOMER_B, "Fabrikam"), (CUSTOMER_C, "Tailspin")]),
+        customer(CUSTOMER_A, "Contoso Inc"),
+        customer(CUSTOMER_B, "Fabrikam", domain="fabrikam.com"),
+        customer(CUSTOMER_C, "Tailspin", domain="tailspin.com"),
+    ]
+
+
+def _emulator(gdap_sections: dict[str, set[str]] | None = None) -> Emulator:
+    return Emulator(_tenants(), tls_authority=True, delegated=DelegatedLogin(home_tenant=PARTNER),
+                    gdap_sections=gdap_sections)
+
+
+def _config(emulator: Emulator, tmp_path: Path) -> Path:
+    endpoints = emulator.endpoints()
+    path = tmp_path / "tenants.toml"
+    path.write_text(
+        f'[partner]\nid = "{PARTNER}"\nname = "Northwind"\n'
+        + "".join(f'[[tenants]]\nid = "{t}"\n' for t in (CUSTOMER_A, CUSTOMER_B, CUSTOMER_C))
+        + f'discover_customers = false\n'
+        f'[auth]\nmethod = "gdap"\nclient_id = "{CLIENT_ID}"\nallow_unencrypted_token_cache = true\n'
+        f'token_cache_name = "auditor-test-cache"\n'
+        f'[endpoints]\ngraph = "{endpoints.graph}"\narm = "{endpoints.arm}"\nauthority = "{endpoints.authority}"\n'
+        f'ca_bundle = "{emulator.ca_path}"\n',
+        encoding="utf-8",
+    )
+    # discover_customers belongs at the top level: move it above [partner]
+    text = path.read_text().replace("discover_customers = false\n", "")
+    path.write_text("discover_customers = false\n" + text)
+    return path
+
+
+def _login(config: Path) -> str:
+    result = CliRunner().invoke(app, ["login", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_one_sign_in_then_a_token_per_customer_and_a_gdap_forbidden_section(tmp_path: Path, isolated_home: Path) -> None:
+    # The partner's GDAP roles in Fabrikam do not reach the risky users (Security Reader would).
+    allowed = set(_tenants()[2].sections) - {"risky_users"}
+    with EmulatorThread(_emulator({CUSTOMER_B: allowed})) as emulator:
+        config = _config(emulator, tmp_path)
+        output = _login(config)
+        assert "EMU-CODE" in output  # the device-code prompt reached the user
+        assert "auditor@partner.example" in output
+        record = isolated_home / ".config" / "csp-posture-auditor" / "authentication-record.json"
+        assert json.loads(record.read_text())["username"] == "auditor@partner.example"
+        assert (record.stat().st_mode & 0o777) == 0o600
+        before = len(emulator.token_requests)
+
+        out = tmp_path / "out"
+        result = CliRunner().invoke(app, ["collect", "--config", str(config), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        # No prompt in the run: refresh-token grants only, at least one per customer tenant.
+        granted = {r.tenant.lower() for r in emulator.token_requests[before:] if r.status == 200}
+        assert {CUSTOMER_A, CUSTOMER_B, CUSTOMER_C} <= granted
+        assert not emulator.delegated.device_codes  # the only device code was the login's
+        for tenant_id, name in ((CUSTOMER_A, "Contoso Inc"), (CUSTOMER_B, "Fabrikam"), (CUSTOMER_C, "Tailspin")):
+            snapshot = load_snapshot(out / f"{tenant_id}.json")
+            # Each tenant was read with its own token: the emulator routes a token to the tenant it was issued for.
+            assert snapshot.sections["organization"].data[0]["displayName"] == name
+        fabrikam = load_snapshot(out / f"{CUSTOMER_B}.json").sections["risky_users"]
+        assert fabrikam.status is SectionStatus.FORBIDDEN
+        assert "Security Reader" in fabrikam.reason
+        assert load_snapshot(out / f"{CUSTOMER_A}.json").sections["risky_users"].status is SectionStatus.OK
+
+
+def test_a_token_of_one_tenant_is_refused_for_another_tenants_subscription(tmp_path: Path) -> None:
+    """The emulator answers as ARM does (401 InvalidAuthenticationTokenTenant); the credential of one
+    tenant refuses to ask for another tenant's token."""
+    import asyncio
+
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from auditor.collect.credentials import build_credential
+    from auditor.config import load_config
+
+    with EmulatorThread(_emulator()) as emulator:
+        config_path = _config(emulator, tmp_path)
+        _login(config_path)
+        config = load_config(config_path)
+        subscription_b = _tenants()[2].azure_subscriptions[0].subscription_id
+
+        async def tokens() -> tuple[str, ClientAuthenticationError | None]:
+            from auditor.collect.trust import trust_context
+
+            trust = trust_context({}, config.endpoints.ca_bundle)
+            credential = build_credential(config.auth, config.endpoints, CUSTOMER_A, environ={}, trust=trust)
+            token = (await credential.get_token("https://management.azure.com/.default")).token
+            refused = None
+            try:
+                await credential.get_token("https://management.azure.com/.default", tenant_id=CUSTOMER_B)
+            except ClientAuthenticationError as exc:
+                refused = exc
+            await credential.close()
+            return token, refused
+
+        token_a, refused = asyncio.run(tokens())
+        assert refused is not None and CUSTOMER_B in str(refused)
+        answer = httpx.get(
+            f"{emulator.base_url}/subscriptions/{subscription_b}/providers/Microsoft.Security/pricings?api-version=2024-01-01",
+            headers={"Authorization": f"Bearer {token_a}"},
+        )
+        assert answer.status_code == 401
+        assert answer.json()["error"]["code"] == "InvalidAuthenticationTokenTenant"
+        own = _tenants()[1].azure_subscriptions[0].subscription_id
+        answer = httpx.get(
+            f"{emulator.base_url}/subscriptions/{own}/providers/Microsoft.Security/pricings?api-version=2024-01-01",
+            headers={"Authorization": f"Bearer {token_a}"},
+        )
+        assert answer.status_code == 200
+
+
+def test_an_expired_sign_in_is_one_line_saying_to_sign_in_again(tmp_path: Path) -> None:
+    with EmulatorThread(_emulator()) as emulator:
+        config = _config(emulator, tmp_path)
+        result = CliRunner().invoke(app, ["collect", "--config", str(config), "--out", str(tmp_path / "never")])
+        assert "auditor login" in result.output and "Traceback" not in result.output
+        _login(config)
+        emulator.delegated.refused_refresh = True
+        emulator.delegated.tokens.clear()
+        from auditor.collect.delegated import forget_shared_credentials
+
+        forget_shared_credentials()  # a new process: nothing in memory, only the persistent cache
+        result = CliRunner().invoke(app, ["collect", "--config", str(config), "--out", str(tmp_path / "out2")])
+        assert "sign in again: auditor login" in result.output, result.output
+        assert "Traceback" not in result.output
+
+
+def test_the_token_cache_never_reaches_an_output(tmp_path: Path, isolated_home: Path) -> None:
+    """A marker refresh token planted in the emulator's answers lands in the token cache and nowhere else."""
+    with EmulatorThread(_emulator()) as emulator:
+        config = _config(emulator, tmp_path)
+        delegated = emulator.delegated
+        original = delegated.grant
+
+        def marked(form: dict[str, str], tenant: str, base: str, client_id: str):  # type: ignore[no-untyped-def]
+            status, body = original(form, tenant, base, client_id)
+            if status == 200:
+                delegated.refresh_tokens.add(MARKER)
+                body["refresh_token"] = MARKER
+            return status, body
+
+        delegated.grant = marked  # type: ignore[method-assign]
+        login = _login(config)
+        out = tmp_path / "out"
+        result = CliRunner().invoke(app, ["run", "--config", str(config), "--out", str(out)])
+        assert result.exit_code in (0, 2, 3), result.output
+    cache_files = list((isolated_home / ".IdentityService").glob("*"))
+    assert any(MARKER in p.read_text(errors="replace") for p in cache_files if p.is_file())  # the marker is real
+    for text in (login, result.output):
+        assert MARKER not in text
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), path
+    assert not any(p.name.startswith("auditor-test-cache") for p in out.rglob("*"))
