@@ -102,14 +102,17 @@ def _record_collection(config, snapshots: list, paths: list[Path], db: str | Non
 def permissions_command(
     format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
     wave: Annotated[Optional[int], typer.Option("--wave", help="Only checks of this wave and earlier.")] = None,
+    gdap: Annotated[bool, typer.Option("--gdap", help="Delegated access: the GDAP roles and the Azure roles of "
+                                        "the GDAP security group, per check.")] = False,
 ) -> None:
-    """Print the Graph application permissions and Azure roles the enabled checks need (least privilege)."""
+    """Print the Graph application permissions and Azure roles the enabled checks need (least privilege);
+    with --gdap, the GDAP roles instead."""
     from auditor.cli import load_registry
-    from auditor.collect.permissions import requirements
+    from auditor.collect.permissions import gdap_requirements, requirements
 
     registry = load_registry()
     needs = {spec.id: spec.sections for spec in registry if wave is None or spec.wave <= wave}
-    found = requirements(needs)
+    found = gdap_requirements(needs) if gdap else requirements(needs)
     if format is TableFormat.json:
         rows = [
             {"kind": r.kind, "name": r.name, "sections": list(r.sections), "checks": list(r.checks),
@@ -121,19 +124,31 @@ def permissions_command(
     from auditor.cli_common import console as shared_console
     from rich.table import Table
 
-    graph = Table(title="Microsoft Graph application permissions (admin consent in every tenant)")
-    azure = Table(title="Azure roles (assign to the app's service principal on every subscription)")
+    if gdap:
+        from auditor.collect.permissions import GDAP_ROLE_PURPOSE
+
+        graph = Table(title="Microsoft Entra roles to include in each customer's GDAP relationship")
+        azure = Table(title="Azure roles (assign to the GDAP security group on every customer subscription)")
+    else:
+        graph = Table(title="Microsoft Graph application permissions (admin consent in every tenant)")
+        azure = Table(title="Azure roles (assign to the app's service principal on every subscription)")
     for table in (graph, azure):
         # The names are what an admin copies into the portal: never cut short, the check list wraps instead.
-        table.add_column("Permission" if table is graph else "Role", no_wrap=True)
+        table.add_column("Permission" if table is graph and not gdap else "Role", no_wrap=True)
         table.add_column("Tenants")
         table.add_column("Needed by")
     for r in found:
-        target = graph if r.kind == "graph" else azure
+        target = graph if r.kind in ("graph", "gdap") else azure
         target.add_row(r.name, "partner only" if r.partner_only else "all", ", ".join(r.checks))
     console = shared_console(width=None)
     console.print(graph)
     console.print(azure)
+    if gdap:
+        roles = {r.name for r in found if r.kind == "gdap"}
+        for role, purpose in GDAP_ROLE_PURPOSE.items():
+            if role in roles:
+                console.print(f"{role}: {purpose}")
+        console.print("Partner Center reads (CST-3, PAR-7) need the signed-in user's Admin agent role in the partner tenant.")
     console.print("Setup, step by step: docs/setup.md")
 
 

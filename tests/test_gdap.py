@@ -199,3 +199,17 @@ def test_the_token_cache_never_reaches_an_output(tmp_path: Path, isolated_home: 
         if path.is_file():
             assert MARKER.encode() not in path.read_bytes(), path
     assert not any(p.name.startswith("auditor-test-cache") for p in out.rglob("*"))
+
+
+def test_permissions_gdap_prints_the_roles_per_check() -> None:
+    result = CliRunner().invoke(app, ["permissions", "--gdap", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {(r["kind"], r["name"]): r for r in json.loads(result.output)}
+    assert "MFA-5" in rows[("gdap", "Security Reader")]["checks"]  # Conditional Access policies
+    assert "risky_users" in rows[("gdap", "Security Reader")]["sections"]
+    assert "ADM-3" in rows[("gdap", "Global Reader")]["checks"] or "authentication_methods" in rows[("gdap", "Global Reader")]["sections"]
+    assert rows[("gdap", "Admin agent (partner tenant)")]["partner_only"] is True
+    assert "CST-1" in rows[("azure", "Cost Management Reader")]["checks"]
+    assert not any(kind == "graph" for kind, _ in rows)  # no application permission in the delegated list
+    table = CliRunner().invoke(app, ["permissions", "--gdap"])
+    assert "GDAP relationship" in table.output and "GDAP security group" in table.output

@@ -161,3 +161,37 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
     ]
     result.sort(key=lambda r: (r.kind != "graph", r.partner_only, r.name))
     return result
+
+
+# -- delegated access through GDAP (issue 14) --------------------------------------------------------------
+
+
+# Sections read in the partner's own tenant: the signed-in user's Partner Center role there, not a GDAP role.
+PARTNER_AGENT_ROLE = "Admin agent (partner tenant)"
+
+
+def gdap_requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
+    """For `[auth] method = "gdap"`: the Microsoft Entra roles to put in each customer's GDAP relationship
+    (kind "gdap") and the Azure roles to give the GDAP security group on each subscription (kind "azure"),
+    each with the sections and checks that need it. Partner-only sections are read in the partner's own
+    tenant, where the signed-in user's own roles apply; they are kept, marked partner_only."""
+    grouped: dict[tuple[str, str], tuple[set[str], set[str], bool]] = {}
+    for check_id, needs in needs_by_check.items():
+        for requirement in requirements({check_id: needs}):
+            for section in requirement.sections:
+                if requirement.kind == "graph" and section in PARTNER_ONLY_SECTIONS:
+                    key = ("gdap", PARTNER_AGENT_ROLE)
+                elif requirement.kind == "graph":
+                    key = ("gdap", gdap_role_for(section))
+                else:
+                    key = ("azure", requirement.name)
+                names, ids, _ = grouped.setdefault(key, (set(), set(), True))
+                names.add(section)
+                ids.add(check_id)
+    result = [
+        Requirement(kind=kind, name=name, sections=tuple(sorted(sections)), checks=tuple(sorted(checks)),
+                    partner_only=all(s in PARTNER_ONLY_SECTIONS for s in sections))
+        for (kind, name), (sections, checks, _) in grouped.items()
+    ]
+    result.sort(key=lambda r: (r.kind != "gdap", r.partner_only, r.name))
+    return result
