@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from auditor.cli_common import fail
+from auditor.cli_common import EXIT_UNREADABLE, TableFormat, fail
 from auditor.safe_text import terminal
 
 
@@ -42,6 +42,60 @@ def login_command(
     typer.echo(f"signed in as {terminal(record.username)} (tenant {record.tenant_id}); sign-in record saved to {path}")
 
 
+def doctor_command(
+    config_path: Annotated[Path, typer.Option("--config", "-c", help="tenants.toml")],
+    format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
+) -> None:
+    """Check each tenant's sign-in and one cheap read per section group; print tenant x section (readable,
+    forbidden, not licensed, unreachable) with the exact fix for each gap. Exit 4 when a tenant cannot be
+    reached at all. Read-only: it grants, assigns and creates nothing."""
+    import asyncio
+    import json
+
+    from auditor.collect.doctor import GROUPS, Readable, diagnose
+    from auditor.collect.trust import TrustError
+    from auditor.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise fail(str(exc))
+    logging.getLogger("azure").setLevel(logging.ERROR)
+    try:
+        rows = asyncio.run(diagnose(config))
+    except TrustError as exc:
+        raise fail(str(exc))
+    if format is TableFormat.json:
+        typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
+    else:
+        from rich.table import Table
+
+        from auditor.cli_common import console as shared_console
+
+        table = Table(title="Can each tenant be read?")
+        table.add_column("Tenant", no_wrap=True)
+        for group in GROUPS:
+            table.add_column(group)
+        for row in rows:
+            label = terminal(row.name or row.tenant_id)
+            if not row.reached:
+                table.add_row(label, *([Readable.UNREACHABLE.value] * len(GROUPS)))
+                continue
+            table.add_row(label, *(row.cells[g].state.value if g in row.cells else "" for g in GROUPS))
+        console = shared_console(width=None)
+        console.print(table)
+        for row in rows:
+            label = f"{terminal(row.name or row.tenant_id)} ({row.tenant_id})"
+            if not row.reached:
+                console.print(f"{label}: unreachable: {terminal(row.reason)}")
+            for group, cell in row.cells.items():
+                if cell.state is not Readable.READABLE:
+                    console.print(f"{label} / {group}: {cell.state.value}: {terminal(cell.fix)}")
+    if any(not row.reached for row in rows):
+        raise typer.Exit(EXIT_UNREADABLE)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
     app.command("login")(login_command)
+    app.command("doctor")(doctor_command)

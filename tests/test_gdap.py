@@ -213,3 +213,22 @@ def test_permissions_gdap_prints_the_roles_per_check() -> None:
     assert not any(kind == "graph" for kind, _ in rows)  # no application permission in the delegated list
     table = CliRunner().invoke(app, ["permissions", "--gdap"])
     assert "GDAP relationship" in table.output and "GDAP security group" in table.output
+
+
+def test_doctor_over_gdap_names_the_gdap_role_and_the_azure_role_of_the_group(tmp_path: Path) -> None:
+    from auditor.collect.faults import Fault, FaultKind
+
+    allowed = set(_tenants()[2].sections) - {"risky_users"}
+    with EmulatorThread(_emulator({CUSTOMER_B: allowed})) as emulator:
+        emulator.add_fault(Fault(FaultKind.FORBIDDEN, "budgets", CUSTOMER_C))
+        config = _config(emulator, tmp_path)
+        _login(config)
+        result = CliRunner().invoke(app, ["doctor", "--config", str(config), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["tenant"]: r for r in json.loads(result.output)}
+    risky = rows[CUSTOMER_B]["sections"]["risky users"]
+    assert risky["state"] == "forbidden"
+    assert risky["fix"].startswith("add the Security Reader role to the GDAP relationship")
+    cost = rows[CUSTOMER_C]["sections"]["cost"]
+    assert cost["state"] == "forbidden" and "Cost Management Reader Azure role to the GDAP security group" in cost["fix"]
+    assert rows[CUSTOMER_A]["sections"]["risky users"]["state"] == "readable"
