@@ -120,6 +120,17 @@ _SHAPE_TYPES = {"list": list, "object": dict, "map": dict, "object_map": dict}
 # Shapes whose Graph answer is one entity (no "value" list): the whole section, or one per parent.
 ENTITY_SHAPES = ("object", "object_map")
 
+# Delegated access and Partner Center (issue 14): read only with a partner user's delegated sign-in
+# ([auth] method = "gdap"); app-only runs record them as not_collected with the reason.
+DELEGATED_SECTIONS: dict[str, str] = {
+    "entra_diagnostic_settings": "list",           # ARM GET /providers/microsoft.aadiam/diagnosticSettings (tenant)
+    "partner_center_customers": "list",            # Partner Center GET /v1/customers (partner)
+    "partner_center_usage_budgets": "object_map",  # Partner Center GET /v1/customers/{id}/usagebudget (partner; null: 404)
+    "partner_center_webhook_registration": "object",  # Partner Center GET /webhooks/v1/registration (partner)
+}
+TENANT_SECTIONS.update(DELEGATED_SECTIONS)
+ADDED_SECTIONS += tuple(DELEGATED_SECTIONS)
+
 
 def _with_added_sections(sections: dict[str, Section]) -> dict[str, Section]:
     """Tenant sections with every section of ADDED_SECTIONS the file lacks read as not_collected."""

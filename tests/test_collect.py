@@ -378,11 +378,13 @@ def test_setup_guide_config_example_is_a_valid_config() -> None:
     from auditor.config import parse_config
 
     guide = (Path(__file__).resolve().parents[1] / "docs" / "setup.md").read_text(encoding="utf-8")
-    (example,) = re.findall(r"```toml\n(.*?)```", guide, re.DOTALL)
+    app_only, delegated = re.findall(r"```toml\n(.*?)```", guide, re.DOTALL)  # the two ways in
     ids = iter(f"52eaad04-13a2-4a2f-9ce8-{n:012x}" for n in range(1, 100))  # one tenant per placeholder
-    filled = re.sub(r"<[^>]+>", lambda _: next(ids), example)
+    filled = re.sub(r"<[^>]+>", lambda _: next(ids), app_only)
     config = parse_config(filled, "docs/setup.md")
     assert config.concurrency == 8 and config.auth.method == "client_secret" and config.tenants
+    config = parse_config(re.sub(r"<[^>]+>", lambda _: next(ids), delegated), "docs/setup.md")
+    assert config.auth.method == "gdap" and config.auth.login_tenant == config.partner.id
 
 
 def test_cli_collect_bad_config_is_one_line(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import Any, Collection, Hashable
 from auditor import __version__
 from auditor.collect.answers import ACCESS, Fetched, auth_reason
 from auditor.collect.arm import ArmReader
+from auditor.collect.delegated_sections import collect_delegated_sections
 from auditor.collect.credentials import SINGLE_TENANT_METHODS, CredentialError, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
 from auditor.collect.options import CollectOptions
@@ -297,7 +298,9 @@ async def collect_tenant(
         graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
             _collect_graph(graph, target), _collect_arm(arm, options)
         )
-        sections = {**graph_sections, "subscriptions": subscriptions_section}
+        delegated, partner_center_requests = await collect_delegated_sections(
+            config, target.kind, credential, arm, trust, options.timeout_s)  # issue 14
+        sections = {**graph_sections, "subscriptions": subscriptions_section, **delegated}
         sections = {name: sections[name] for name in TENANT_SECTIONS}
         organization = _organization(sections["organization"], target.id)
         org_name = str(organization.get("displayName") or "")
@@ -318,7 +321,8 @@ async def collect_tenant(
         errors = [f"{n}: {s.reason}" for n, s in sections.items() if s.status is SectionStatus.ERROR]
         for sub in subscriptions:
             errors += [f"{sub.subscription_id}/{n}: {s.reason}" for n, s in sub.sections.items() if s.status is SectionStatus.ERROR]
-        return TenantRun(target, snapshot, requests=graph.requests_sent + arm.requests_sent, errors=errors)
+        return TenantRun(target, snapshot, requests=graph.requests_sent + arm.requests_sent + partner_center_requests,
+                         errors=errors)
     finally:
         for reader in (graph, arm):
             if reader is not None:

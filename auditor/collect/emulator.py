@@ -38,6 +38,7 @@ from auditor.collect.emulator_answers import (
     fault_answer,
     graph_error,
 )
+from auditor.collect import emulator_partner
 from auditor.collect.emulator_login import DelegatedLogin
 from auditor.collect.emulator_odata import HOST, parse_filter, select_fields, self_signed
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
@@ -280,6 +281,9 @@ class Emulator:
                 status=401,
             )
         relative = path if api is Api.ARM else path[len(api.value) + 1:]
+        delegated_only = self._delegated_only(request, tenant, relative)
+        if delegated_only is not None:
+            return delegated_only
         matched = match_request(api, relative)
         if matched is not None and self._resets(tenant, [matched[0].section]):
             self.requests.append(RequestRecord("GET", request.path_qs, tenant, matched[0].section, 0))
@@ -373,6 +377,22 @@ class Emulator:
         if malformed:
             return web.Response(status=200, body=b'{"responses": [{"id": "1", "status": 200, "body": {"val', content_type="application/json")
         return web.json_response({"responses": responses}, dumps=lambda o: json.dumps(o, separators=(",", ":")))
+
+    def _delegated_only(self, request: web.Request, tenant: str, path: str) -> web.Response | None:
+        """Partner Center and Entra diagnostic settings (auditor/collect/emulator_partner.py), or None."""
+        delegated = self._delegated(request)
+        if emulator_partner.is_partner_center(path):
+            home = self.delegated.home_tenant.lower() if self.delegated is not None else ""
+            snapshot = self.tenant(tenant) if delegated and tenant.lower() == home else None
+            query = {k.lower(): v for k, v in request.query.items()}
+            query["offset"] = request.headers.get("MS-ContinuationToken", "0")
+            answer, section = emulator_partner.partner_center(snapshot, path, query, self.base_url)
+        elif path.lower() == emulator_partner.DIAGNOSTICS_PATH:
+            answer, section = emulator_partner.diagnostic_settings(self.tenant(tenant), delegated), "entra_diagnostic_settings"
+        else:
+            return None
+        self.requests.append(RequestRecord("GET", request.path_qs, tenant, section, answer.status))
+        return self._respond(answer)
 
     def _delegated(self, request: web.Request) -> bool:
         token = request.headers.get("Authorization", "")[7:].strip()

@@ -225,3 +225,17 @@ def match_request(api: Api, path: str) -> tuple[SectionRequest, str] | None:
         if found:
             return request, found.groupdict().get("id") or ""
     return None
+
+
+# -- Delegated access and Partner Center (issue 14) ------------------------------------------------------
+# Tenant-level ARM (no subscription): Entra ID's diagnostic settings. The API refuses app-only tokens.
+ENTRA_DIAGNOSTIC_SETTINGS = _arm(
+    "entra_diagnostic_settings", "/providers/microsoft.aadiam/diagnosticSettings", "2017-04-01-preview"
+)
+# Partner Center REST API (https://api.partnercenter.microsoft.com), paths below its root.
+PARTNER_CENTER_PATHS: dict[str, str] = {
+    "partner_center_customers": "/v1/customers",
+    "partner_center_usage_budgets": "/v1/customers/{id}/usagebudget",
+    "partner_center_webhook_registration": "/webhooks/v1/registration",
+}
+PARTNER_CENTER_PAGE = 500  # customers per page (`size`); Partner Center pages on with links.next
