@@ -40,4 +40,7 @@ GRAPH_SELECT: dict[str, tuple[str, ...]] = {
     ),
     "delegated_admin_access_assignments": ("id", "status", "accessContainer", "accessDetails"),
     "partner_security_alerts": (),  # beta endpoint without $select support: kept whole
+    # Azure governance (AZR-1, AZR-2).
+    "partner_agent_groups": ("id", "displayName", "securityEnabled"),
+    "azure_group_members": ("id", "displayName", "userPrincipalName", "userType", "creationType", "accountEnabled"),
 }

@@ -90,6 +90,9 @@ TENANT_SECTIONS: dict[str, str] = {
     "delegated_admin_access_assignments": "map", # GET .../delegatedAdminRelationships/{id}/accessAssignments
     "partner_security_alerts": "list",           # GET beta /security/partner/securityAlerts (partner)
     "subscriptions": "list",                     # ARM GET /subscriptions
+    # Azure governance (AZR-1 to AZR-5):
+    "partner_agent_groups": "list",              # GET /groups?$filter=displayName in ('AdminAgents','HelpdeskAgents') (partner)
+    "azure_group_members": "map",                # GET /groups/{id}/transitiveMembers/microsoft.graph.user (groups holding subscription roles)
 }
 
 # Sections read once per Azure subscription (ARM).
@@ -98,6 +101,13 @@ SUBSCRIPTION_SECTIONS: dict[str, str] = {
     "pricings": "list",           # GET /subscriptions/{id}/providers/Microsoft.Security/pricings
     "budgets": "list",            # GET /subscriptions/{id}/providers/Microsoft.Consumption/budgets
     "scheduled_actions": "list",  # GET /subscriptions/{id}/providers/Microsoft.CostManagement/scheduledActions
+    # Azure governance (AZR-1 to AZR-5) and recent creations (CST-4). Where Azure Resource Graph answers
+    # (auditor/collect/resource_graph.py) one query serves every subscription; the per-subscription read
+    # named here is the fallback. Items keep ARM's shape either way (CST-4's keep the shape of their source).
+    "azure_role_assignments": "list",  # ARG authorizationresources, or GET .../Microsoft.Authorization/roleAssignments?$filter=atScope()
+    "activity_log_alerts": "list",     # ARG resources, or GET .../Microsoft.Insights/activityLogAlerts
+    "diagnostic_settings": "list",     # GET /subscriptions/{id}/providers/Microsoft.Insights/diagnosticSettings
+    "resource_creations": "list",      # ARG resourcechanges (Create, 7 days), or the activity log's creations
 }
 
 _SHAPE_TYPES = {"list": list, "object": dict, "map": dict}

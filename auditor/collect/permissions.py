@@ -29,6 +29,9 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "delegated_admin_relationships": "DelegatedAdminRelationship.Read.All",
     "delegated_admin_access_assignments": "DelegatedAdminRelationship.Read.All",
     "partner_security_alerts": "PartnerSecurity.Read.All",
+    # Azure governance (AZR-1, AZR-2).
+    "partner_agent_groups": "GroupMember.Read.All",
+    "azure_group_members": "GroupMember.Read.All",
 }
 
 # Built-in Azure roles, assigned to the app's service principal on each subscription.
@@ -38,6 +41,12 @@ AZURE_ROLES: dict[str, str] = {
     "pricings": "Security Reader",
     "budgets": "Cost Management Reader",
     "scheduled_actions": "Cost Management Reader",
+    # Azure governance (AZR-1 to AZR-5) and CST-4: Reader reads all of them (role assignments, alerts,
+    # diagnostic settings, Resource Graph and the activity log); no narrower built-in role covers them.
+    "azure_role_assignments": "Reader",
+    "activity_log_alerts": "Reader",
+    "diagnostic_settings": "Reader",
+    "resource_creations": "Reader",
 }
 
 LICENCES: dict[str, str] = {
@@ -50,6 +59,7 @@ LICENCES: dict[str, str] = {
 _IMPLIED: dict[str, tuple[str, ...]] = {
     "role_assignments": ("group_members",),
     "role_eligibility_schedules": ("group_members",),
+    "azure_role_assignments": ("azure_group_members",),
 }
 
 
@@ -95,8 +105,10 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
         names, ids = grouped.setdefault(key, (set(), set()))
         names.add(section)
         ids.update(checks)
-    # "Reader" only lists subscriptions; any more specific role does that too, so drop it when one is needed.
-    if ("azure", "Reader") in grouped and any(k[0] == "azure" and k[1] != "Reader" for k in grouped):
+    # "Reader" needed only to list subscriptions: any more specific role does that too, so it is dropped
+    # when one is needed. Reader needed for a section of its own (Azure governance) stays.
+    only_listing = ("azure", "Reader") in grouped and grouped[("azure", "Reader")][0] == {"subscriptions"}
+    if only_listing and any(k[0] == "azure" and k[1] != "Reader" for k in grouped):
         # (its checks need subscription sections, so they are already named under the more specific roles)
         sections, _ = grouped.pop(("azure", "Reader"))
         for key in [k for k in grouped if k[0] == "azure"]:

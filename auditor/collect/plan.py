@@ -34,6 +34,10 @@ class SectionRequest:
     top: int | None = None
     api_version: str = ""  # ARM only
     partner_only: bool = False
+    filter: str = ""  # a fixed $filter (may hold "{since}"/"{until}", filled in by the collector)
+    # The $filter is answered by the service itself (ARM's atScope(), the activity log's time window): the
+    # emulator serves the stored answer rather than evaluating it.
+    server_filter: bool = False
 
     def query(self) -> str:
         parts: list[str] = []
@@ -41,6 +45,8 @@ class SectionRequest:
             parts.append("$select=" + ",".join(self.select))
         if self.expand:
             parts.append("$expand=" + self.expand)
+        if self.filter:
+            parts.append("$filter=" + self.filter)
         if self.top:
             parts.append(f"$top={self.top}")
         if self.api_version:
@@ -136,14 +142,30 @@ GRAPH_REQUESTS: dict[str, SectionRequest] = {
             path="/security/partner/securityAlerts",
             partner_only=True,
         ),
+        # Azure governance: the partner's own agent groups (AZR-1 judges customers' foreign principals
+        # against them), and the users in customer groups that hold subscription roles (AZR-2).
+        _graph(
+            "partner_agent_groups",
+            "/groups",
+            select=_select("partner_agent_groups"),
+            filter="displayName in ('AdminAgents','HelpdeskAgents')",
+            partner_only=True,
+        ),
+        _graph(
+            "azure_group_members",
+            "/groups/{id}/transitiveMembers/microsoft.graph.user",
+            select=_select("azure_group_members"),
+            top=TOP,
+        ),
     )
 }
 
 # Sections fetched once per parent object; the snapshot keeps them as {parent id: [objects]}.
 PER_PARENT_SECTIONS = ("group_members", "authentication_methods", "delegated_admin_access_assignments")
+AZURE_PER_PARENT_SECTIONS = ("azure_group_members",)  # read once ARM has named the groups (collector)
 
-def _arm(section: str, path: str, api_version: str) -> SectionRequest:
-    return SectionRequest(section=section, api=Api.ARM, path=path, api_version=api_version)
+def _arm(section: str, path: str, api_version: str, **kwargs: object) -> SectionRequest:
+    return SectionRequest(section=section, api=Api.ARM, path=path, api_version=api_version, **kwargs)  # type: ignore[arg-type]
 
 
 ARM_SUBSCRIPTIONS = _arm("subscriptions", "/subscriptions", "2022-12-01")
@@ -157,8 +179,20 @@ ARM_SUBSCRIPTION_REQUESTS: dict[str, SectionRequest] = {
         _arm("pricings", f"{_PROVIDERS}/Microsoft.Security/pricings", "2024-01-01"),
         _arm("budgets", f"{_PROVIDERS}/Microsoft.Consumption/budgets", "2024-08-01"),
         _arm("scheduled_actions", f"{_PROVIDERS}/Microsoft.CostManagement/scheduledActions", "2024-08-01"),
+        # Azure governance and CST-4. The first, second and fourth are the fallbacks of one Azure Resource
+        # Graph query each (auditor/collect/resource_graph.py), used where Resource Graph is refused.
+        # atScope(): the assignments at the subscription and above it (management groups, root), not below.
+        _arm("azure_role_assignments", f"{_PROVIDERS}/Microsoft.Authorization/roleAssignments", "2022-04-01",
+             filter="atScope()", server_filter=True),
+        _arm("activity_log_alerts", f"{_PROVIDERS}/Microsoft.Insights/activityLogAlerts", "2020-10-01"),
+        _arm("diagnostic_settings", f"{_PROVIDERS}/Microsoft.Insights/diagnosticSettings", "2021-05-01-preview"),
+        # The activity log of the 7 days before collection; the collector keeps the creations (201 Created).
+        _arm("resource_creations", f"{_PROVIDERS}/Microsoft.Insights/eventtypes/management/values", "2015-04-01",
+             filter="eventTimestamp ge '{since}' and eventTimestamp le '{until}'", server_filter=True),
     )
 }
+# The per-subscription sections one Resource Graph query can answer for every subscription at once.
+RESOURCE_GRAPH_SECTIONS = ("azure_role_assignments", "activity_log_alerts", "resource_creations")
 
 ALL_REQUESTS: tuple[SectionRequest, ...] = (
     *GRAPH_REQUESTS.values(),
