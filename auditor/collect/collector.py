@@ -3,7 +3,8 @@
 Per tenant: one credential, one Graph reader, one ARM reader, closed at the end. Graph is read in rounds of
 JSON $batch requests (the tenant-wide lists first, then what depends on them: members of role-holding
 groups, the authentication methods of role holders, GDAP access assignments); ARM lists the subscriptions,
-then reads each subscription's four lists concurrently. A tenant that cannot authenticate still gets a
+then reads each subscription's lists concurrently, and asks Azure Resource Graph for what it answers for all
+subscriptions at once (auditor/collect/resource_graph.py). A tenant that cannot authenticate still gets a
 snapshot, with every section in error and the reason, so its checks show UNKNOWN and the rest of the
 portfolio goes on.
 """
@@ -27,10 +28,13 @@ from auditor.collect.trust import TrustError, trust_context
 from auditor.collect.plan import (
     ARM_SUBSCRIPTION_REQUESTS,
     ARM_SUBSCRIPTIONS,
+    AZURE_PER_PARENT_SECTIONS,
     GRAPH_REQUESTS,
     PARTNER_ONLY_SECTIONS,
     PER_PARENT_SECTIONS,
+    RESOURCE_GRAPH_SECTIONS,
 )
+from auditor.collect.resource_graph import collect_governance
 from auditor.config import AuditConfig
 from auditor.fsutil import atomic_write_text
 from auditor.progress import NoProgress, Progress
@@ -141,12 +145,16 @@ def _dependent(parent_name: str, parent: Fetched | None, request: str) -> Sectio
     return Section.missing(SectionStatus.NOT_COLLECTED, reason, request)
 
 
-async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Section]:
+async def _collect_graph(
+    reader: GraphReader, target: Target, azure_groups: "asyncio.Future[tuple[list[str], str]] | None" = None
+) -> dict[str, Section]:
+    """``azure_groups`` resolves (from the ARM side) to the groups holding roles on the tenant's
+    subscriptions and, when those are unknown, why: they are expanded in round two with the others."""
     partner = target.kind is TenantKind.PARTNER
     sections: dict[str, Section] = {}
     first: list[GraphCall] = []
     for name, request in GRAPH_REQUESTS.items():
-        if name in PER_PARENT_SECTIONS:
+        if name in PER_PARENT_SECTIONS or name in AZURE_PER_PARENT_SECTIONS:
             continue
         if request.partner_only and not partner:
             sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, request.request_line())
@@ -173,7 +181,15 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
             second.append(_parent_call("authentication_methods", user))
     for relationship in relationships:
         second.append(_parent_call("delegated_admin_access_assignments", relationship))
+    # Groups holding Azure roles (AZR-2) join this round: the ARM side names them by now, or shortly.
+    azure, azure_why = (await azure_groups) if azure_groups is not None else ([], "Azure was not read")
+    second.extend(_parent_call("azure_group_members", group) for group in azure)
     results2 = await reader.fetch(second) if second else {}
+    request = _request_line("azure_group_members")
+    sections["azure_group_members"] = (
+        Section.missing(SectionStatus.NOT_COLLECTED, azure_why, request) if azure_why
+        else _merge_map("azure_group_members", azure, results2, request)
+    )
 
     if roles_known:
         sections["group_members"] = _merge_map("group_members", groups, results2, _request_line("group_members"))
@@ -206,31 +222,90 @@ def _parent_call(section: str, parent: str) -> GraphCall:
     return GraphCall(key=(section, parent), section=section, api=request.api, url=request.relative_url(parent))
 
 
-async def _collect_arm(reader: ArmReader, options: CollectOptions) -> tuple[Section, list[SubscriptionSnapshot]]:
+async def _collect_arm(
+    reader: ArmReader, options: CollectOptions, now: datetime,
+    azure_groups: "asyncio.Future[tuple[list[str], str]] | None" = None,
+) -> tuple[Section, list[SubscriptionSnapshot]]:
+    """The subscriptions and their sections. Resolves ``azure_groups`` (always, so the Graph side never
+    waits forever) with the groups holding Owner, Contributor or User Access Administrator."""
+    try:
+        section, snapshots = await _read_subscriptions(reader, options, now)
+    except BaseException:
+        _resolve(azure_groups, [], "the Azure read failed")
+        raise
+    readable = [s.sections["azure_role_assignments"] for s in snapshots]
+    if not section.ok:
+        _resolve(azure_groups, [], f"needs subscriptions, which is {section.status.value} ({section.reason})")
+    elif readable and not any(r.ok for r in readable):
+        _resolve(azure_groups, [], "no subscription's role assignments could be read")
+    else:
+        _resolve(azure_groups, _role_groups(r.data for r in readable if r.ok), "")
+    return section, snapshots
+
+
+def _resolve(future: "asyncio.Future[tuple[list[str], str]] | None", groups: list[str], why: str) -> None:
+    if future is not None and not future.done():
+        future.set_result((groups, why))
+
+
+# Owner, Contributor, User Access Administrator (built-in role definition ids): the groups AZR-2 expands.
+_CONTROLLING_ROLES = ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c",
+                      "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9")
+
+
+def _role_groups(lists: Any) -> list[str]:
+    groups: dict[str, None] = {}
+    for items in lists:
+        for item in items or []:
+            props = item.get("properties") or {} if isinstance(item, dict) else {}
+            role = str(props.get("roleDefinitionId") or "").rstrip("/").rsplit("/", 1)[-1].lower()
+            if str(props.get("principalType") or "").lower() == "group" and role in _CONTROLLING_ROLES:
+                groups[str(props.get("principalId"))] = None
+    return list(groups)
+
+
+async def _read_subscriptions(
+    reader: ArmReader, options: CollectOptions, now: datetime
+) -> tuple[Section, list[SubscriptionSnapshot]]:
     listed = await reader.list("subscriptions", ARM_SUBSCRIPTIONS.relative_url())
     section = _section(listed, ARM_SUBSCRIPTIONS.request_line())
     if not listed.ok:
         return section, []
     limit = asyncio.Semaphore(max(1, options.subscription_concurrency))
 
-    async def read(name: str, subscription_id: str) -> Fetched:
+    async def bounded(call: Any) -> Fetched:
         async with limit:
-            request = ARM_SUBSCRIPTION_REQUESTS[name]
-            return await reader.list(name, request.relative_url(subscription_id), subscription_id)
+            return await call
+
+    async def read(name: str, subscription_id: str) -> Fetched:
+        request = ARM_SUBSCRIPTION_REQUESTS[name]
+        return await bounded(reader.list(name, request.relative_url(subscription_id), subscription_id))
 
     subscriptions = [s for s in listed.data if s.get("subscriptionId")]
-    jobs = [read(name, s["subscriptionId"]) for s in subscriptions for name in SUBSCRIPTION_SECTIONS]
-    answers = iter(await asyncio.gather(*jobs))
-    snapshots = []
-    for subscription in subscriptions:
-        sid = subscription["subscriptionId"]
-        parts = {
-            name: _section(next(answers), ARM_SUBSCRIPTION_REQUESTS[name].request_line(sid))
-            for name in SUBSCRIPTION_SECTIONS
-        }
-        snapshots.append(
-            SubscriptionSnapshot(subscription_id=sid, display_name=subscription.get("displayName") or "", sections=parts)
-        )
+    ids = [s["subscriptionId"] for s in subscriptions]
+    direct = [name for name in SUBSCRIPTION_SECTIONS if name not in RESOURCE_GRAPH_SECTIONS]
+
+    async def read_direct() -> dict[str, dict[str, Section]]:
+        answers = iter(await asyncio.gather(*(read(name, sid) for sid in ids for name in direct)))
+        return {sid: {name: _section(next(answers), ARM_SUBSCRIPTION_REQUESTS[name].request_line(sid))
+                      for name in direct} for sid in ids}
+
+    direct_reads = asyncio.ensure_future(read_direct())
+
+    async def witnesses() -> dict[str, Section]:
+        return {sid: sections["diagnostic_settings"] for sid, sections in (await direct_reads).items()}
+
+    # Resource Graph answers the other sections for every subscription at once, concurrently with the
+    # per-subscription reads (which, through diagnostic settings, tell which subscriptions it can see).
+    governed = await collect_governance(reader, ids, witnesses(), now, bounded) if ids else {}
+    parts = await direct_reads
+    for sid in ids:
+        parts[sid].update(governed[sid])
+    snapshots = [
+        SubscriptionSnapshot(subscription_id=s["subscriptionId"], display_name=s.get("displayName") or "",
+                             sections={name: parts[s["subscriptionId"]][name] for name in SUBSCRIPTION_SECTIONS})
+        for s in subscriptions
+    ]
     return section, snapshots
 
 
@@ -279,8 +354,9 @@ async def collect_tenant(
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
         graph = GraphReader(credential, config.endpoints.graph, options, trust)
         arm = ArmReader(credential, config.endpoints.arm, options, trust)
+        azure_groups: asyncio.Future[tuple[list[str], str]] = asyncio.get_running_loop().create_future()
         graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
-            _collect_graph(graph, target), _collect_arm(arm, options)
+            _collect_graph(graph, target, azure_groups), _collect_arm(arm, options, started, azure_groups)
         )
         sections = {**graph_sections, "subscriptions": subscriptions_section}
         sections = {name: sections[name] for name in TENANT_SECTIONS}

@@ -25,11 +25,27 @@ def lookup(item: Any, path: str) -> Any:
     return item
 
 
+class OneOf(frozenset):
+    """The value of an `in` clause: a field matches when it equals one of these."""
+
+    def __eq__(self, other: object) -> bool:  # lookup(item, field) == OneOf(...) reads as "is one of"
+        return other in set(self) if not isinstance(other, frozenset) else frozenset.__eq__(self, other)
+
+    __hash__ = frozenset.__hash__
+
+
 def parse_filter(expression: str) -> list[tuple[str, Any]] | None:
-    """`a eq 'x' and b/c eq true`: the only $filter form the collectors (and tests) use."""
-    clauses = []
+    """`a eq 'x' and b/c eq true`, or `displayName in ('A','B')`: the only $filter forms the collectors (and
+    tests) use."""
+    clauses: list[tuple[str, Any]] = []
     for clause in expression.split(" and "):
         parts = clause.strip().split(" ", 2)
+        if len(parts) == 3 and parts[1].lower() == "in" and parts[2].startswith("(") and parts[2].endswith(")"):
+            values = [v.strip() for v in parts[2][1:-1].split(",")]
+            if not all(v.startswith("'") and v.endswith("'") for v in values):
+                return None
+            clauses.append((parts[0], OneOf(v[1:-1].replace("''", "'") for v in values)))
+            continue
         if len(parts) != 3 or parts[1].lower() != "eq":
             return None
         field, _, raw = parts

@@ -38,6 +38,9 @@ class SectionRequest:
     # The $filter is answered by the service itself (ARM's atScope(), the activity log's time window): the
     # emulator serves the stored answer rather than evaluating it.
     server_filter: bool = False
+    # ARM lists of one section that holds several resource types (activity_log_alerts: alerts and action
+    # groups): the lower-case type this list returns, so the emulator serves each list its own items.
+    item_type: str = ""
 
     def query(self) -> str:
         parts: list[str] = []
@@ -184,7 +187,8 @@ ARM_SUBSCRIPTION_REQUESTS: dict[str, SectionRequest] = {
         # atScope(): the assignments at the subscription and above it (management groups, root), not below.
         _arm("azure_role_assignments", f"{_PROVIDERS}/Microsoft.Authorization/roleAssignments", "2022-04-01",
              filter="atScope()", server_filter=True),
-        _arm("activity_log_alerts", f"{_PROVIDERS}/Microsoft.Insights/activityLogAlerts", "2020-10-01"),
+        _arm("activity_log_alerts", f"{_PROVIDERS}/Microsoft.Insights/activityLogAlerts", "2020-10-01",
+             item_type="microsoft.insights/activitylogalerts"),
         _arm("diagnostic_settings", f"{_PROVIDERS}/Microsoft.Insights/diagnosticSettings", "2021-05-01-preview"),
         # The activity log of the 7 days before collection; the collector keeps the creations (201 Created).
         _arm("resource_creations", f"{_PROVIDERS}/Microsoft.Insights/eventtypes/management/values", "2015-04-01",
@@ -193,11 +197,15 @@ ARM_SUBSCRIPTION_REQUESTS: dict[str, SectionRequest] = {
 }
 # The per-subscription sections one Resource Graph query can answer for every subscription at once.
 RESOURCE_GRAPH_SECTIONS = ("azure_role_assignments", "activity_log_alerts", "resource_creations")
+# activity_log_alerts also holds the subscription's action groups: the fallback reads this list too.
+ARM_ACTION_GROUPS = _arm("activity_log_alerts", f"{_PROVIDERS}/Microsoft.Insights/actionGroups", "2023-01-01",
+                         item_type="microsoft.insights/actiongroups")
 
 ALL_REQUESTS: tuple[SectionRequest, ...] = (
     *GRAPH_REQUESTS.values(),
     ARM_SUBSCRIPTIONS,
     *ARM_SUBSCRIPTION_REQUESTS.values(),
+    ARM_ACTION_GROUPS,
 )
 
 PARTNER_ONLY_SECTIONS = tuple(r.section for r in GRAPH_REQUESTS.values() if r.partner_only)
