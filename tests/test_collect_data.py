@@ -136,7 +136,7 @@ def customer(tenant_id: str = CUSTOMER_A, name: str = "Contoso Inc", users: int 
         authentication_methods={u["id"]: copy.deepcopy(methods) for u in admins + [group_member]},
         azure_group_members={AZURE_OWNERS: [{"id": people[4]["id"], "displayName": people[4]["displayName"],
                                              "userPrincipalName": people[4]["userPrincipalName"], "userType": "Member",
-                                             "accountEnabled": True}]} if subscriptions else {},
+                                             "accountEnabled": True}]} if subscriptions and len(people) > 4 else {},
         secure_scores=[{
             "id": f"{tenant_id}_2026-11-20", "azureTenantId": tenant_id, "createdDateTime": "2026-11-20T00:00:00Z",
             "currentScore": 41.0, "maxScore": 90.0,

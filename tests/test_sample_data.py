@@ -194,7 +194,8 @@ def test_customer_stories_are_in_the_data(snapshots):
 
 def _objects(section_name: str, data):
     """The Graph objects a section holds (map sections hold lists per parent id)."""
-    if isinstance(data, dict) and section_name in ("group_members", "delegated_admin_access_assignments"):
+    if isinstance(data, dict) and section_name in ("group_members", "delegated_admin_access_assignments",
+                                                                 "azure_group_members"):
         return [obj for values in data.values() for obj in values]
     return data if isinstance(data, list) else [data]
 
@@ -218,7 +219,9 @@ def test_every_collected_section_names_its_request(snapshots):
         ]
         for name, section in sections:
             if section.status is not SectionStatus.NOT_COLLECTED:
-                assert section.request.startswith("GET /"), (snapshot.tenant.display_name, name)
+                # GETs, and the one read-only POST: an Azure Resource Graph query
+                assert section.request.startswith(("GET /", "POST /providers/Microsoft.ResourceGraph/resources?")), (
+                    snapshot.tenant.display_name, name)
             if not section.ok:
                 assert section.reason, (snapshot.tenant.display_name, name)
 
@@ -229,6 +232,8 @@ def test_subscription_sections_name_their_subscription(snapshots):
         assert listed == {sub.subscription_id for sub in snapshot.azure_subscriptions}
         for sub in snapshot.azure_subscriptions:
             for section in sub.sections.values():
+                if section.request.startswith("POST /providers/Microsoft.ResourceGraph/"):
+                    continue  # one Resource Graph query answers every subscription
                 assert f"/subscriptions/{sub.subscription_id}/" in section.request
 
 
@@ -283,3 +288,31 @@ def test_summaries_stay_readable(results):
         for result in tenant.results:
             assert "(Graph 4" not in result.summary and "(ARM 4" not in result.summary, (tenant.display_name, result.check_id)
             assert "Eligible assignments not counted: role_eligibility_schedules is not_licensed" not in result.summary
+
+
+# --- Azure governance and CST-4 (wave 2) ---------------------------------------------------------------
+
+AZURE_GOVERNANCE = {
+    "AZR-1": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-2": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-3": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-4": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-5": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "CST-4": {Status.PASS, Status.MANUAL, Status.UNKNOWN},  # CST-4 lists creations for review: never FAIL
+}
+
+
+def test_every_azure_governance_check_shows_each_of_its_outcomes(results):
+    missing = {}
+    for check_id, wanted in AZURE_GOVERNANCE.items():
+        statuses = {r.status for t in results.tenants if t.kind == "customer" for r in t.results if r.check_id == check_id}
+        if not wanted <= statuses:
+            missing[check_id] = sorted(s.value for s in wanted - statuses)
+    assert not missing, f"statuses no customer shows: {missing}"
+
+
+def test_azr1_is_manual_where_the_partner_is_not_part_of_the_run(snapshots, registry):
+    """Customers only, no config: the partner's groups are unknown, so foreign principals are for review."""
+    results = evaluate(customers(snapshots), registry, NOW)
+    statuses = {r.status for t in results.tenants for r in t.results if r.check_id == "AZR-1"}
+    assert Status.MANUAL in statuses and Status.PASS in statuses  # PASS: no foreign principal at all
