@@ -32,9 +32,8 @@ from auditor.collect.plan import (
     GRAPH_REQUESTS,
     PARTNER_ONLY_SECTIONS,
     PER_PARENT_SECTIONS,
-    RESOURCE_GRAPH_SECTIONS,
 )
-from auditor.collect.resource_graph import collect_governance
+from auditor.collect.subscriptions import collect_arm
 from auditor.config import AuditConfig
 from auditor.fsutil import atomic_write_text
 from auditor.progress import NoProgress, Progress
@@ -66,6 +65,12 @@ class Target:
     name: str = ""
     kind: TenantKind = TenantKind.CUSTOMER
     tags: tuple[str, ...] = ()
+    # Read only these tenant sections (the partner's context for a shard that does not audit the partner);
+    # the rest, Azure included, is not_collected with CONTEXT_ONLY_REASON. None: everything.
+    only: frozenset[str] | None = None
+
+
+CONTEXT_ONLY_REASON = "not read: this snapshot holds only the partner context of a shard"
 
 
 @dataclass
@@ -156,6 +161,9 @@ async def _collect_graph(
     for name, request in GRAPH_REQUESTS.items():
         if name in PER_PARENT_SECTIONS or name in AZURE_PER_PARENT_SECTIONS:
             continue
+        if target.only is not None and name not in target.only:
+            sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, CONTEXT_ONLY_REASON, request.request_line())
+            continue
         if request.partner_only and not partner:
             sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, request.request_line())
             continue
@@ -222,91 +230,8 @@ def _parent_call(section: str, parent: str) -> GraphCall:
     return GraphCall(key=(section, parent), section=section, api=request.api, url=request.relative_url(parent))
 
 
-async def _collect_arm(
-    reader: ArmReader, options: CollectOptions, now: datetime,
-    azure_groups: "asyncio.Future[tuple[list[str], str]] | None" = None,
-) -> tuple[Section, list[SubscriptionSnapshot]]:
-    """The subscriptions and their sections. Resolves ``azure_groups`` (always, so the Graph side never
-    waits forever) with the groups holding Owner, Contributor or User Access Administrator."""
-    try:
-        section, snapshots = await _read_subscriptions(reader, options, now)
-    except BaseException:
-        _resolve(azure_groups, [], "the Azure read failed")
-        raise
-    readable = [s.sections["azure_role_assignments"] for s in snapshots]
-    if not section.ok:
-        _resolve(azure_groups, [], f"needs subscriptions, which is {section.status.value} ({section.reason})")
-    elif readable and not any(r.ok for r in readable):
-        _resolve(azure_groups, [], "no subscription's role assignments could be read")
-    else:
-        _resolve(azure_groups, _role_groups(r.data for r in readable if r.ok), "")
-    return section, snapshots
-
-
-def _resolve(future: "asyncio.Future[tuple[list[str], str]] | None", groups: list[str], why: str) -> None:
-    if future is not None and not future.done():
-        future.set_result((groups, why))
-
-
-# Owner, Contributor, User Access Administrator (built-in role definition ids): the groups AZR-2 expands.
-_CONTROLLING_ROLES = ("8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c",
-                      "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9")
-
-
-def _role_groups(lists: Any) -> list[str]:
-    groups: dict[str, None] = {}
-    for items in lists:
-        for item in items or []:
-            props = item.get("properties") or {} if isinstance(item, dict) else {}
-            role = str(props.get("roleDefinitionId") or "").rstrip("/").rsplit("/", 1)[-1].lower()
-            if str(props.get("principalType") or "").lower() == "group" and role in _CONTROLLING_ROLES:
-                groups[str(props.get("principalId"))] = None
-    return list(groups)
-
-
-async def _read_subscriptions(
-    reader: ArmReader, options: CollectOptions, now: datetime
-) -> tuple[Section, list[SubscriptionSnapshot]]:
-    listed = await reader.list("subscriptions", ARM_SUBSCRIPTIONS.relative_url())
-    section = _section(listed, ARM_SUBSCRIPTIONS.request_line())
-    if not listed.ok:
-        return section, []
-    limit = asyncio.Semaphore(max(1, options.subscription_concurrency))
-
-    async def bounded(call: Any) -> Fetched:
-        async with limit:
-            return await call
-
-    async def read(name: str, subscription_id: str) -> Fetched:
-        request = ARM_SUBSCRIPTION_REQUESTS[name]
-        return await bounded(reader.list(name, request.relative_url(subscription_id), subscription_id))
-
-    subscriptions = [s for s in listed.data if s.get("subscriptionId")]
-    ids = [s["subscriptionId"] for s in subscriptions]
-    direct = [name for name in SUBSCRIPTION_SECTIONS if name not in RESOURCE_GRAPH_SECTIONS]
-
-    async def read_direct() -> dict[str, dict[str, Section]]:
-        answers = iter(await asyncio.gather(*(read(name, sid) for sid in ids for name in direct)))
-        return {sid: {name: _section(next(answers), ARM_SUBSCRIPTION_REQUESTS[name].request_line(sid))
-                      for name in direct} for sid in ids}
-
-    direct_reads = asyncio.ensure_future(read_direct())
-
-    async def witnesses() -> dict[str, Section]:
-        return {sid: sections["diagnostic_settings"] for sid, sections in (await direct_reads).items()}
-
-    # Resource Graph answers the other sections for every subscription at once, concurrently with the
-    # per-subscription reads (which, through diagnostic settings, tell which subscriptions it can see).
-    governed = await collect_governance(reader, ids, witnesses(), now, bounded) if ids else {}
-    parts = await direct_reads
-    for sid in ids:
-        parts[sid].update(governed[sid])
-    snapshots = [
-        SubscriptionSnapshot(subscription_id=s["subscriptionId"], display_name=s.get("displayName") or "",
-                             sections={name: parts[s["subscriptionId"]][name] for name in SUBSCRIPTION_SECTIONS})
-        for s in subscriptions
-    ]
-    return section, snapshots
+async def _no_azure(request: str) -> tuple[Section, list[SubscriptionSnapshot]]:
+    return Section.missing(SectionStatus.NOT_COLLECTED, CONTEXT_ONLY_REASON, request), []
 
 
 def _organization(organization: Section, tenant_id: str) -> dict[str, Any]:
@@ -355,8 +280,13 @@ async def collect_tenant(
         graph = GraphReader(credential, config.endpoints.graph, options, trust)
         arm = ArmReader(credential, config.endpoints.arm, options, trust)
         azure_groups: asyncio.Future[tuple[list[str], str]] = asyncio.get_running_loop().create_future()
+        if target.only is not None:  # the partner's context only: no Azure
+            azure_groups.set_result(([], CONTEXT_ONLY_REASON))
+            arm_read = _no_azure(ARM_SUBSCRIPTIONS.request_line())
+        else:
+            arm_read = collect_arm(arm, options, started, azure_groups)
         graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
-            _collect_graph(graph, target, azure_groups), _collect_arm(arm, options, started, azure_groups)
+            _collect_graph(graph, target, azure_groups), arm_read
         )
         sections = {**graph_sections, "subscriptions": subscriptions_section}
         sections = {name: sections[name] for name in TENANT_SECTIONS}
