@@ -105,6 +105,9 @@ def _read(snapshot: TenantSnapshot) -> tuple[list[Assignment], list[str]]:
     severity="high",
     applies_to=["customer"],
     needs=[ASSIGNMENTS],
+    # Read in the partner tenant, for the PartnerContext (not from this snapshot): named here so that
+    # `auditor permissions` asks for them.
+    reads=["partner_agent_groups", "delegated_admin_relationships", "delegated_admin_access_assignments"],
     wave=2,
     references=[FOREIGN_REF, RBAC_REF,
                 "https://learn.microsoft.com/partner-center/customers/customer-security-best-practices"],

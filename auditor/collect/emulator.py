@@ -46,6 +46,7 @@ from auditor.collect.resource_graph import RESOURCE_GRAPH_PATH
 from auditor.config import Endpoints
 from auditor.snapshot import TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
 
+RESOURCE_GRAPH_FAULT = "resource_graph"  # a Fault section that takes every Azure Resource Graph query
 STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
 DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
 MAX_TOP = 999
@@ -378,7 +379,9 @@ class Emulator:
                                              "the query is not one this emulator serves."))
         options = body.get("options") if isinstance(body, dict) else None
         page = int((options or {}).get("$skipToken") or 0) // max(1, self.arm_page_size) + 1
-        fault = self._fault(section, tenant, page)
+        # A fault on RESOURCE_GRAPH_FAULT takes every query (Resource Graph refused as a whole); one on a
+        # section name takes that query (and that section's per-subscription reads too).
+        fault = self._fault(RESOURCE_GRAPH_FAULT, tenant, page) or self._fault(section, tenant, page)
         if fault is not None and fault.kind not in ANSWERING_FAULTS:
             answer = fault_answer(fault, section, True)
         else:
@@ -478,6 +481,8 @@ class Emulator:
         if not section.ok:
             return error_for(section.status, name, arm), name
         data = section.data
+        if name == "resource_creations":  # the activity log answers with events, not Resource Graph rows
+            data = emulator_arg.as_activity_events(list(data or []))
         if name in PER_PARENT_SECTIONS or name in AZURE_PER_PARENT_SECTIONS:
             data = (data or {}).get(parent)  # type: ignore[union-attr]
             if data is None:

@@ -54,3 +54,29 @@ def answer(snapshot: TenantSnapshot, section: str, options: Any, page_size: int)
     if offset + size < len(all_rows):
         body["$skipToken"] = str(offset + size)
     return Answer(200, body)
+
+
+def as_activity_events(items: list[Any]) -> list[Any]:
+    """The stored creations as the activity log answers them (the fallback's source): a Resource Graph
+    `resourcechanges` Create row becomes a succeeded write event answered "Created" (HTTP 201), with the
+    resource, its type, the caller and the time; activity-log events are served as they are."""
+    events = []
+    for item in items:
+        props = item.get("properties") if isinstance(item, dict) else None
+        if not isinstance(props, dict) or "changeType" not in props:
+            events.append(item)
+            continue
+        attributes = props.get("changeAttributes") or {}
+        kind = str(props.get("targetResourceType") or "")
+        events.append({
+            "caller": attributes.get("changedBy"),
+            "eventTimestamp": attributes.get("timestamp"),
+            "operationName": {"value": f"{kind}/write", "localizedValue": f"{kind}/write"},
+            "resourceId": props.get("targetResourceId"),
+            "resourceType": {"value": kind, "localizedValue": kind},
+            "properties": {"statusCode": "Created"},
+            "status": {"value": "Succeeded", "localizedValue": "Succeeded"},
+            "subStatus": {"value": "Created", "localizedValue": "Created (HTTP Status Code: 201)"},
+            "subscriptionId": item.get("subscriptionId"),
+        })
+    return events

@@ -95,7 +95,13 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
                 sections_checks.setdefault(name, set()).add(check_id)
 
     grouped: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    reader_own = any(AZURE_ROLES.get(name) == "Reader" and name != "subscriptions" for name in sections_checks)
     for section, checks in sections_checks.items():
+        if section == "subscriptions" and reader_own:
+            # Reader is needed for sections of its own: name it for their checks, not for every check that
+            # lists subscriptions (those are named under the role their own sections need).
+            grouped.setdefault(("azure", "Reader"), (set(), set()))[0].add(section)
+            continue
         if section in GRAPH_PERMISSIONS:
             key = ("graph", GRAPH_PERMISSIONS[section])
         elif section in AZURE_ROLES:
