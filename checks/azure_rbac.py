@@ -61,8 +61,13 @@ class Assignment:
         return self.principal_type.lower().startswith("foreign")
 
     def row(self, **extra: Any) -> Evidence:
-        return {"subscription": subscription_label(self.subscription), "principal_id": self.principal_id,
-                "principal_type": self.principal_type or "(none)", "role": self.role, "scope": self.scope, **extra}
+        """Evidence columns: the subscription, the principal (with its type unless foreign, the usual
+        case here), the role, and where it is assigned when that is above the subscription."""
+        principal = self.principal_id if self.foreign else f"{self.principal_id} ({self.principal_type or 'no type'})"
+        inherited = not self.scope.strip("/").lower() == f"subscriptions/{self.subscription.subscription_id.lower()}"
+        role = f"{self.role} (inherited from {self.scope})" if inherited else self.role
+        return {"subscription": subscription_label(self.subscription), "principal_id": principal, "role": role,
+                **extra}
 
 
 def assignments(subscription: SubscriptionSnapshot) -> list[Assignment]:

@@ -278,8 +278,8 @@ def recent_creations(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
             rank, why = fraud_note(found)
             row = {"subscription": subscription_label(subscription), "type": found["type"],
                    "name": last_segment(found["id"]) or "(unnamed)", "location": found["location"] or "(not recorded)",
-                   "creator": found["creator"] or "(unknown)", "created": found["time"].isoformat(),
-                   "fraud_prone": why, "resource_id": found["id"]}
+                   "creator": found["creator"] or "(unknown)", "created": found["time"].strftime("%Y-%m-%d %H:%M UTC"),
+                   "fraud_prone": why}
             rows.append(((rank, -found["time"].timestamp()), row))
     rows.sort(key=lambda pair: pair[0])
     evidence = [row for _, row in rows]
