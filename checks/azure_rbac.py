@@ -142,6 +142,9 @@ def foreign_principals(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     run (a single customer, customer snapshots only): MANUAL, listing every foreign principal for review.
     The partner's groups unreadable: UNKNOWN naming the partner section. A subscription whose assignments
     could not be read: UNKNOWN, unless an unknown principal already FAILs. No foreign principal: PASS.
+    ARM names a foreign principal by its object id only, not by its tenant, so the config's
+    `known_partners` (other partners' tenants) cannot excuse one: only the configured partner's own groups
+    can be recognised.
     """
     found, unread = _read(snapshot)
     foreign = [a for a in found if a.foreign]

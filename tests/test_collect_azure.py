@@ -102,3 +102,23 @@ def test_permissions_name_reader_for_the_azure_governance_checks_only() -> None:
     assert set(reader.checks) == {"AZR-1", "AZR-2", "AZR-3", "AZR-4", "AZR-5", "CST-4"}
     assert "CON-2" in found[("azure", "Security Reader")].checks
     assert "AZR-1" in found[("graph", "DelegatedAdminRelationship.Read.All")].checks
+
+
+async def test_emulated_resource_graph_reads_only_the_tools_queries_and_is_no_write() -> None:
+    import httpx
+
+    from auditor.collect.resource_graph import QUERIES, RESOURCE_GRAPH_API_VERSION, RESOURCE_GRAPH_PATH
+
+    tenant = customer(users=5, subscriptions=2)
+    url = f"{RESOURCE_GRAPH_PATH}?api-version={RESOURCE_GRAPH_API_VERSION}"
+    auth = {"Authorization": f"Bearer tenant:{CUSTOMER_A}"}
+    async with Emulator([tenant]) as emulator, httpx.AsyncClient(base_url=emulator.base_url) as http:
+        known = await http.post(url, headers=auth, json={"query": QUERIES["activity_log_alerts"],
+                                                         "options": {"resultFormat": "objectArray"}})
+        unknown = await http.post(url, headers=auth, json={"query": "resources | project id"})
+        anonymous = await http.post(url, json={"query": QUERIES["activity_log_alerts"]})
+        assert not emulator.writes
+    rows = known.json()["data"]
+    assert known.status_code == 200 and len(rows) == 4  # an alert and an action group in each subscription
+    assert {r["subscriptionId"] for r in rows} == {s.subscription_id for s in tenant.azure_subscriptions}
+    assert unknown.status_code == 400 and anonymous.status_code == 401
