@@ -132,7 +132,9 @@ def _requests() -> tuple[dict[str, str], dict[str, str]]:
     tenant["subscriptions"] = ARM_SUBSCRIPTIONS.request_line()
     # Per-subscription lines keep a {subscriptionId} placeholder, filled in for each subscription.
     per_subscription = {
-        name: request.request_line("SUBSCRIPTION").replace("SUBSCRIPTION", "{subscriptionId}")
+        # (the activity log's {since}/{until} placeholders stay literal through str.format)
+        name: request.request_line("SUBSCRIPTION").replace("{since}", "{{since}}").replace("{until}", "{{until}}")
+        .replace("SUBSCRIPTION", "{subscriptionId}")
         for name, request in ARM_SUBSCRIPTION_REQUESTS.items()
     }
     return tenant, per_subscription
@@ -149,11 +151,15 @@ ARM_ACTIONS: dict[str, str] = {
     "pricings": "Microsoft.Security/pricings/read",
     "budgets": "Microsoft.Consumption/budgets/read",
     "scheduled_actions": "Microsoft.CostManagement/scheduledActions/read",
+    "azure_role_assignments": "Microsoft.Authorization/roleAssignments/read",
+    "activity_log_alerts": "Microsoft.Insights/activityLogAlerts/read",
+    "diagnostic_settings": "Microsoft.Insights/diagnosticSettings/read",
+    "resource_creations": "Microsoft.Insights/eventtypes/values/read",
 }
 
 # Sections only the partner tenant is read for.
 PARTNER_ONLY = ("contracts", "delegated_admin_relationships", "delegated_admin_access_assignments", "partner_security_alerts",
-                "partner_security_requirements")
+                "partner_security_requirements", "partner_agent_groups")
 
 # Defender for Cloud plans as ARM lists them (2024-01-01).
 DEFENDER_PLANS = (
