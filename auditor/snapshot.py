@@ -90,7 +90,7 @@ TENANT_SECTIONS: dict[str, str] = {
     "delegated_admin_relationships": "list",     # GET /tenantRelationships/delegatedAdminRelationships (partner)
     "delegated_admin_access_assignments": "map", # GET .../delegatedAdminRelationships/{id}/accessAssignments
     "partner_security_alerts": "list",           # GET beta /security/partner/securityAlerts (partner)
-    "subscriptions": "list",                     # ARM GET /subscriptions
+    "subscriptions": "list",                     # Resource Graph resourcecontainers (ARM's list shape), or ARM GET /subscriptions
     # Wave 2 (issue 12): ADM-5, ADM-7, PAR-6, CON-4, CON-5.
     "sign_in_activity": "object_map",            # GET /users/{id}?$select=id,createdDateTime,signInActivity (privileged users)
     "role_assignment_schedule_instances": "list",  # GET /roleManagement/directory/roleAssignmentScheduleInstances

@@ -701,7 +701,7 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         else missing(SectionStatus.NOT_LICENSED, NOT_LICENSED_P1, r["user_registration_details"]),
         "authentication_methods": ok(methods_map, r["authentication_methods"]),
         "secure_scores": ok([secure_score], r["secure_scores"]),
-        "subscriptions": ok([s[0] for s in subs], r["subscriptions"]),
+        "subscriptions": ok([s[0] for s in subs], c.SUBSCRIPTIONS_FROM_RESOURCE_GRAPH if subs else r["subscriptions"]),
     }
     # Wave 2 (issue 12)
     sections.update(wave2.tenant_sections(p, tid, people.users, people.kind, assignments, eligibility,
@@ -746,7 +746,6 @@ def _subscription(rng: random.Random, p: Posture, tid: str, s: SubscriptionPostu
     sid = guid(rng)
     arm = {
         "id": f"/subscriptions/{sid}",
-        "authorizationSource": "RoleBased",
         "managedByTenants": [],
         "subscriptionId": sid,
         "tenantId": tid,

@@ -8,6 +8,7 @@ service plan ids); everything tenant-specific is generated from a seeded RNG in 
 from __future__ import annotations
 
 from auditor.collect.permissions import AZURE_ROLES, GRAPH_PERMISSIONS
+from auditor.collect.resource_graph import LISTING_SECTION, query_request_line
 from checks.conditional_access import BUILT_IN_STRENGTHS as _BUILT_IN_STRENGTHS
 from checks.conditional_access import MFA_STRENGTH as STRENGTH_MFA
 from checks.conditional_access import PASSWORDLESS_STRENGTH as STRENGTH_PASSWORDLESS
@@ -141,6 +142,9 @@ def _requests() -> tuple[dict[str, str], dict[str, str]]:
 
 
 REQUESTS, SUBSCRIPTION_REQUESTS = _requests()
+# A tenant with subscriptions has them listed by Azure Resource Graph's listing query; one without by ARM's
+# GET /subscriptions (auditor/collect/subscriptions.py).
+SUBSCRIPTIONS_FROM_RESOURCE_GRAPH = query_request_line(LISTING_SECTION)
 
 # The permission (Graph application permission or Azure role) each section needs: named in `forbidden`
 # reasons so the report tells the admin exactly what to grant.

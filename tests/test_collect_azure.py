@@ -119,6 +119,70 @@ async def test_emulated_resource_graph_reads_only_the_tools_queries_and_is_no_wr
         anonymous = await http.post(url, json={"query": QUERIES["activity_log_alerts"]})
         assert not emulator.writes
     rows = known.json()["data"]
-    assert known.status_code == 200 and len(rows) == 4  # an alert and an action group in each subscription
+    # an alert and an action group in each subscription, and the two subscriptions themselves
+    assert known.status_code == 200 and len(rows) == 6
+    assert sorted(r["type"] for r in rows).count("microsoft.resources/subscriptions") == 2
     assert {r["subscriptionId"] for r in rows} == {s.subscription_id for s in tenant.azure_subscriptions}
     assert unknown.status_code == 400 and anonymous.status_code == 401
+
+
+# --- the subscription list from Resource Graph (issue 13's request budget) -------------------------------
+
+
+async def test_resource_graph_names_the_subscriptions_and_arm_list_is_not_read(tmp_path: Path) -> None:
+    tenant = customer(users=8, subscriptions=2)
+    async with Emulator([tenant]) as emulator:
+        got = (await collect(emulator, [tenant], tmp_path))[CUSTOMER_A]
+        assert not [r for r in emulator.http_requests(CUSTOMER_A) if r.path.split("?")[0] == "/subscriptions"]
+    assert comparable(got) == comparable(tenant)  # ARM's list shape, from Resource Graph's rows
+    assert got.sections["subscriptions"].request.startswith("POST /providers/Microsoft.ResourceGraph/")
+    assert "resourcecontainers" in got.sections["subscriptions"].request
+
+
+async def test_refused_listing_query_falls_back_to_arm_list(tmp_path: Path) -> None:
+    tenant = customer(users=8, subscriptions=2)
+    refused = Fault(FaultKind.FORBIDDEN, section="activity_log_alerts", tenant=CUSTOMER_A)
+    async with Emulator([tenant], faults=[refused]) as emulator:
+        got = (await collect(emulator, [tenant], tmp_path))[CUSTOMER_A]
+        assert len([r for r in emulator.http_requests(CUSTOMER_A) if r.path.split("?")[0] == "/subscriptions"]) == 1
+    assert got.sections["subscriptions"].request.startswith("GET /subscriptions?")
+    assert got.sections["subscriptions"].data == tenant.sections["subscriptions"].data
+    # the fault takes the alerts' per-subscription reads too: forbidden, never an empty list
+    assert all(s.sections["activity_log_alerts"].status is SectionStatus.FORBIDDEN for s in got.azure_subscriptions)
+
+
+async def test_subscriptions_resource_graph_does_not_show_are_read_per_subscription(tmp_path: Path) -> None:
+    """Resource Graph names none of the tenant's subscriptions (not indexed yet): ARM's list names them, and
+    none of Resource Graph's (empty) answers stands for them: every governance section is read per
+    subscription, so nothing reads as "no alerts" or "nothing created"."""
+    tenant = customer(users=8, subscriptions=2)
+    hidden = [s.subscription_id for s in tenant.azure_subscriptions]
+    async with Emulator([tenant], hidden_from_resource_graph=hidden) as emulator:
+        got = (await collect(emulator, [tenant], tmp_path))[CUSTOMER_A]
+        assert len([r for r in emulator.http_requests(CUSTOMER_A) if r.path.split("?")[0] == "/subscriptions"]) == 1
+        assert len(gets(emulator, "activityLogAlerts")) == 2 and len(gets(emulator, "roleAssignments")) == 2
+        assert len(gets(emulator, "eventtypes/management/values")) == 2
+    assert without_creations(comparable(got)) == without_creations(comparable(tenant))
+    assert all(s.sections["resource_creations"].ok and s.sections["resource_creations"].data
+               for s in got.azure_subscriptions)
+
+
+async def test_a_subscription_resource_graph_does_not_show_adds_no_finding(tmp_path: Path) -> None:
+    """The documented limit: Resource Graph names one subscription and not the other (which ARM would list):
+    the other is left out of the audit, so it can make nothing FAIL; the named one is read as usual."""
+    tenant = customer(users=8, subscriptions=2)
+    shown, unseen = tenant.azure_subscriptions
+    async with Emulator([tenant], hidden_from_resource_graph=[unseen.subscription_id]) as emulator:
+        got = (await collect(emulator, [tenant], tmp_path))[CUSTOMER_A]
+    assert [s.subscription_id for s in got.azure_subscriptions] == [shown.subscription_id]
+    assert [s["subscriptionId"] for s in got.sections["subscriptions"].data] == [shown.subscription_id]
+
+
+async def test_a_tenant_without_azure_confirms_with_arm_list(tmp_path: Path) -> None:
+    tenant = customer(users=8, subscriptions=0)
+    async with Emulator([tenant]) as emulator:
+        got = (await collect(emulator, [tenant], tmp_path))[CUSTOMER_A]
+        arm = [r for r in emulator.http_requests(CUSTOMER_A) if not r.path.startswith(("/v1.0", "/beta"))]
+        assert len(arm) == 2  # the listing query (no subscription named), then ARM's list
+    assert got.sections["subscriptions"].ok and got.sections["subscriptions"].data == []
+    assert got.azure_subscriptions == []

@@ -42,7 +42,7 @@ from auditor.collect.emulator_odata import HOST, parse_filter, select_fields, se
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
 from auditor.collect import emulator_arg
 from auditor.collect.plan import AZURE_PER_PARENT_SECTIONS, PER_PARENT_SECTIONS, Api, SectionRequest, match_request
-from auditor.collect.resource_graph import RESOURCE_GRAPH_PATH
+from auditor.collect.resource_graph import LISTING_SECTION, RESOURCE_GRAPH_PATH
 from auditor.config import Endpoints
 from auditor.snapshot import ENTITY_SHAPES, TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
 
@@ -81,10 +81,13 @@ class Emulator:
         tls_all: bool = False,
         certificate: tuple[Path, Path] | None = None,
         cache_size: int = 512,
+        hidden_from_resource_graph: Iterable[str] = (),
     ) -> None:
         """`tls_authority`: the login authority on an https port (azure-identity insists on https);
         `tls_all`: Graph and ARM there as well, `endpoints()` all https. `certificate`: (PEM chain, PEM key)
-        served on that port; None makes a self-signed one whose file is `ca_path`."""
+        served on that port; None makes a self-signed one whose file is `ca_path`.
+        `hidden_from_resource_graph`: subscription ids ARM lists but Resource Graph shows nothing of (not
+        indexed yet, or the app's role is on a resource group only)."""
         self._tenants: dict[str, TenantSnapshot] = {s.tenant.id.lower(): s for s in snapshots}
         if folder is not None:
             for path in snapshot_files([folder]):
@@ -99,6 +102,7 @@ class Emulator:
         self.page_size = page_size
         self.max_page_size = max_page_size
         self.arm_page_size = arm_page_size
+        self.hidden_from_resource_graph = frozenset(s.lower() for s in hidden_from_resource_graph)
         self._tls = tls_authority or tls_all
         self._tls_all = tls_all
         self._certificate = certificate
@@ -380,14 +384,18 @@ class Emulator:
         options = body.get("options") if isinstance(body, dict) else None
         page = int((options or {}).get("$skipToken") or 0) // max(1, self.arm_page_size) + 1
         # A fault on RESOURCE_GRAPH_FAULT takes every query (Resource Graph refused as a whole); one on a
-        # section name takes that query (and that section's per-subscription reads too).
+        # section name takes that query (and that section's per-subscription reads too); one on
+        # "subscriptions" takes the listing query as well as ARM's list.
         fault = self._fault(RESOURCE_GRAPH_FAULT, tenant, page) or self._fault(section, tenant, page)
+        if fault is None and section == LISTING_SECTION:  # it answers the subscription list too
+            fault = self._fault("subscriptions", tenant, page)
         if fault is not None and fault.kind not in ANSWERING_FAULTS:
             answer = fault_answer(fault, section, True)
         else:
             snapshot = self.tenant(tenant)
             assert snapshot is not None
-            answer = emulator_arg.answer(snapshot, section, options, self.arm_page_size)
+            answer = emulator_arg.answer(snapshot, section, options, self.arm_page_size,
+                                         self.hidden_from_resource_graph)
             answer.hold_s = fault.delay_s if fault is not None else 0.0
         self.requests.append(RequestRecord("POST", request.path_qs, tenant, section, answer.status))
         await self._hold(answer.hold_s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.collect.emulator_answers import Answer, graph_error
-from auditor.collect.resource_graph import QUERIES
+from auditor.collect.resource_graph import LISTING_SECTION, QUERIES, SUBSCRIPTION_TYPE
 from auditor.snapshot import TenantSnapshot
 
 _SECTIONS_BY_QUERY = {" ".join(text.split()): name for name, text in QUERIES.items()}
@@ -21,10 +21,37 @@ def section_of(body: Any) -> str | None:
     return _SECTIONS_BY_QUERY.get(" ".join(str(query or "").split()))
 
 
-def rows(snapshot: TenantSnapshot, section: str) -> list[dict[str, Any]]:
+def subscription_rows(snapshot: TenantSnapshot, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """The tenant's subscriptions as `resourcecontainers` rows: every subscription ARM lists (the emulator's
+    app holds its roles on whole subscriptions, and any role there reads the subscription itself, whatever
+    it may read inside); display name in `name`, state, policies and managing tenants under `properties`,
+    as Resource Graph has them."""
+    listed = snapshot.sections.get("subscriptions")
+    if listed is None or not listed.ok:
+        return []
+    found = []
+    for item in listed.data or []:
+        sid = str(item.get("subscriptionId") or "")
+        if not sid or sid.lower() in hidden:
+            continue
+        row: dict[str, Any] = {"id": item.get("id"), "name": item.get("displayName"), "type": SUBSCRIPTION_TYPE,
+                               "tenantId": item.get("tenantId"), "subscriptionId": sid,
+                               "properties": {k: item[k] for k in ("state", "subscriptionPolicies", "managedByTenants")
+                                              if k in item}}
+        if "tags" in item:
+            row["tags"] = item["tags"]
+        found.append(row)
+    return found
+
+
+def rows(snapshot: TenantSnapshot, section: str, hidden: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Every row the query of ``section`` answers; nothing of the subscriptions in ``hidden`` (lower-case ids
+    Resource Graph does not show: one not indexed yet, or the app's role is on a resource group only)."""
     found: list[dict[str, Any]] = []
     above: dict[str, dict[str, Any]] = {}
     for subscription in snapshot.azure_subscriptions:
+        if subscription.subscription_id.lower() in hidden:
+            continue
         stored = subscription.sections.get(section)
         if stored is None or not stored.ok:
             continue  # Resource Graph returns nothing for what the caller cannot read
@@ -35,13 +62,18 @@ def rows(snapshot: TenantSnapshot, section: str) -> list[dict[str, Any]]:
                 above[str(item.get("id"))] = {**row, "subscriptionId": ""}
                 continue
             row.setdefault("subscriptionId", subscription.subscription_id)
+            if section == LISTING_SECTION:
+                row.setdefault("tenantId", snapshot.tenant.id)
             found.append(row)
+    if section == LISTING_SECTION:  # the listing query unites the subscriptions with the alerts
+        found += subscription_rows(snapshot, hidden)
     return found + list(above.values())
 
 
-def answer(snapshot: TenantSnapshot, section: str, options: Any, page_size: int) -> Answer:
+def answer(snapshot: TenantSnapshot, section: str, options: Any, page_size: int,
+           hidden: frozenset[str] = frozenset()) -> Answer:
     options = options if isinstance(options, dict) else {}
-    all_rows = rows(snapshot, section)
+    all_rows = rows(snapshot, section, hidden)
     try:
         offset = int(options.get("$skipToken") or 0)
         top = int(options.get("$top") or 100)

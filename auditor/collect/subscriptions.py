@@ -1,6 +1,7 @@
-"""The Azure Resource Manager half of one tenant's collection: the subscriptions, each subscription's own
-lists (concurrently, within the tenant's ARM bound), and what Azure Resource Graph answers for all of them at
-once (auditor/collect/resource_graph.py). It also tells the Graph half which groups hold Owner, Contributor
+"""The Azure Resource Manager half of one tenant's collection: the subscriptions (from Azure Resource Graph's
+first query, or ARM's list where it does not name them), each subscription's own lists (concurrently, within
+the tenant's ARM bound), and what Azure Resource Graph answers for all of them at once
+(auditor/collect/resource_graph.py). It also tells the Graph half which groups hold Owner, Contributor
 or User Access Administrator on a subscription, so their members are read in Graph's second round (AZR-2).
 """
 
@@ -14,7 +15,15 @@ from auditor.collect.answers import Fetched
 from auditor.collect.arm import ArmReader
 from auditor.collect.options import CollectOptions
 from auditor.collect.plan import ARM_SUBSCRIPTION_REQUESTS, ARM_SUBSCRIPTIONS, RESOURCE_GRAPH_SECTIONS
-from auditor.collect.resource_graph import collect_governance
+from auditor.collect.resource_graph import (
+    LISTING_SECTION,
+    QUERIES,
+    arm_subscription,
+    collect_governance,
+    listing_url,
+    query_request_line,
+    split_listing,
+)
 from auditor.snapshot import SUBSCRIPTION_SECTIONS, Section, SubscriptionSnapshot
 
 
@@ -67,8 +76,18 @@ def _role_groups(lists: Any) -> list[str]:
 async def _read_subscriptions(
     reader: ArmReader, options: CollectOptions, now: datetime
 ) -> tuple[Section, list[SubscriptionSnapshot]]:
-    listed = await reader.list("subscriptions", ARM_SUBSCRIPTIONS.relative_url())
-    section = _section(listed, ARM_SUBSCRIPTIONS.request_line())
+    # Resource Graph's listing query names the subscriptions (with the alerts of all of them); ARM's list
+    # where it is refused or names none (auditor/collect/resource_graph.py).
+    answer = await reader.query(LISTING_SECTION, listing_url(), QUERIES[LISTING_SECTION])
+    from_graph, alerts = split_listing(answer)
+    if from_graph:
+        listed = Fetched.good(from_graph)
+        section = _section(listed, query_request_line(LISTING_SECTION))
+    else:
+        listed = await reader.list("subscriptions", ARM_SUBSCRIPTIONS.relative_url())
+        if listed.ok:
+            listed = Fetched.good([arm_subscription(s) for s in listed.data if isinstance(s, dict)])
+        section = _section(listed, ARM_SUBSCRIPTIONS.request_line())
     if not listed.ok:
         return section, []
     limit = asyncio.Semaphore(max(1, options.subscription_concurrency))
@@ -97,7 +116,8 @@ async def _read_subscriptions(
 
     # Resource Graph answers the other sections for every subscription at once, concurrently with the
     # per-subscription reads (which, through diagnostic settings, tell which subscriptions it can see).
-    governed = await collect_governance(reader, ids, witnesses(), now, bounded) if ids else {}
+    visible = {str(s["subscriptionId"]).lower() for s in from_graph}
+    governed = await collect_governance(reader, ids, witnesses(), now, bounded, (alerts, visible)) if ids else {}
     parts = await direct_reads
     for sid in ids:
         parts[sid].update(governed[sid])
