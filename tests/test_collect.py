@@ -101,8 +101,10 @@ async def test_round_trip_sample_tenant(path: Path, tmp_path: Path) -> None:
 async def test_real_client_secret_credential_and_request_budget(tmp_path: Path) -> None:
     """azure-identity's ClientSecretCredential gets its tokens from the emulated (https) authority; a
     300-user customer with one subscription costs at most 14 HTTP requests, tokens included (issue 13's
-    budget: the Azure governance reads take 4 of them). Every request reads: GETs, Graph's $batch, and Azure
-    Resource Graph's query POST."""
+    budget). This customer takes exactly 14: 2 tokens, 3 Graph $batch rounds (its role-holding group has a
+    member who holds no role directly) and the beta sign-ins, 3 Azure Resource Graph queries (the first one
+    lists the subscriptions too) and the subscription's 5 lists. Every request reads: GETs, Graph's $batch,
+    and Azure Resource Graph's query POST."""
     tenant = customer(users=300, subscriptions=1)
     async with Emulator([tenant], client_secret="emulator-secret", tls_authority=True) as emulator:
         options = CollectOptions(environ=TOKEN_ENV, ca_bundle=str(emulator.ca_path))
