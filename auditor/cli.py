@@ -233,6 +233,21 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
         raise fail(str(exc))
 
 
+def _partner_context(config, out: Path, started: datetime, shard, group):
+    """The partner's context for a shard or group that does not audit the partner: its few context sections,
+    read live into out/partner-context/ (never scored), so every shard judges customers alike."""
+    if config is None or config.partner is None or (shard is None and group is None):
+        return None
+    from auditor.collect.context import collect_partner_context
+    from auditor.snapshot import SnapshotError, load_snapshot
+
+    try:
+        path = collect_partner_context(config, out, now=started)
+        return load_snapshot(path) if path is not None else None
+    except SnapshotError as exc:
+        raise fail(str(exc))
+
+
 @app.command()
 def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
@@ -297,6 +312,9 @@ def run(
         selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})
     except (SnapshotError, SelectionError) as exc:
         raise fail(str(exc))
+    partner_snapshot = selected.partner
+    if not sample and snapshots_dir is None and partner_snapshot is None:
+        partner_snapshot = _partner_context(config, out, started, shard_spec, group)
     if not sample and snapshots_dir is None:  # collected live: one line per shared failure cause
         from auditor.collect.hints import collection_hints
 
@@ -307,7 +325,7 @@ def run(
     evaluated_at = _as_of(as_of, default_time)
     note_without_config(config)
     results = evaluate_or_fail(selected.snapshots, registry, evaluated_at, config, run_id=identity,
-                               operator=_operator())
+                               operator=_operator(), partner_snapshot=partner_snapshot)
 
     # Recorded before rendering: the reports read each tenant's trend back from the history.
     changes = None if history is None else _record_run(

@@ -134,6 +134,8 @@ def permissions_command(
     console = shared_console(width=None)
     console.print(graph)
     console.print(azure)
+    if any(r.kind == "azure" and r.name == "Reader" and len(r.checks) > 0 for r in found):
+        console.print("Reader suffices for every Azure governance check (AZR-1 to AZR-5) and CST-4.")
     console.print("Setup, step by step: docs/setup.md")
 
 

@@ -50,7 +50,12 @@ class PartnerContext:
     - ``group_ids``: lower-case object ids of the partner's own security groups that may hold roles in
       customer tenants and subscriptions (AdminAgents, HelpdeskAgents, the security groups of its GDAP
       access assignments); empty when not read.
-    - ``group_ids_read``: whether ``group_ids`` is a complete reading (False: unknown, not "none")."""
+    - ``group_ids_read``: whether ``group_ids`` is a complete reading (False: unknown, not "none").
+    - ``group_labels``: (lower-case group id, what it is) pairs for evidence: "AdminAgents",
+      "HelpdeskAgents", "GDAP security group (relationship <name>)".
+    - ``admin_agents_group_ids``: the AdminAgents group(s): the group legacy AOBO made Owner of customers'
+      subscriptions (AZR-1 lists it as advisory).
+    - ``group_ids_note``: why the groups are not read, when they are not ("" otherwise)."""
 
     tenant_id: str | None = None
     name: str = ""
@@ -58,6 +63,14 @@ class PartnerContext:
     partner_read: bool = False
     group_ids: frozenset[str] = frozenset()
     group_ids_read: bool = False
+    group_labels: tuple[tuple[str, str], ...] = ()
+    admin_agents_group_ids: frozenset[str] = frozenset()
+    group_ids_note: str = ""
+
+    def group_label(self, group_id: str) -> str:
+        """What the partner group ``group_id`` is ("AdminAgents", "GDAP security group (…)"), or ""."""
+        wanted = group_id.lower()
+        return next((label for gid, label in self.group_labels if gid == wanted), "")
 
     def is_known_partner(self, tenant_id: str | None) -> bool:
         """Whether ``tenant_id`` is the configured partner or a declared known partner (case-insensitive)."""

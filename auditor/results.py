@@ -71,6 +71,7 @@ class Area(StrEnum):
     CONTACTS = "contacts"
     COST = "cost"
     DEFENDER = "defender"
+    AZURE = "azure"
 
     @property
     def title(self) -> str:
@@ -84,6 +85,7 @@ AREA_TITLES: dict[Area, str] = {
     Area.CONTACTS: "Security contacts and alerts",
     Area.COST: "Cost alerts",
     Area.DEFENDER: "Defender",
+    Area.AZURE: "Azure governance",
 }
 
 Evidence = dict[str, Any]
