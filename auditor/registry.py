@@ -9,12 +9,13 @@ or from modules in tests) and passed to the engine.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import import_module, metadata
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
+from auditor import frameworks
 from auditor.results import Area, Evidence, Severity, Status
 from auditor.snapshot import SUBSCRIPTION_SECTIONS, TENANT_SECTIONS, TenantKind, TenantSnapshot
 
@@ -118,6 +119,8 @@ class CheckSpec:
     function: CheckFunction = field(compare=False, repr=False)
     wave: int = 1
     reads: tuple[str, ...] = ()  # sections used when readable, without which the check still decides
+    # Framework controls the check gives evidence for; attached by Registry.add from auditor/frameworks.toml
+    frameworks: tuple[frameworks.FrameworkControl, ...] = ()
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -195,6 +198,10 @@ class Registry:
             self.add(spec)
 
     def add(self, spec: CheckSpec) -> None:
+        """Register ``spec``, attaching its framework controls from the packaged data (auditor/frameworks.toml)
+        unless the spec already carries some. Raises RegistryError on a duplicate id."""
+        if not spec.frameworks:
+            spec = replace(spec, frameworks=frameworks.controls_for(spec.id))
         existing = self._specs.get(spec.id)
         if existing is not None:
             raise RegistryError(
