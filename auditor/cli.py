@@ -123,7 +123,8 @@ def main_callback(
 def checks_list(
     format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:
-    """List every check: id, title, area, severity and the tenants it applies to."""
+    """List every check: id, title, area, severity, the tenants it applies to and the framework controls it
+    gives evidence for."""
     registry = load_registry()
     rows = [
         {
@@ -135,6 +136,7 @@ def checks_list(
             "needs": list(spec.needs),
             "wave": spec.wave,
             "references": list(spec.references),
+            "frameworks": [control.as_dict() for control in spec.frameworks],
         }
         for spec in registry
     ]
@@ -144,10 +146,11 @@ def checks_list(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} checks (checklist version {RULESET_VERSION})")
-    for column in ("ID", "Title", "Area", "Severity", "Applies to"):
+    for column in ("ID", "Title", "Area", "Severity", "Applies to", "Frameworks"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(row["id"], row["title"], row["area"], row["severity"], ", ".join(row["applies_to"]))
+    for spec, row in zip(registry, rows):
+        table.add_row(row["id"], row["title"], row["area"], row["severity"], ", ".join(row["applies_to"]),
+                      "\n".join(control.label for control in spec.frameworks))
     _console().print(table)
 
 
@@ -233,6 +236,21 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
         raise fail(str(exc))
 
 
+def _partner_context(config, out: Path, started: datetime, shard, group):
+    """The partner's context for a shard or group that does not audit the partner: its few context sections,
+    read live into out/partner-context/ (never scored), so every shard judges customers alike."""
+    if config is None or config.partner is None or (shard is None and group is None):
+        return None
+    from auditor.collect.context import collect_partner_context
+    from auditor.snapshot import SnapshotError, load_snapshot
+
+    try:
+        path = collect_partner_context(config, out, now=started)
+        return load_snapshot(path) if path is not None else None
+    except SnapshotError as exc:
+        raise fail(str(exc))
+
+
 @app.command()
 def run(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
@@ -297,6 +315,9 @@ def run(
         selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})
     except (SnapshotError, SelectionError) as exc:
         raise fail(str(exc))
+    partner_snapshot = selected.partner
+    if not sample and snapshots_dir is None and partner_snapshot is None:
+        partner_snapshot = _partner_context(config, out, started, shard_spec, group)
     if not sample and snapshots_dir is None:  # collected live: one line per shared failure cause
         from auditor.collect.hints import collection_hints
 
@@ -307,7 +328,7 @@ def run(
     evaluated_at = _as_of(as_of, default_time)
     note_without_config(config)
     results = evaluate_or_fail(selected.snapshots, registry, evaluated_at, config, run_id=identity,
-                               operator=_operator())
+                               operator=_operator(), partner_snapshot=partner_snapshot)
 
     # Recorded before rendering: the reports read each tenant's trend back from the history.
     changes = None if history is None else _record_run(

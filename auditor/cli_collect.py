@@ -149,6 +149,8 @@ def permissions_command(
             if role in roles:
                 console.print(f"{role}: {purpose}")
         console.print("Partner Center reads (CST-3, PAR-7) need the signed-in user's Admin agent role in the partner tenant.")
+    if any(r.kind == "azure" and r.name == "Reader" and len(r.checks) > 0 for r in found):
+        console.print("Reader suffices for every Azure governance check (AZR-1 to AZR-5) and CST-4.")
     console.print("Setup, step by step: docs/setup.md")
 
 

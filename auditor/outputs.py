@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 from typing import Callable
 
+from auditor.frameworks import labels as framework_labels
 from auditor.fsutil import atomic_write_text
 from auditor.results import AuditResults, fmt_coverage, fmt_score
 from auditor.safe_text import spreadsheet_text
@@ -19,7 +20,7 @@ from auditor.safe_text import spreadsheet_text
 CSV_COLUMNS = [
     "tenant_id", "tenant", "kind", "tenant_score", "tenant_grade", "tenant_coverage", "check_id", "title",
     "area", "area_title", "severity", "status", "status_label", "summary", "evidence_count", "accepted_by",
-    "accepted_until", "attested_by", "attested_on", "attested_until", "remediation", "scoring_rule",
+    "accepted_until", "attested_by", "attested_on", "attested_until", "remediation", "frameworks", "scoring_rule",
 ]
 
 
@@ -64,6 +65,7 @@ def results_csv(results: AuditResults) -> str:
                 "attested_on": attestation.reviewed.isoformat() if attestation else "",
                 "attested_until": attestation.valid_until.isoformat() if attestation else "",
                 "remediation": result.remediation,
+                "frameworks": framework_labels(result.frameworks),
                 "scoring_rule": rule,
             }.items()})
     return buffer.getvalue()

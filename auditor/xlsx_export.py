@@ -34,7 +34,7 @@ SUMMARY_COLUMNS = [
 FINDINGS_COLUMNS = [
     "Tenant", "Tenant ID", "Check ID", "Title", "Area", "Area title", "Severity", "Status", "Status label",
     "Summary", "Evidence rows", "Accepted by", "Accepted until", "Acceptance reason", "Attested by",
-    "Attested on", "Attested until", "Remediation", "References",
+    "Attested on", "Attested until", "Remediation", "References", "Frameworks",
 ]
 EVIDENCE_COLUMNS = ["Tenant", "Tenant ID", "Check ID", "Status", "Row", "Field", "Value"]
 ABOUT_COLUMNS = ["Item", "Value"]
@@ -152,6 +152,7 @@ def build_workbook(results: AuditResults) -> Any:
                 attestation.reviewed if attestation else None,
                 attestation.valid_until if attestation else None,
                 result.remediation, "\n".join(result.references),
+                "\n".join(f"{ref.framework} {ref.version} {ref.control}: {ref.title}" for ref in result.frameworks),
             ])
             for row_number, row in enumerate(result.evidence, start=1):
                 for field_name, value in row.items():

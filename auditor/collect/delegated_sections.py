@@ -35,15 +35,20 @@ def _request(name: str) -> str:
     return ENTRA_DIAGNOSTIC_SETTINGS.request_line() if name == "entra_diagnostic_settings" else request_line(name)
 
 
+def app_only_sections() -> dict[str, Section]:
+    """The delegated-only sections as an app-only run records them: not_collected, with the reason."""
+    sections = _not_collected(APP_ONLY_PARTNER_CENTER)
+    sections["entra_diagnostic_settings"] = Section.missing(
+        SectionStatus.NOT_COLLECTED, APP_ONLY_DIAGNOSTICS, ENTRA_DIAGNOSTIC_SETTINGS.request_line())
+    return sections
+
+
 async def collect_delegated_sections(
     config: AuditConfig, kind: TenantKind, credential: Any, arm: ArmReader, trust: ssl.SSLContext, timeout_s: float
 ) -> tuple[dict[str, Section], int]:
     """The delegated-only sections of one tenant and the number of Partner Center requests sent."""
     if config.auth.method != "gdap":
-        sections = _not_collected(APP_ONLY_PARTNER_CENTER)
-        sections["entra_diagnostic_settings"] = Section.missing(
-            SectionStatus.NOT_COLLECTED, APP_ONLY_DIAGNOSTICS, ENTRA_DIAGNOSTIC_SETTINGS.request_line())
-        return sections, 0
+        return app_only_sections(), 0
     sections = _not_collected(PARTNER_TENANT_ONLY)
     diagnostics = await arm.list("entra_diagnostic_settings", ENTRA_DIAGNOSTIC_SETTINGS.relative_url())
     sections["entra_diagnostic_settings"] = _section(diagnostics, ENTRA_DIAGNOSTIC_SETTINGS.request_line())
