@@ -41,13 +41,39 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+EXPORTING = {"id": "providers/Microsoft.Aadiam/diagnosticSettings/all", "type": "", "name": "all",
+             "properties": {"workspaceId": "/subscriptions/x/resourceGroups/logs/providers/Microsoft.OperationalInsights/workspaces/w",
+                            "storageAccountId": "", "eventHubAuthorizationRuleId": "",
+                            "logs": [{"category": c, "enabled": True} for c in
+                                     ("AuditLogs", "SignInLogs", "NonInteractiveUserSignInLogs")]}}
+SIGN_INS_ONLY = {"id": "providers/Microsoft.Aadiam/diagnosticSettings/mysetting", "type": "", "name": "mysetting",
+                 "properties": {"storageAccountId": "/subscriptions/df602c9c/resourceGroups/apptest/providers/Microsoft.Storage/storageAccounts/s1",
+                                "workspaceId": "", "logs": [{"category": "SignInLogs", "enabled": True}]}}
+
+
+def _pc_customer(cid: str, name: str) -> dict:
+    return {"id": cid, "companyProfile": {"tenantId": cid, "domain": "domain", "companyName": name,
+                                          "attributes": {"objectType": "CustomerCompanyProfile"}},
+            "relationshipToPartner": "reseller", "attributes": {"objectType": "Customer"}}
+
+
 def _tenants() -> list:
-    return [
-        partner([(CUSTOMER_A, "Contoso Inc"), (CUSTOMER_B, "Fabrikam"), (CUSTOMER_C, "Tailspin")]),
-        customer(CUSTOMER_A, "Contoso Inc"),
-        customer(CUSTOMER_B, "Fabrikam", domain="fabrikam.com"),
-        customer(CUSTOMER_C, "Tailspin", domain="tailspin.com"),
-    ]
+    from auditor.snapshot import Section
+
+    northwind = partner([(CUSTOMER_A, "Contoso Inc"), (CUSTOMER_B, "Fabrikam"), (CUSTOMER_C, "Tailspin")])
+    northwind.sections["partner_center_customers"] = Section.of(
+        [_pc_customer(CUSTOMER_A, "Contoso Inc"), _pc_customer(CUSTOMER_B, "Fabrikam"), _pc_customer(CUSTOMER_C, "Tailspin")])
+    northwind.sections["partner_center_usage_budgets"] = Section.of(
+        {CUSTOMER_A: {"amount": 100, "attributes": {"objectType": "SpendingBudget"}},
+         CUSTOMER_B: {"amount": None, "attributes": {"objectType": "SpendingBudget"}}, CUSTOMER_C: None})
+    northwind.sections["partner_center_webhook_registration"] = Section.of(
+        {"WebhookUrl": "https://hooks.northwind.example/pc", "WebhookEvents": ["azure-fraud-event-detected"]})
+    northwind.sections["entra_diagnostic_settings"] = Section.of([EXPORTING])
+    tenants = [northwind, customer(CUSTOMER_A, "Contoso Inc"), customer(CUSTOMER_B, "Fabrikam", domain="fabrikam.com"),
+               customer(CUSTOMER_C, "Tailspin", domain="tailspin.com")]
+    for snapshot, settings in zip(tenants[1:], ([EXPORTING], [SIGN_INS_ONLY], [])):
+        snapshot.sections["entra_diagnostic_settings"] = Section.of(settings)
+    return tenants
 
 
 def _emulator(gdap_sections: dict[str, set[str]] | None = None) -> Emulator:
@@ -65,7 +91,7 @@ def _config(emulator: Emulator, tmp_path: Path) -> Path:
         f'[auth]\nmethod = "gdap"\nclient_id = "{CLIENT_ID}"\nallow_unencrypted_token_cache = true\n'
         f'token_cache_name = "auditor-test-cache"\n'
         f'[endpoints]\ngraph = "{endpoints.graph}"\narm = "{endpoints.arm}"\nauthority = "{endpoints.authority}"\n'
-        f'ca_bundle = "{emulator.ca_path}"\n',
+        f'partner_center = "{endpoints.partner_center}"\nca_bundle = "{emulator.ca_path}"\n',
         encoding="utf-8",
     )
     # discover_customers belongs at the top level: move it above [partner]
@@ -232,3 +258,41 @@ def test_doctor_over_gdap_names_the_gdap_role_and_the_azure_role_of_the_group(tm
     cost = rows[CUSTOMER_C]["sections"]["cost"]
     assert cost["state"] == "forbidden" and "Cost Management Reader Azure role to the GDAP security group" in cost["fix"]
     assert rows[CUSTOMER_A]["sections"]["risky users"]["state"] == "readable"
+
+
+def _results(out: Path) -> dict[tuple[str, str], dict]:
+    data = json.loads((out / "results.json").read_text())
+    return {(t["tenant_id"], c["check_id"]): c for t in data["tenants"] for c in t["results"]}
+
+
+def test_delegated_run_judges_cst3_par7_and_log1_while_app_only_leaves_them_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with EmulatorThread(_emulator()) as emulator:
+        config = _config(emulator, tmp_path)
+        _login(config)
+        out = tmp_path / "out"
+        result = CliRunner().invoke(app, ["run", "--config", str(config), "--out", str(out)])
+        assert result.exit_code in (0, 3), result.output
+        results = _results(out)
+        assert results[(PARTNER, "PAR-7")]["status"] == "PASS"
+        assert results[(PARTNER, "CST-3")]["status"] == "FAIL" and "Fabrikam" in results[(PARTNER, "CST-3")]["summary"]
+        assert results[(PARTNER, "LOG-1")]["status"] == "PASS"
+        assert results[(CUSTOMER_A, "LOG-1")]["status"] == "PASS"
+        assert results[(CUSTOMER_B, "LOG-1")]["status"] == "FAIL"
+        assert results[(CUSTOMER_C, "LOG-1")]["status"] == "FAIL"
+        # Partner Center was asked only with the partner's own token.
+        pc = [r for r in emulator.requests if r.section.startswith("partner_center")]
+        assert pc and {r.tenant.lower() for r in pc} == {PARTNER}
+
+        # The same tenants app-only: LOG-1, CST-3 and PAR-7 UNKNOWN, with the reason.
+        emulator.client_secret = "s3cret"
+        monkeypatch.setenv("AUDITOR_CLIENT_SECRET", "s3cret")
+        text = config.read_text().replace('method = "gdap"', 'method = "client_secret"')
+        text = text.replace("allow_unencrypted_token_cache = true\n", "").replace('token_cache_name = "auditor-test-cache"\n', "")
+        config.write_text(text)
+        out2 = tmp_path / "out-app-only"
+        result = CliRunner().invoke(app, ["run", "--config", str(config), "--out", str(out2)])
+        assert result.exit_code in (0, 3), result.output
+        results = _results(out2)
+        for key in ((CUSTOMER_A, "LOG-1"), (PARTNER, "CST-3"), (PARTNER, "PAR-7")):
+            assert results[key]["status"] == "UNKNOWN", key
+        assert "app-only" in results[(CUSTOMER_A, "LOG-1")]["summary"]

@@ -145,7 +145,8 @@ class Emulator:
         return f"https://{HOST}:{self.tls_port}" if self._tls else self.base_url
 
     def endpoints(self) -> Endpoints:
-        return Endpoints(graph=self.base_url, arm=self.base_url, authority=self.authority_url)
+        return Endpoints(graph=self.base_url, arm=self.base_url, authority=self.authority_url,
+                         partner_center=self.base_url)
 
     async def start(self, port: int = 0, tls_port: int = 0) -> "Emulator":
         self._stopping = asyncio.Event()
