@@ -151,6 +151,12 @@ def permissions_command(
         console.print("Partner Center reads (CST-3, PAR-7) need the signed-in user's Admin agent role in the partner tenant.")
     if any(r.kind == "azure" and r.name == "Reader" and len(r.checks) > 0 for r in found):
         console.print("Reader suffices for every Azure governance check (AZR-1 to AZR-5) and CST-4.")
+    if not gdap:
+        from auditor.collect.permissions import DELEGATED_ONLY_ROLES
+
+        delegated = sorted(c for c, n in needs.items() if set(n) & set(DELEGATED_ONLY_ROLES))
+        if delegated:
+            console.print(f"{', '.join(delegated)} read only through a delegated sign-in: see auditor permissions --gdap.")
     console.print("Setup, step by step: docs/setup.md")
 
 

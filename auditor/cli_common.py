@@ -42,8 +42,15 @@ AllowUnreadableOption = Annotated[
 
 def require_writable_out(out) -> None:
     """Exit 1 with one line unless files can be written in the folder ``out`` (created when missing)."""
+    from pathlib import Path
+
+    from auditor.collect.delegated import token_cache_folder
     from auditor.fsutil import check_writable_dir
 
+    cache = token_cache_folder().resolve()
+    target = Path(out).resolve()
+    if target == cache or cache in target.parents:  # outputs are shared; the token cache never is
+        raise fail(f"{out}: is inside the token cache folder {cache}; choose another output folder")
     try:
         check_writable_dir(out)
     except OSError as exc:

@@ -52,7 +52,7 @@ def doctor_command(
     import asyncio
     import json
 
-    from auditor.collect.doctor import GROUPS, Readable, diagnose
+    from auditor.collect.doctor import Readable, diagnose, groups_for
     from auditor.collect.trust import TrustError
     from auditor.config import ConfigError, load_config
 
@@ -65,6 +65,7 @@ def doctor_command(
         rows = asyncio.run(diagnose(config))
     except TrustError as exc:
         raise fail(str(exc))
+    groups = groups_for(config)
     if format is TableFormat.json:
         typer.echo(json.dumps([r.as_json() for r in rows], indent=2))
     else:
@@ -74,14 +75,14 @@ def doctor_command(
 
         table = Table(title="Can each tenant be read?")
         table.add_column("Tenant", no_wrap=True)
-        for group in GROUPS:
+        for group in groups:
             table.add_column(group)
         for row in rows:
             label = terminal(row.name or row.tenant_id)
             if not row.reached:
-                table.add_row(label, *([Readable.UNREACHABLE.value] * len(GROUPS)))
+                table.add_row(label, *([Readable.UNREACHABLE.value] * len(groups)))
                 continue
-            table.add_row(label, *(row.cells[g].state.value if g in row.cells else "" for g in GROUPS))
+            table.add_row(label, *(row.cells[g].state.value if g in row.cells else "" for g in groups))
         console = shared_console(width=None)
         console.print(table)
         for row in rows:

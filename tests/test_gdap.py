@@ -235,6 +235,8 @@ def test_permissions_gdap_prints_the_roles_per_check() -> None:
     assert "risky_users" in rows[("gdap", "Security Reader")]["sections"]
     assert "ADM-3" in rows[("gdap", "Global Reader")]["checks"] or "authentication_methods" in rows[("gdap", "Global Reader")]["sections"]
     assert rows[("gdap", "Admin agent (partner tenant)")]["partner_only"] is True
+    assert {"CST-3", "PAR-7"} <= set(rows[("gdap", "Admin agent (partner tenant)")]["checks"])
+    assert "LOG-1" in rows[("gdap", "Security Reader")]["checks"]
     assert "CST-1" in rows[("azure", "Cost Management Reader")]["checks"]
     assert not any(kind == "graph" for kind, _ in rows)  # no application permission in the delegated list
     table = CliRunner().invoke(app, ["permissions", "--gdap"])
@@ -258,6 +260,8 @@ def test_doctor_over_gdap_names_the_gdap_role_and_the_azure_role_of_the_group(tm
     cost = rows[CUSTOMER_C]["sections"]["cost"]
     assert cost["state"] == "forbidden" and "Cost Management Reader Azure role to the GDAP security group" in cost["fix"]
     assert rows[CUSTOMER_A]["sections"]["risky users"]["state"] == "readable"
+    assert rows[PARTNER]["sections"]["Partner Center"]["state"] == "readable"
+    assert rows[CUSTOMER_A]["sections"]["Entra diagnostic settings"]["state"] == "readable"
 
 
 def _results(out: Path) -> dict[tuple[str, str], dict]:
@@ -296,3 +300,16 @@ def test_delegated_run_judges_cst3_par7_and_log1_while_app_only_leaves_them_unkn
         for key in ((CUSTOMER_A, "LOG-1"), (PARTNER, "CST-3"), (PARTNER, "PAR-7")):
             assert results[key]["status"] == "UNKNOWN", key
         assert "app-only" in results[(CUSTOMER_A, "LOG-1")]["summary"]
+
+
+def test_out_is_never_the_token_cache_folder(tmp_path: Path, isolated_home: Path) -> None:
+    (isolated_home / ".IdentityService").mkdir()
+    result = CliRunner().invoke(app, ["collect", "--config", str(tmp_path / "missing.toml"),
+                                      "--out", str(isolated_home / ".IdentityService" / "out")])
+    assert result.exit_code == 1
+    assert "token cache folder" in result.output or "missing.toml" in result.output
+    config = tmp_path / "tenants.toml"
+    config.write_text('discover_customers = false\n[[tenants]]\nid = "52eaad04-13a2-4a2f-9ce8-93a294fadf36"\n'
+                      '[auth]\nmethod = "gdap"\nclient_id = "22222222-0000-4000-8000-00000000a11d"\n')
+    result = CliRunner().invoke(app, ["collect", "--config", str(config), "--out", str(isolated_home / ".IdentityService")])
+    assert result.exit_code == 1 and "token cache folder" in result.output

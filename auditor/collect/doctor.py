@@ -46,6 +46,12 @@ GRAPH_GROUPS: dict[str, str] = {
 }
 AZURE_GROUPS: dict[str, str] = {"Defender for Cloud": "pricings", "cost": "budgets"}
 GROUPS: tuple[str, ...] = (*GRAPH_GROUPS, "Azure subscriptions", *AZURE_GROUPS)
+# Delegated (gdap) configs only: what an app-only run cannot read at all.
+DELEGATED_GROUPS: tuple[str, ...] = ("Entra diagnostic settings", "Partner Center")
+
+
+def groups_for(config: AuditConfig) -> tuple[str, ...]:
+    return GROUPS + DELEGATED_GROUPS if config.auth.method == "gdap" else GROUPS
 
 
 @dataclass
@@ -156,9 +162,33 @@ async def diagnose_tenant(config: AuditConfig, tenant_id: str, name: str, enviro
                     row.cells[group] = Cell(gaps[0].state, "; ".join(c.fix for c in gaps))
                 else:
                     row.cells[group] = Cell(Readable.READABLE)
+            if config.auth.method == "gdap":
+                await _delegated_cells(row, config, client, credential, arm_scope)
         return row
     finally:
         await close_credential(credential)
+
+
+async def _delegated_cells(row: TenantDiagnosis, config: AuditConfig, client: httpx.AsyncClient, credential: Any,
+                           arm_scope: str) -> None:
+    from auditor.collect.delegated import PARTNER_CENTER_SCOPE
+    from auditor.collect.permissions import PARTNER_AGENT_ROLE
+    from auditor.collect.plan import ENTRA_DIAGNOSTIC_SETTINGS
+
+    row.cells["Entra diagnostic settings"], _ = await _cell(
+        client, credential, arm_scope, f"{config.endpoints.arm}{ENTRA_DIAGNOSTIC_SETTINGS.relative_url()}",
+        "entra_diagnostic_settings", arm=True)
+    if row.cells["Entra diagnostic settings"].state is Readable.FORBIDDEN:
+        row.cells["Entra diagnostic settings"].fix = ("add the Security Reader role to the GDAP relationship: "
+                                                      + row.cells["Entra diagnostic settings"].fix)
+    if config.partner is None or row.tenant_id.lower() != config.partner.id.lower():
+        row.cells["Partner Center"] = Cell(Readable.READABLE, "read in the partner tenant only")
+        return
+    cell, _ = await _cell(client, credential, PARTNER_CENTER_SCOPE,
+                          f"{config.endpoints.partner_center}/v1/customers?size=1", "partner_center_customers")
+    if cell.state is Readable.FORBIDDEN or "401" in cell.fix:
+        cell = Cell(Readable.FORBIDDEN, f"give the signed-in user the {PARTNER_AGENT_ROLE} role in Partner Center")
+    row.cells["Partner Center"] = cell
 
 
 async def diagnose(config: AuditConfig, environ: Any = None) -> list[TenantDiagnosis]:

@@ -186,6 +186,14 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
 
 # Sections read in the partner's own tenant: the signed-in user's Partner Center role there, not a GDAP role.
 PARTNER_AGENT_ROLE = "Admin agent (partner tenant)"
+# Sections only a delegated sign-in reads (auditor/collect/delegated_sections.py) and the role each needs:
+# Entra diagnostic settings need Security Reader (or Global Reader); Partner Center the Admin agent role.
+DELEGATED_ONLY_ROLES: dict[str, str] = {
+    "entra_diagnostic_settings": "Security Reader",
+    "partner_center_customers": PARTNER_AGENT_ROLE,
+    "partner_center_usage_budgets": PARTNER_AGENT_ROLE,
+    "partner_center_webhook_registration": PARTNER_AGENT_ROLE,
+}
 
 
 def gdap_requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
@@ -195,6 +203,11 @@ def gdap_requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirem
     tenant, where the signed-in user's own roles apply; they are kept, marked partner_only."""
     grouped: dict[tuple[str, str], tuple[set[str], set[str], bool]] = {}
     for check_id, needs in needs_by_check.items():
+        for section in needs:  # read only through the delegated sign-in: not in the app-only tables
+            if section in DELEGATED_ONLY_ROLES:
+                names, ids, _ = grouped.setdefault(("gdap", DELEGATED_ONLY_ROLES[section]), (set(), set(), True))
+                names.add(section)
+                ids.add(check_id)
         for requirement in requirements({check_id: needs}):
             for section in requirement.sections:
                 if requirement.kind == "graph" and section in PARTNER_ONLY_SECTIONS:
@@ -208,7 +221,7 @@ def gdap_requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirem
                 ids.add(check_id)
     result = [
         Requirement(kind=kind, name=name, sections=tuple(sorted(sections)), checks=tuple(sorted(checks)),
-                    partner_only=all(s in PARTNER_ONLY_SECTIONS for s in sections))
+                    partner_only=all(s in PARTNER_ONLY_SECTIONS or s.startswith("partner_center_") for s in sections))
         for (kind, name), (sections, checks, _) in grouped.items()
     ]
     result.sort(key=lambda r: (r.kind != "gdap", r.partner_only, r.name))
