@@ -23,23 +23,22 @@ from auditor.cli_common import (
     EXIT_UNREADABLE,
     EXIT_USAGE,
     AllowUnreadableOption,
-    TableFormat,
-    fail,
-    report_unreadable,
-    require_writable_out,
-)
-from auditor.cli_history import (
     DbOption,
     GroupOption,
+    Paper,
     RunIdOption,
     RunLabelOption,
     ShardOption,
+    TableFormat,
+    fail,
+    load_registry,
     open_history,
     parse_shard_option,
     record,
+    report_unreadable,
+    require_writable_out,
     run_identity,
 )
-from auditor.cli_reports import Paper
 from auditor.cli_results import evaluate_or_fail, note_without_config
 from auditor.cli_results import exit_if_below as _exit_if_below
 from auditor.cli_results import print_results_table as _print_results_table
@@ -69,15 +68,6 @@ def _console():
 
     # Piped output (CI logs, files) gets room for tenant names instead of rich's 80-column default.
     return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
-
-
-def load_registry():
-    from auditor.registry import Registry, RegistryError
-
-    try:
-        return Registry.from_entry_points()
-    except RegistryError as exc:
-        raise fail(str(exc))
 
 
 def _now() -> datetime:

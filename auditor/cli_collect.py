@@ -15,9 +15,12 @@ from auditor.cli_common import (
     AllowUnreadableOption,
     TableFormat,
     fail,
+    load_registry,
+    open_history,
     report_unreadable,
     require_writable_out,
 )
+from auditor.cli_common import record as record_in_history
 
 
 def collect_command(
@@ -84,15 +87,13 @@ def _record_collection(config, snapshots: list, paths: list[Path], db: str | Non
     """Evaluate what was collected and keep it in the history, so a collection alone is a recorded audit."""
     from datetime import datetime, timezone
 
-    from auditor.cli import load_registry
-    from auditor.cli_history import open_history, record
     from auditor.evaluate import evaluate
 
     started = datetime.now(timezone.utc).replace(microsecond=0)
     results = evaluate(snapshots, load_registry(), started, config)
     engine = open_history(db, config.database)
     try:
-        record(engine, results, started_at=started, snapshots={s.tenant.id: p for s, p in zip(snapshots, paths)})
+        record_in_history(engine, results, started_at=started, snapshots={s.tenant.id: p for s, p in zip(snapshots, paths)})
     finally:
         engine.dispose()
     typer.echo(f"recorded run {results.run_id} in the history")
@@ -103,7 +104,6 @@ def permissions_command(
     wave: Annotated[Optional[int], typer.Option("--wave", help="Only checks of this wave and earlier.")] = None,
 ) -> None:
     """Print the Graph application permissions and Azure roles the enabled checks need (least privilege)."""
-    from auditor.cli import load_registry
     from auditor.collect.permissions import requirements
 
     registry = load_registry()

@@ -1,11 +1,20 @@
-"""What every CLI module shares: exit codes, the one-line error, the table/json format choice."""
+"""What every CLI module shares: exit codes, the one-line error, the table/json format choice, the
+plugin registry, and the options and helpers that reach the history database and select tenants
+(``--db``, ``--group``, ``--shard``, ``--run-id``, ``--run-label``). The command modules import from here,
+never from each other, so none of them imports another in a circle."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from auditor.registry import Registry
+    from auditor.selection import Shard
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER, EXIT_UNREADABLE = 0, 1, 2, 3, 4
 
@@ -13,6 +22,11 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER, EXIT_UNREADABLE = 0, 1, 2,
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+class Paper(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
 
 
 def report_unreadable(snapshots) -> int:
@@ -51,3 +65,86 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print one ``error:`` line on stderr and return the exit to raise (never a traceback)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+def load_registry() -> "Registry":
+    """Every check this installation knows (built in and plugins); a broken plugin is one line, exit 1."""
+    from auditor.registry import Registry, RegistryError
+
+    try:
+        return Registry.from_entry_points()
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+
+
+# --- the history database and the tenants a run covers -----------------------------------------------
+
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="History database: a SQLAlchemy URL (postgresql://user@host/db) or a SQLite file path. "
+        "Default: $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite.",
+    ),
+]
+GroupOption = Annotated[
+    Optional[str], typer.Option("--group", metavar="TAG", help="Only the tenants carrying this tag.")
+]
+ShardOption = Annotated[
+    Optional[str],
+    typer.Option("--shard", metavar="K/N", help="Audit shard K of N (1-based), chosen by a hash of the tenant id."),
+]
+RunIdOption = Annotated[
+    Optional[str],
+    typer.Option("--run-id", metavar="ID", help="The run id; every shard of one run must give the same one."),
+]
+RunLabelOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--run-label", metavar="LABEL", help="A label for the run (e.g. 2026-Q4); without --run-id the id is derived from it."
+    ),
+]
+
+
+def open_history(db: str | None, config_db: str | None = None, create: bool = True) -> "Engine":
+    """The history database engine for ``--db`` (precedence: --db, $AUDITOR_DB, the config's
+    ``database``, the default file), schema migrated; a problem is one ``error:`` line and exit 1."""
+    from auditor.store import StoreError, open_db, resolve_db_url
+
+    try:
+        return open_db(resolve_db_url(db, config_db), create=create)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
+def parse_shard_option(value: str | None) -> "Shard | None":
+    from auditor.selection import SelectionError, parse_shard
+
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except SelectionError as exc:
+        raise fail(str(exc)) from None
+
+
+def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
+    """(run id, label) from ``--run-id`` / ``--run-label``; pass the id to ``auditor.evaluate.evaluate``."""
+    from auditor.store import StoreError, resolve_run_id
+
+    try:
+        return resolve_run_id(run_id, run_label)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
+def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
+    """``auditor.store.record_run`` with errors as one line; keyword arguments as record_run's."""
+    from auditor.store import StoreError, record_run
+
+    try:
+        return record_run(engine, results, **kwargs)
+    except StoreError as exc:
+        raise fail(str(exc)) from None

@@ -1,6 +1,6 @@
-"""CLI commands for audit history and diffs (``auditor history``, ``auditor diff``), and the shared options
-and helpers the other commands use to reach the history database and select tenants (``--db``,
-``--group``, ``--shard``, ``--run-id``, ``--run-label``)."""
+"""CLI commands for the audit history: ``auditor history`` (list runs), ``auditor history delete RUN``
+and ``auditor diff``. The options and helpers other commands share to reach the history (``--db``,
+``record``) are in auditor.cli_common."""
 
 from __future__ import annotations
 
@@ -9,86 +9,10 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from auditor.cli_common import TableFormat, fail
+from auditor.cli_common import DbOption, TableFormat, fail, open_history
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from auditor.selection import Shard
     from auditor.store import RunDiff, RunSummary
-
-DbOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--db",
-        metavar="URL",
-        help="History database: a SQLAlchemy URL (postgresql://user@host/db) or a SQLite file path. "
-        "Default: $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite.",
-    ),
-]
-GroupOption = Annotated[
-    Optional[str], typer.Option("--group", metavar="TAG", help="Only the tenants carrying this tag.")
-]
-ShardOption = Annotated[
-    Optional[str],
-    typer.Option("--shard", metavar="K/N", help="Audit shard K of N (1-based), chosen by a hash of the tenant id."),
-]
-RunIdOption = Annotated[
-    Optional[str],
-    typer.Option("--run-id", metavar="ID", help="The run id; every shard of one run must give the same one."),
-]
-RunLabelOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--run-label", metavar="LABEL", help="A label for the run (e.g. 2026-Q4); without --run-id the id is derived from it."
-    ),
-]
-
-
-# --- helpers for the other commands (run, collect, report) ---------------------------------------------
-
-
-def open_history(db: str | None, config_db: str | None = None, create: bool = True) -> "Engine":
-    """The history database engine for ``--db`` (precedence: --db, $AUDITOR_DB, the config's
-    ``database``, the default file), schema migrated; a problem is one ``error:`` line and exit 1."""
-    from auditor.store import StoreError, open_db, resolve_db_url
-
-    try:
-        return open_db(resolve_db_url(db, config_db), create=create)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-
-
-def parse_shard_option(value: str | None) -> "Shard | None":
-    from auditor.selection import SelectionError, parse_shard
-
-    if value is None:
-        return None
-    try:
-        return parse_shard(value)
-    except SelectionError as exc:
-        raise fail(str(exc)) from None
-
-
-def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
-    """(run id, label) from ``--run-id`` / ``--run-label``; pass the id to ``auditor.evaluate.evaluate``."""
-    from auditor.store import StoreError, resolve_run_id
-
-    try:
-        return resolve_run_id(run_id, run_label)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-
-
-def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
-    """``auditor.store.record_run`` with errors as one line; keyword arguments as record_run's."""
-    from auditor.store import StoreError, record_run
-
-    try:
-        return record_run(engine, results, **kwargs)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-
 
 # --- formatting --------------------------------------------------------------------------------------
 

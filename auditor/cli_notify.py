@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Mapping, Optional
 
 import typer
 
-from auditor.cli_common import fail
-from auditor.cli_history import DbOption, open_history
+from auditor.cli_common import DbOption, fail, open_history
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -3,18 +3,12 @@ portfolio from saved results, without re-evaluating anything. WeasyPrint is impo
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from auditor.cli_history import DbOption, GroupOption, open_history
-
-
-class Paper(StrEnum):
-    A4 = "A4"
-    Letter = "Letter"
+from auditor.cli_common import EXIT_USAGE, DbOption, GroupOption, Paper, fail, open_history
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +35,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render the scorecards (HTML and PDF) and the portfolio report from saved results or a stored run,
         with each tenant's trend from the history database."""
-        from auditor.cli import EXIT_USAGE, fail
         from auditor.cli_progress import terminal_progress
         from auditor.config import ConfigError, load_config
         from auditor.render import BrandingError, RenderError, render_reports, validate_branding
@@ -80,7 +73,6 @@ def register(app: typer.Typer) -> None:
 def _stored_run(db: str | None, config, run_id: str):
     """A run's merged results and its tenants' history, from the database."""
     from auditor import store
-    from auditor.cli import fail
 
     engine = open_history(db, config.database if config else None, create=False)
     try:
@@ -95,7 +87,6 @@ def _stored_history(db: str | None, config, run_id: str, required: bool):
     """The trend of a saved results file's run, when the history database knows that run. Without --db a
     missing database or run simply means no trend: the reports then say it is the first recorded audit."""
     from auditor import store
-    from auditor.cli import fail
 
     engine = None
     try:
