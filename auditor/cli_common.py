@@ -5,7 +5,9 @@ never from each other, so none of them imports another in a circle."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -13,6 +15,7 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from auditor.config import AuditConfig
     from auditor.registry import Registry
     from auditor.selection import Shard
 
@@ -75,6 +78,44 @@ def load_registry() -> "Registry":
         return Registry.from_entry_points()
     except RegistryError as exc:
         raise fail(str(exc)) from None
+
+
+def load_checked_config(path: Path | None, registry: "Registry") -> "AuditConfig | None":
+    """The config at ``path`` (None when no path), with its risk acceptances checked against the registry."""
+    from auditor.config import ConfigError, load_config, validate_acceptances
+
+    if path is None:
+        return None
+    try:
+        config = load_config(path)
+        validate_acceptances(config, set(registry.ids()), str(path))
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    return config
+
+
+def now() -> datetime:
+    """The clock, in whole seconds (UTC)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def as_of_time(value: str | None, default: datetime | None = None) -> datetime:
+    """The evaluation time: --as-of, else the given default, else now. Checks never read the clock."""
+    if value is None:
+        return default or now()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--as-of {value!r} is not an ISO date or date-time (e.g. 2026-11-21 or 2026-11-21T09:00Z)",
+                   EXIT_USAGE) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+AsOfOption = Annotated[
+    Optional[str],
+    typer.Option("--as-of", help="Evaluate as of this date-time (ISO 8601) instead of now; "
+                 "the sample portfolio defaults to its collection time."),
+]
 
 
 # --- the history database and the tenants a run covers -----------------------------------------------

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import click
 import typer
 
-from auditor.cli_common import DbOption, TableFormat, fail, open_history
+from auditor.cli_common import EXIT_USAGE, DbOption, TableFormat, fail, open_history
 
 if TYPE_CHECKING:
     from auditor.store import RunDiff, RunSummary
@@ -39,6 +40,11 @@ def _run_json(run: "RunSummary") -> dict[str, Any]:
         "label": run.label,
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat(),
+        # The checks' "now"; as_of_given: set by --as-of (or the sample's collection time), not the clock.
+        "as_of": run.generated_at.isoformat(),
+        "as_of_given": run.as_of is not None,
+        "created_at": run.created_at.isoformat() if run.created_at else None,  # wall clock; None before schema 4
+        "config_sha256": run.config_sha256,
         "tool_version": run.tool_version,
         "ruleset_version": run.ruleset_version,
         "operator": run.operator,
@@ -165,6 +171,7 @@ def _print_diff(result: "RunDiff", show_all: bool) -> None:
 
 
 def history(
+    ctx: typer.Context,
     tenant: Annotated[
         Optional[str], typer.Option("--tenant", "-t", help="Only runs auditing this tenant (id, display name, or default or verified domain).")
     ] = None,
@@ -172,8 +179,14 @@ def history(
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Only the latest N runs.")] = None,
     format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:
-    """List recorded runs, oldest first, with their scores."""
+    """List recorded runs, oldest first, with their scores (`auditor history delete RUN` deletes one)."""
     from auditor.store import StoreError, list_runs
+
+    if ctx.invoked_subcommand is not None:
+        if tenant is not None or db is not None or limit is not None or format is not TableFormat.table:
+            raise fail(f"the options of `auditor history` list runs; give them after `{ctx.invoked_subcommand}`",
+                       EXIT_USAGE)
+        return
 
     engine = open_history(db, create=False)
     try:
@@ -224,7 +237,45 @@ def diff_command(
     _print_diff(result, show_all)
 
 
+def _describe(run: "RunSummary") -> str:
+    label = f" ({run.label})" if run.label else ""
+    shards = f", {_shards_cell(run)} shards" if run.shard_count else ""
+    return (f"run {run.id}{label}, started {_when(run)} UTC, {run.tenants} tenant{'s' if run.tenants != 1 else ''}"
+            f"{shards}")
+
+
+def delete_command(
+    run: Annotated[str, typer.Argument(metavar="RUN", help="The run id (or a unique prefix of it).")],
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Delete a recorded run with every shard, tenant and check result of it, in one transaction."""
+    from auditor.store import StoreError, delete_run, get_run
+
+    engine = open_history(db, create=False)
+    try:
+        found = get_run(engine, run)
+        if not yes:
+            try:
+                confirmed = typer.confirm(f"Delete {_describe(found)} from the history?", default=False, err=True)
+            except (click.exceptions.Abort, EOFError):
+                raise fail(f"run {found.id} not deleted: no answer to the question (give --yes to delete "
+                           "without asking)") from None
+            if not confirmed:
+                raise fail(f"run {found.id} not deleted")
+        deleted = delete_run(engine, found.id)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"deleted {_describe(deleted)}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
-    app.command("history")(history)
+    """Add this module's commands to the main app: ``history`` (a group: listing is its own action,
+    ``delete`` its subcommand) and ``diff``."""
+    history_app = typer.Typer(rich_markup_mode=None)
+    history_app.callback(invoke_without_command=True)(history)
+    history_app.command("delete")(delete_command)
+    app.add_typer(history_app, name="history")
     app.command("diff")(diff_command)

@@ -3,6 +3,7 @@ portfolio from saved results, without re-evaluating anything. WeasyPrint is impo
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,7 +23,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
         config_path: Annotated[
-            Optional[Path], typer.Option("--config", "-c", help="tenants.toml; its [branding] styles the reports.")
+            Optional[Path],
+            typer.Option("--config", "-c", help="tenants.toml; its [branding] styles the reports (a stored --run "
+                         "keeps the branding it was recorded with unless the config has a [branding])."),
         ] = None,
         db: DbOption = None,
         run_id: Annotated[
@@ -49,18 +52,24 @@ def register(app: typer.Typer) -> None:
                 config = load_config(config_path)
             except ConfigError as exc:
                 raise fail(str(exc))
-        branding = config.branding if config else None
+        # A stored run is rendered with the branding it was recorded with, unless the config has a [branding].
+        overrides = config is not None and "branding" in config.model_fields_set
+        branding = config.branding if config is not None and (overrides or results_path is not None) else None
         try:
             if branding is not None:
                 validate_branding(branding)  # before anything is read, rendered or written
-            if results_path is not None:
-                results = load_results(results_path)
-                history = _stored_history(db, config, results.run_id, required=db is not None)
-            else:
-                results, history = _stored_run(db, config, run_id)
-            results = select_results(results, group)
-            written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs,
-                                     progress=terminal_progress())
+            with tempfile.TemporaryDirectory(prefix="auditor-branding-") as logo_folder:
+                if results_path is not None:
+                    results = load_results(results_path)
+                    history = _stored_history(db, config, results.run_id, required=db is not None)
+                else:
+                    results, history, recorded = _stored_run(db, config, run_id)
+                    if branding is None:
+                        branding = _recorded_branding(recorded, results.run_id, Path(logo_folder))
+                        validate_branding(branding)
+                results = select_results(results, group)
+                written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs,
+                                         progress=terminal_progress())
         except (BrandingError, RenderError, ResultsError, SelectionError) as exc:
             raise fail(str(exc))
         except OSError as exc:
@@ -71,16 +80,31 @@ def register(app: typer.Typer) -> None:
 
 
 def _stored_run(db: str | None, config, run_id: str):
-    """A run's merged results and its tenants' history, from the database."""
+    """A run's merged results, its tenants' history and its recorded branding, from the database."""
     from auditor import store
 
     engine = open_history(db, config.database if config else None, create=False)
     try:
-        return store.load_run_results(engine, run_id), store.tenant_history(engine, run_id)
+        results = store.load_run_results(engine, run_id)
+        return results, store.tenant_history(engine, results.run_id), store.run_branding(engine, results.run_id)
     except store.StoreError as exc:
         raise fail(str(exc))
     finally:
         engine.dispose()
+
+
+def _recorded_branding(recorded, run_id: str, logo_folder: Path):
+    """The branding run ``run_id`` was recorded with, its logo written into ``logo_folder``; what it could
+    not restore as it was is said on stderr, one line each."""
+    from auditor import store
+
+    try:
+        branding, notes = store.branding_for_render(recorded, run_id, logo_folder)
+    except store.StoreError as exc:
+        raise fail(str(exc)) from None
+    for line in notes:
+        typer.echo(line, err=True)
+    return branding
 
 
 def _stored_history(db: str | None, config, run_id: str, required: bool):

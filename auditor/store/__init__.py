@@ -14,7 +14,7 @@ Every public name is importable from ``auditor.store`` itself.
 """
 
 from auditor.store.base import SchemaTooNew, StoreError, redact
-from auditor.store.branding import RecordedBranding, branding_record, run_branding
+from auditor.store.branding import RecordedBranding, branding_for_render, branding_record, run_branding
 from auditor.store.diff import RunDiff, TenantDiff, diff, tenant_history
 from auditor.store.engine import SQLITE_BUSY_TIMEOUT_S, create_db_engine, open_db
 from auditor.store.location import APP_DIR_NAME, DB_ENV, default_db_path, normalize_db_url, resolve_db_url, sqlite_file
@@ -22,6 +22,7 @@ from auditor.store.migrations import MIGRATIONS, SCHEMA_VERSION, ensure_schema, 
 from auditor.store.read import (
     RunSummary,
     SnapshotRef,
+    find_run,
     find_tenants,
     get_run,
     latest_run_ids,
@@ -33,12 +34,12 @@ from auditor.store.read import (
 from auditor.store.remove import delete_run
 from auditor.store.run_ids import LABEL_MAX, RUN_ID_PATTERN, resolve_run_id, run_id_from_label, validate_label, validate_run_id
 from auditor.store.tables import metadata
-from auditor.store.write import record_run, snapshot_ref
+from auditor.store.write import check_can_record, record_run, snapshot_ref
 
 __all__ = [
     "APP_DIR_NAME", "DB_ENV", "LABEL_MAX", "MIGRATIONS", "RUN_ID_PATTERN", "SCHEMA_VERSION", "SQLITE_BUSY_TIMEOUT_S",
     "RecordedBranding", "RunDiff", "RunSummary", "SchemaTooNew", "SnapshotRef", "StoreError", "TenantDiff",
-    "branding_record", "create_db_engine", "default_db_path", "delete_run", "diff", "ensure_schema", "find_tenants",
+    "branding_for_render", "branding_record", "check_can_record", "create_db_engine", "default_db_path", "delete_run", "diff", "ensure_schema", "find_run", "find_tenants",
     "get_run", "latest_run_ids", "list_runs", "load_run_results", "metadata", "normalize_db_url", "open_db",
     "record_run", "redact", "resolve_db_url", "resolve_run_id", "run_branding", "run_id_from_label", "schema_version",
     "snapshot_ref", "snapshot_refs", "sqlite_file", "tenant_history", "tenant_id", "validate_label", "validate_run_id",

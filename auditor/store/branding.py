@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,3 +117,52 @@ def run_branding(engine: Engine, run_id: str) -> RecordedBranding | None:
         raise StoreError(f"run {run_id}: the logo kept in the history does not match its SHA-256 (was the "
                          "database changed outside the tool?)")
     return recorded
+
+
+def branding_for_render(recorded: RecordedBranding | None, run_id: str, folder: Path) -> tuple["Branding", list[str]]:
+    """The config Branding that re-renders run ``run_id`` as it was, its logo written into ``folder`` (a
+    temporary folder the caller keeps until rendering is done), and one line per thing the caller should
+    tell the user: branding the run did not record, a logo file gone or changed since, a logo the
+    history lost (the reports then show the placeholder logo)."""
+    from auditor.config import Branding
+
+    if recorded is None:
+        return Branding(), [f"note: run {run_id} was recorded before runs kept their branding; the reports use the "
+                            "default branding (give --config to apply yours)"]
+    notes: list[str] = []
+    logo: Path | None = None
+    if recorded.logo_sha256 is not None:
+        name = Path(recorded.logo_path or "logo").name or "logo"
+        if recorded.logo is None:
+            notes.append(f"warning: the logo of run {run_id} ({name}, SHA-256 {recorded.logo_sha256[:12]}…) is not in "
+                         "the history; the reports show the placeholder logo (give --config to apply yours)")
+        else:
+            suffix = Path(name).suffix  # the name is the database's: only a plain extension of it is used
+            logo = folder / ("logo" + (suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,5}", suffix) else ""))
+            logo.write_bytes(recorded.logo)
+            notes += _logo_file_notes(recorded, run_id)
+    from pydantic import ValidationError
+
+    try:
+        branding = Branding(partner_name=recorded.partner_name, primary_color=recorded.primary_color,
+                            footer_text=recorded.footer_text, logo=logo)
+    except ValidationError as exc:  # a database changed outside the tool
+        problem = exc.errors()[0]
+        raise StoreError(f"run {run_id}: the branding kept in the history is not usable (field "
+                         f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']})") from None
+    return branding, notes
+
+
+def _logo_file_notes(recorded: RecordedBranding, run_id: str) -> list[str]:
+    """Whether the logo file the run was recorded with is still what the history kept."""
+    if recorded.logo_path is None:
+        return []
+    path = Path(recorded.logo_path)
+    try:
+        current = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return [f"note: the logo file {path} of run {run_id} is gone; the reports use the copy kept in the history"]
+    if current != recorded.logo_sha256:
+        return [f"note: the logo file {path} has changed since run {run_id}; the reports use the logo recorded "
+                "with the run"]
+    return []

@@ -221,6 +221,13 @@ def get_run(engine: Engine, run_ref: str) -> RunSummary:
 
 
 @reads
+def find_run(engine: Engine, run_id: str) -> RunSummary | None:
+    """The run with exactly this id, or None."""
+    found = list_runs(engine, run_id=run_id)
+    return found[0] if found else None
+
+
+@reads
 def latest_run_ids(engine: Engine, count: int = 2, tenant: str | None = None) -> list[str]:
     """The ids of the ``count`` most recent runs, newest first."""
     return [run.id for run in reversed(list_runs(engine, tenant=tenant, limit=count))]

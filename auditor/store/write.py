@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from auditor.redact import scrub, url_secrets
 from auditor.results import AuditResults, TenantResult
 from auditor.safe_text import storable, storable_value
-from auditor.store.base import StoreError, first_line, now, redact, to_db, write_transaction
+from auditor.store.base import StoreError, first_line, from_db, now, redact, to_db, write_transaction
 from auditor.store.branding import RecordedBranding, drop_logo_if_unused, store_logo
 from auditor.store.read import SnapshotRef, stored_scoring
 from auditor.store.remove import delete_run_rows, refresh_tenant, tenant_order
@@ -87,8 +87,7 @@ def record_run(
     validate_label(label)
     shard_text, shard_count = _shard_parts(shard)
     if replace and shard_text:
-        raise StoreError("--replace replaces a whole run and cannot be given with --shard (a shard run again "
-                         "replaces its own part; to start a sharded run afresh, delete it first: auditor history delete)")
+        raise _REPLACE_WITH_SHARD
     started = to_db(started_at or results.generated_at)
     finished = to_db(finished_at or now())
     run_values = {
@@ -137,6 +136,32 @@ def record_run(
     return run_id
 
 
+def _already_recorded(run_id: str, label: str | None, started_at: datetime) -> StoreError:
+    when = f"{started_at:%Y-%m-%d %H:%M} UTC"
+    what = f" ({label!r}, {when})" if label else f" ({when})"
+    return StoreError(f"run {run_id}{what} is already recorded: give --replace to replace it, or another "
+                      "--run-label (or --run-id) to record a new audit")
+
+
+def check_can_record(engine: Engine, run_id: str, shard: str | None = None, replace: bool = False) -> None:
+    """Raise the StoreError ``record_run`` would raise for these options before a long collection starts
+    (``auditor run``), so an audit is not collected only to be refused. ``record_run`` checks again under
+    its lock: another process may record the same id meanwhile."""
+    from auditor.store.read import find_run
+
+    if replace and shard:
+        raise _REPLACE_WITH_SHARD
+    existing = find_run(engine, run_id)
+    if existing is not None and not shard and not replace:
+        raise _already_recorded(existing.id, existing.label, existing.started_at)
+
+
+_REPLACE_WITH_SHARD = StoreError(
+    "--replace replaces a whole run and cannot be given with --shard (a shard run again replaces its own part; "
+    "to start a sharded run afresh, delete it first: auditor history delete RUN)"
+)
+
+
 def _shard_parts(shard: str | None) -> tuple[str, int | None]:
     if not shard:
         return "", None
@@ -179,12 +204,7 @@ def _claim_run(
             drop_logo_if_unused(conn, row.logo_sha256)
         return replaced
     if not shard_text:
-        when = f"{row.started_at:%Y-%m-%d %H:%M} UTC"
-        label = f" ({row.label!r}, {when})" if row.label else f" ({when})"
-        raise StoreError(
-            f"run {run_id}{label} is already recorded: give --replace to replace it, or another "
-            "--run-label (or --run-id) to record a new audit"
-        )
+        raise _already_recorded(run_id, row.label, from_db(row.started_at))
     if row.shard_count != values["shard_count"]:
         raise StoreError(
             f"run {run_id} was recorded with {row.shard_count or 'no'} shards; this part says --shard {shard_text}"
