@@ -258,7 +258,7 @@ def delete_command(
         if not yes:
             try:
                 confirmed = typer.confirm(f"Delete {_describe(found)} from the history?", default=False, err=True)
-            except (click.exceptions.Abort, EOFError):
+            except (click.exceptions.Abort, typer.Abort, EOFError):  # no answer (stdin closed)
                 raise fail(f"run {found.id} not deleted: no answer to the question (give --yes to delete "
                            "without asking)") from None
             if not confirmed:
