@@ -94,8 +94,7 @@ def resolve(reference: str, tenants: Iterable[KnownTenant], scope: str = "of thi
     if len(matches) == 1:
         return matches[0]
     if matches:
-        listed = ", ".join(str(t) for t in matches)
-        raise TenantRefError(f"{reference!r} names {len(matches)} tenants ({listed}); give the tenant id")
+        raise several(reference, matches)
     by_key = {key: t for t in tenants for key in t.keys()}
     close = difflib.get_close_matches(reference.strip().lower(), list(by_key), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(str(by_key[key]) for key in close))
@@ -103,6 +102,13 @@ def resolve(reference: str, tenants: Iterable[KnownTenant], scope: str = "of thi
         f" (the tenants {scope}: {', '.join(str(t) for t in tenants[:5])}{', …' if len(tenants) > 5 else ''})"
         if tenants else " (there are none)")
     raise TenantRefError(f"{reference!r} matches no tenant {scope} by id, domain or name{hint}")
+
+
+def several(reference: str, matches: Iterable[KnownTenant]) -> TenantRefError:
+    """The error for a reference naming more than one tenant, listing them."""
+    matches = list(matches)
+    listed = ", ".join(str(t) for t in matches)
+    return TenantRefError(f"{reference!r} names {len(matches)} tenants ({listed}); give the tenant id")
 
 
 def bind_config(config: "AuditConfig", tenants: list[KnownTenant]) -> "AuditConfig":

@@ -21,7 +21,7 @@ from auditor.store.tables import (
     tenant_results_table,
     tenants_table,
 )
-from auditor.tenant_refs import KnownTenant, TenantRefError, merge_known, resolve
+from auditor.tenant_refs import KnownTenant, TenantRefError, merge_known, resolve, several
 
 
 @dataclass(frozen=True)
@@ -76,29 +76,28 @@ def stored_scoring(value: Any) -> ScoringRule:
     return ScoringRule.model_validate(value) if value else LEGACY_SCORING
 
 
-def _known(rows: Iterable[Any]) -> list[KnownTenant]:
-    return merge_known(
-        KnownTenant(row.tenant_id, row.display_name, tuple(d for d in (row.default_domain, *(row.domains or [])) if d))
-        for row in rows
-    )
-
-
 def _current_tenants(conn: Connection) -> list[KnownTenant]:
     """Every tenant with its name and domains as last seen."""
     tenants = tenants_table
-    return _known(conn.execute(
-        select(tenants.c.id.label("tenant_id"), tenants.c.display_name, tenants.c.default_domain, tenants.c.domains)
-        .order_by(tenants.c.id)
-    ))
+    rows = conn.execute(
+        select(tenants.c.id, tenants.c.display_name, tenants.c.default_domain, tenants.c.domains).order_by(tenants.c.id)
+    )
+    return merge_known(KnownTenant(row.id, row.display_name, _domains(row)) for row in rows)
 
 
-def _former_tenants(conn: Connection) -> list[KnownTenant]:
-    """Every tenant with every name and domain any recorded run gave it (a tenant renamed since)."""
+def _former_names(conn: Connection) -> list[KnownTenant]:
+    """Every name and domains any recorded run gave a tenant (one entry each: a tenant renamed since has
+    several)."""
     results = tenant_results_table
-    return _known(conn.execute(
+    rows = conn.execute(
         select(results.c.tenant_id, results.c.display_name, results.c.default_domain, results.c.domains)
         .order_by(results.c.tenant_id, results.c.id.desc())
-    ))
+    )
+    return list(dict.fromkeys(KnownTenant(row.tenant_id, row.display_name, _domains(row)) for row in rows))
+
+
+def _domains(row: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(d for d in (row.default_domain, *(row.domains or [])) if d))
 
 
 @reads
@@ -111,18 +110,23 @@ def find_tenants(engine: Engine, query: str) -> list[str]:
     with engine.connect() as conn:
         found = [t.id for t in _current_tenants(conn) if t.matches(query)]
         if not found:
-            found = [t.id for t in _former_tenants(conn) if t.matches(query)]
-    return found
+            found = [t.id for t in _former_names(conn) if t.matches(query)]
+    return list(dict.fromkeys(found))
 
 
+@reads
 def tenant_id(engine: Engine, reference: str) -> str:
     """The one tenant id ``reference`` names in the history; StoreError naming the candidates (or the
-    close names) when it names none or several."""
+    close names) when it names none or several, worded as for the config's references."""
+    found = find_tenants(engine, reference)
+    if len(found) == 1:
+        return found[0]
     with engine.connect() as conn:
         current = _current_tenants(conn)
-        candidates = current if any(t.matches(reference) for t in current) else _former_tenants(conn) or current
     try:
-        return resolve(reference, candidates, scope="in the history").id
+        if found:
+            raise several(reference, [t for t in current if t.id in found])
+        return resolve(reference, current, scope="in the history").id  # names none: suggests close names
     except TenantRefError as exc:
         raise StoreError(str(exc)) from None
 
