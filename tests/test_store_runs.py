@@ -171,3 +171,16 @@ def test_history_tenant_references_follow_the_config_rule(engine):
     with pytest.raises(store.StoreError, match=r"'Contoso Grup' matches no tenant in the history by id, domain or "
                                                r"name \(did you mean Contoso Group"):
         store.list_runs(engine, tenant="Contoso Grup")
+
+
+def test_a_run_is_found_by_id_label_or_prefix(engine):
+    store.record_run(engine, audit(store.run_id_from_label("2026-Q4"), [tenant(CONTOSO, "Contoso", {"A": "PASS"})]),
+                     label="2026-Q4")
+    store.record_run(engine, audit("adhoc-1", [tenant(CONTOSO, "Contoso", {"A": "PASS"})], at=quarter(1)), label="again")
+    store.record_run(engine, audit("adhoc-2", [tenant(CONTOSO, "Contoso", {"A": "PASS"})], at=quarter(2)), label="again")
+    assert store.get_run(engine, "2026-Q4").id == store.run_id_from_label("2026-Q4")  # the label, any backend
+    assert store.get_run(engine, "adhoc-2").label == "again"
+    with pytest.raises(store.StoreError, match=r"the label 'again' names 2 runs \(adhoc-1, adhoc-2\); give the run id"):
+        store.get_run(engine, "again")
+    with pytest.raises(store.StoreError, match="'adhoc' matches 2 runs"):
+        store.get_run(engine, "adhoc")

@@ -209,11 +209,16 @@ def _shard_key(shard: str) -> tuple[int, str]:
 
 @reads
 def get_run(engine: Engine, run_ref: str) -> RunSummary:
-    """A run by its id or a unique prefix of it (like git's short hashes)."""
+    """A run by its id, its label (``--run-label 2026-Q4``) or a unique prefix of its id (like git's short
+    hashes), in that order. Raises StoreError for none, or a label or prefix naming several runs."""
     runs = runs_table
     ref = run_ref.strip()
     with engine.connect() as conn:
         ids = conn.execute(select(runs.c.id).where(runs.c.id == ref)).scalars().all()
+        if not ids:
+            ids = conn.execute(select(runs.c.id).where(runs.c.label == ref)).scalars().all()
+            if len(ids) > 1:
+                raise StoreError(f"the label {ref!r} names {len(ids)} runs ({', '.join(sorted(ids)[:5])}); give the run id")
         if not ids:
             pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             ids = conn.execute(select(runs.c.id).where(runs.c.id.like(pattern, escape="\\"))).scalars().all()
