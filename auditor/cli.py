@@ -50,10 +50,9 @@ class ResultFormat(StrEnum):
 
 
 def _console():
-    from rich.console import Console
+    from auditor.cli_common import console
 
-    # Piped output (CI logs, files) gets room for tenant names instead of rich's 80-column default.
-    return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
+    return console()
 
 
 def version_callback(value: bool) -> None:
@@ -77,7 +76,8 @@ def main_callback(
 def checks_list(
     format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:
-    """List every check: id, title, area, severity and the tenants it applies to."""
+    """List every check: id, title, area, severity, the tenants it applies to and the framework controls it
+    gives evidence for."""
     registry = load_registry()
     rows = [
         {
@@ -89,6 +89,7 @@ def checks_list(
             "needs": list(spec.needs),
             "wave": spec.wave,
             "references": list(spec.references),
+            "frameworks": [control.as_dict() for control in spec.frameworks],
         }
         for spec in registry
     ]
@@ -98,10 +99,11 @@ def checks_list(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} checks (checklist version {RULESET_VERSION})")
-    for column in ("ID", "Title", "Area", "Severity", "Applies to"):
+    for column in ("ID", "Title", "Area", "Severity", "Applies to", "Frameworks"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(row["id"], row["title"], row["area"], row["severity"], ", ".join(row["applies_to"]))
+    for spec, row in zip(registry, rows):
+        table.add_row(row["id"], row["title"], row["area"], row["severity"], ", ".join(row["applies_to"]),
+                      "\n".join(control.label for control in spec.frameworks))
     _console().print(table)
 
 

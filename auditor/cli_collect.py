@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from auditor.safe_text import terminal
 from auditor.cli_common import (
     EXIT_UNREADABLE,
     AllowUnreadableOption,
@@ -76,7 +77,7 @@ def collect_command(
     typer.echo(f"wrote {len(paths)} snapshot(s) to {out}"
                + (f"; {unreadable} tenant(s) could not be read" if unreadable else ""))
     for line in hints.lines():
-        typer.echo(line, err=True)
+        typer.echo(terminal(line), err=True)
     if recording:
         _record_collection(config, config_path, collected, paths, db)
     if unreadable and not (allow_unreadable or config.allow_unreadable):
@@ -126,7 +127,7 @@ def permissions_command(
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
+    from auditor.cli_common import console as shared_console
     from rich.table import Table
 
     graph = Table(title="Microsoft Graph application permissions (admin consent in every tenant)")
@@ -139,9 +140,11 @@ def permissions_command(
     for r in found:
         target = graph if r.kind == "graph" else azure
         target.add_row(r.name, "partner only" if r.partner_only else "all", ", ".join(r.checks))
-    console = Console(highlight=False)
+    console = shared_console(width=None)
     console.print(graph)
     console.print(azure)
+    if any(r.kind == "azure" and r.name == "Reader" and len(r.checks) > 0 for r in found):
+        console.print("Reader suffices for every Azure governance check (AZR-1 to AZR-5) and CST-4.")
     console.print("Setup, step by step: docs/setup.md")
 
 

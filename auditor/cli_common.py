@@ -10,6 +10,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+from auditor.safe_text import terminal
+
 import typer
 
 if TYPE_CHECKING:
@@ -40,7 +42,8 @@ def report_unreadable(snapshots) -> int:
 
     found = unreadable_tenants(snapshots)
     for tenant in found:
-        typer.echo(f"tenant {tenant.display_name} ({tenant.tenant_id}) could not be read: {tenant.reason}", err=True)
+        typer.echo(terminal(f"tenant {tenant.display_name} ({tenant.tenant_id}) could not be read: {tenant.reason}"),
+                   err=True)
     if found:
         typer.echo(f"{len(found)} tenant(s) could not be read: exit {EXIT_UNREADABLE} "
                    "(--allow-unreadable, or allow_unreadable = true in the config, exits 0)", err=True)
@@ -64,9 +67,26 @@ def require_writable_out(out) -> None:
         raise fail(f"{exc.filename or out}: cannot write there: {exc.strerror or exc}") from None
 
 
+def console(stderr: bool = False, width: int | None = None):
+    """The one rich Console every command prints tables with. Rich markup, emoji codes and highlighting are
+    off: tenant names such as ``Contoso [/bold]`` or ``[link=…]`` are text, never markup (a stray closing
+    tag would otherwise crash the command after its work was done). Cells holding tenant data still go
+    through auditor.safe_text.terminal for control characters. Piped output (CI logs, files) gets room
+    for tenant names instead of rich's 80-column default."""
+    import sys
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    if width is None and not stream.isatty():
+        width = 120
+    return Console(stderr=stderr, markup=False, emoji=False, highlight=False, width=width)
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print one ``error:`` line on stderr and return the exit to raise (never a traceback)."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one ``error:`` line on stderr and return the exit to raise (never a traceback). The message
+    may quote tenant data or file content: it is shown as text, on one line (auditor.safe_text.terminal)."""
+    typer.echo(f"error: {terminal(message)}", err=True)
     return typer.Exit(code)
 
 

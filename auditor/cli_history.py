@@ -11,6 +11,7 @@ import click
 import typer
 
 from auditor.cli_common import EXIT_USAGE, DbOption, TableFormat, fail, open_history
+from auditor.safe_text import terminal
 
 if TYPE_CHECKING:
     from auditor.store import RunDiff, RunSummary
@@ -71,9 +72,9 @@ def _shards_cell(run: "RunSummary") -> str:
 
 
 def _console():
-    from rich.console import Console
+    from auditor.cli_common import console
 
-    return Console(highlight=False)
+    return console(width=None)
 
 
 def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
@@ -81,7 +82,7 @@ def _print_history(runs: list["RunSummary"], tenant: str | None) -> None:
     from rich.table import Table
 
     if tenant:
-        table = Table(title=f"Audits of {tenant}", box=box.SIMPLE_HEAD)
+        table = Table(title=terminal(f"Audits of {tenant}"), box=box.SIMPLE_HEAD)
         for column in ("Run", "Label", "Started (UTC)", "Score", "Grade", "Change"):
             table.add_column(column, justify="right" if column in ("Score", "Change") else "left")
         previous: float | None = None
@@ -146,14 +147,14 @@ def _print_diff(result: "RunDiff", show_all: bool) -> None:
     for entry in entries:
         change = entry.change
         if not entry.in_b:
-            table.add_row(entry.display_name, entry.grade_a or "", "–", "(not audited in the later run)", "", "")
+            table.add_row(terminal(entry.display_name), entry.grade_a or "", "–", "(not audited in the later run)", "", "")
             continue
         if not entry.in_a:
-            table.add_row(entry.display_name, entry.grade_b or "", "–", "(first audit)", "", "")
+            table.add_row(terminal(entry.display_name), entry.grade_b or "", "–", "(first audit)", "", "")
             continue
         grade = entry.grade_b if entry.grade_a == entry.grade_b else f"{entry.grade_a} → {entry.grade_b}"
         table.add_row(
-            entry.display_name,
+            terminal(entry.display_name),
             grade or "",
             _delta(change.score_change),
             ", ".join(change.newly_failing),
@@ -257,7 +258,7 @@ def delete_command(
         found = get_run(engine, run)
         if not yes:
             try:
-                confirmed = typer.confirm(f"Delete {_describe(found)} from the history?", default=False, err=True)
+                confirmed = typer.confirm(terminal(f"Delete {_describe(found)} from the history?"), default=False, err=True)
             except (click.exceptions.Abort, typer.Abort, EOFError):  # no answer (stdin closed)
                 raise fail(f"run {found.id} not deleted: no answer to the question (give --yes to delete "
                            "without asking)") from None
@@ -268,7 +269,7 @@ def delete_command(
         raise fail(str(exc)) from None
     finally:
         engine.dispose()
-    typer.echo(f"deleted {_describe(deleted)}")
+    typer.echo(terminal(f"deleted {_describe(deleted)}"))
 
 
 def register(app: typer.Typer) -> None:

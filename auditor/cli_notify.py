@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Mapping, Optional
 import typer
 
 from auditor.cli_common import DbOption, fail, open_history
+from auditor.safe_text import terminal
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -77,8 +78,9 @@ def notify_after_run(
 def _show(digest: "Digest", title: str) -> None:
     from auditor.notify.formats import to_text
 
-    typer.echo(f"== {title}")
-    typer.echo(to_text(digest))
+    typer.echo(terminal(f"== {title}"))
+    # Tenant names and alert titles are the tenants' own text: each line shown as text, never executed.
+    typer.echo("\n".join(terminal(line) for line in to_text(digest).splitlines()))
 
 
 def notify_command(

@@ -8,6 +8,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from auditor.cli_common import console
+from auditor.safe_text import terminal
+
 
 class LogProgress:
     """One line per finished item, for logs."""
@@ -26,7 +29,7 @@ class LogProgress:
         self._done += 1
         self._failed += int(failed)
         mark = " (with errors)" if failed else ""
-        print(f"{self._description}: {self._done}/{self._total} {label}{mark}; errors so far: {self._failed}",
+        print(terminal(f"{self._description}: {self._done}/{self._total} {label}{mark}; errors so far: {self._failed}"),
               file=self._stream, flush=True)
 
     def finish(self) -> None:
@@ -37,17 +40,16 @@ class RichProgress:
     """Tenants done of total, the tenant just finished, errors so far."""
 
     def __init__(self) -> None:
-        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("errors: {task.fields[errors]}"),
-            TextColumn("{task.fields[current]}"),
+            TextColumn("errors: {task.fields[errors]}", markup=False),
+            TextColumn("{task.fields[current]}", markup=False),
             TimeElapsedColumn(),
-            console=Console(stderr=True),
+            console=console(stderr=True),
             transient=False,
         )
         self._task = None
@@ -63,7 +65,7 @@ class RichProgress:
     def advance(self, label: str = "", failed: bool = False) -> None:
         self._errors += int(failed)
         if self._task is not None:
-            self._progress.update(self._task, advance=1, errors=self._errors, current=label)
+            self._progress.update(self._task, advance=1, errors=self._errors, current=terminal(label))
 
     def finish(self) -> None:
         if self._task is not None:

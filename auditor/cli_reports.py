@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import EXIT_USAGE, DbOption, GroupOption, Paper, fail, open_history
+from auditor.safe_text import terminal
 
 
 def register(app: typer.Typer) -> None:
@@ -102,8 +103,8 @@ def _recorded_branding(recorded, run_id: str, logo_folder: Path):
         branding, notes = store.branding_for_render(recorded, run_id, logo_folder)
     except store.StoreError as exc:
         raise fail(str(exc)) from None
-    for line in notes:
-        typer.echo(line, err=True)
+    for line in notes:  # a path and name from the database: shown as text
+        typer.echo(terminal(line), err=True)
     return branding
 
 

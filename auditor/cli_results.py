@@ -3,13 +3,13 @@ applied, the note when no config was given, and the ``--fail-under`` gate (exit 
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from auditor.cli_common import EXIT_FAIL_UNDER, fail
+from auditor.cli_common import EXIT_FAIL_UNDER, console, fail
+from auditor.safe_text import terminal
 
 if TYPE_CHECKING:
     from auditor.results import AuditResults, TenantResult
@@ -18,13 +18,6 @@ NO_CONFIG_NOTE = (
     "note: no --config given: no break-glass accounts, risk acceptances or attestations were applied, "
     "and the default scoring rule was used"
 )
-
-
-def _console():
-    from rich.console import Console
-
-    # Piped output (CI logs, files) gets room for tenant names instead of rich's 80-column default.
-    return Console(stderr=False, highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def note_without_config(config: Any) -> None:
@@ -63,7 +56,7 @@ def print_results_table(results: "AuditResults") -> None:
             counts[result.status] += 1
         other = sum(n for s, n in counts.items() if s not in (Status.FAIL, Status.PASS, Status.UNKNOWN))
         table.add_row(
-            tenant.display_name,
+            terminal(tenant.display_name),
             tenant.kind,
             fmt_score(tenant.score),
             tenant.grade,
@@ -73,7 +66,7 @@ def print_results_table(results: "AuditResults") -> None:
             str(counts[Status.UNKNOWN]),
             str(other),
         )
-    _console().print(table)
+    console().print(table)
 
 
 def below_bar(results: "AuditResults", fail_under: float) -> list[tuple["TenantResult", str]]:
@@ -101,5 +94,5 @@ def exit_if_below(results: "AuditResults", fail_under: float | None) -> None:
     found = below_bar(results, fail_under)
     if found:
         names = "; ".join(f"{tenant.display_name} ({why})" for tenant, why in found)
-        typer.echo(f"below --fail-under {fail_under:g}: {names}", err=True)
+        typer.echo(terminal(f"below --fail-under {fail_under:g}: {names}"), err=True)
         raise typer.Exit(EXIT_FAIL_UNDER)

@@ -37,6 +37,7 @@ from auditor.cli_common import (
 from auditor.cli_results import evaluate_or_fail, note_without_config
 from auditor.cli_results import exit_if_below as _exit_if_below
 from auditor.cli_results import print_results_table as _print_results_table
+from auditor.safe_text import terminal
 
 
 def _progress():
@@ -71,6 +72,21 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
     try:
         return collect_all(config.model_copy(update=update), out / "snapshots", progress=_progress(), now=started)
     except CollectError as exc:
+        raise fail(str(exc)) from None
+
+
+def _partner_context(config, out: Path, started: datetime, shard, group):
+    """The partner's context for a shard or group that does not audit the partner: its few context sections,
+    read live into out/partner-context/ (never scored), so every shard judges customers alike."""
+    if config is None or config.partner is None or (shard is None and group is None):
+        return None
+    from auditor.collect.context import collect_partner_context
+    from auditor.snapshot import SnapshotError, load_snapshot
+
+    try:
+        path = collect_partner_context(config, out, now=started)
+        return load_snapshot(path) if path is not None else None
+    except SnapshotError as exc:
         raise fail(str(exc)) from None
 
 
@@ -143,17 +159,20 @@ def run(
         selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})
     except (SnapshotError, SelectionError) as exc:
         raise fail(str(exc)) from None
+    partner_snapshot = selected.partner
+    if not sample and snapshots_dir is None and partner_snapshot is None:
+        partner_snapshot = _partner_context(config, out, started, shard_spec, group)
     if not sample and snapshots_dir is None:  # collected live: one line per shared failure cause
         from auditor.collect.hints import collection_hints
 
         for line in collection_hints(selected.snapshots):
-            typer.echo(line, err=True)
+            typer.echo(terminal(line), err=True)
     # The demo is evaluated as of its collection, so it reads the same whatever the date.
     default_time = max((s.collected_at for s in selected.snapshots), default=None) if sample else None
     evaluated_at = as_of_time(as_of, default_time)
     note_without_config(config)
     results = evaluate_or_fail(selected.snapshots, registry, evaluated_at, config, run_id=identity,
-                               operator=_operator())
+                               operator=_operator(), partner_snapshot=partner_snapshot)
 
     # Recorded before rendering: the reports read each tenant's trend back from the history.
     recording = dict(

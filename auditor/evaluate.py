@@ -22,6 +22,7 @@ from auditor.results import (
     Attestation,
     AuditResults,
     CheckResult,
+    FrameworkRef,
     ScoringRule,
     Status,
     TenantResult,
@@ -127,6 +128,7 @@ def run_check(
         evidence=outcome.evidence,
         remediation=outcome.remediation or spec.remediation,
         references=list(spec.references),
+        frameworks=[FrameworkRef(**control.as_dict()) for control in spec.frameworks],
         acceptance=acceptance,
         attestation=attestation,
     )

@@ -58,4 +58,7 @@ GRAPH_SELECT: dict[str, tuple[str, ...]] = {
         "riskLastUpdatedDateTime", "isDeleted",
     ),
     "partner_security_requirements": (),  # beta partner security endpoint: kept whole, as the alerts are
+    # Azure governance (AZR-1, AZR-2).
+    "partner_agent_groups": ("id", "displayName", "securityEnabled"),
+    "azure_group_members": ("id", "displayName", "userPrincipalName", "userType", "creationType", "accountEnabled"),
 }

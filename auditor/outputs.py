@@ -12,13 +12,15 @@ import io
 from pathlib import Path
 from typing import Callable
 
+from auditor.frameworks import labels as framework_labels
 from auditor.fsutil import atomic_write_text
 from auditor.results import AuditResults, fmt_coverage, fmt_score
+from auditor.safe_text import spreadsheet_text
 
 CSV_COLUMNS = [
     "tenant_id", "tenant", "kind", "tenant_score", "tenant_grade", "tenant_coverage", "check_id", "title",
     "area", "area_title", "severity", "status", "status_label", "summary", "evidence_count", "accepted_by",
-    "accepted_until", "attested_by", "attested_on", "attested_until", "remediation", "scoring_rule",
+    "accepted_until", "attested_by", "attested_on", "attested_until", "remediation", "frameworks", "scoring_rule",
 ]
 
 
@@ -26,14 +28,11 @@ def results_json(results: AuditResults) -> str:
     return results.model_dump_json(indent=2) + "\n"
 
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: object) -> object:
-    """Tenant data is untrusted: a text cell that a spreadsheet would run as a formula is quoted."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """Tenant data is untrusted: text cells lose control characters, isolate bidirectional overrides and
+    never start a formula (auditor.safe_text.spreadsheet_text). A cell holding a line break is quoted by
+    the csv writer, since LF is its line terminator."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
 
 
 def results_csv(results: AuditResults) -> str:
@@ -66,6 +65,7 @@ def results_csv(results: AuditResults) -> str:
                 "attested_on": attestation.reviewed.isoformat() if attestation else "",
                 "attested_until": attestation.valid_until.isoformat() if attestation else "",
                 "remediation": result.remediation,
+                "frameworks": framework_labels(result.frameworks),
                 "scoring_rule": rule,
             }.items()})
     return buffer.getvalue()

@@ -9,12 +9,13 @@ or from modules in tests) and passed to the engine.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import import_module, metadata
 from types import ModuleType
 from typing import Any, Callable, Iterable
 
+from auditor import frameworks
 from auditor.results import Area, Evidence, Severity, Status
 from auditor.snapshot import SUBSCRIPTION_SECTIONS, TENANT_SECTIONS, TenantKind, TenantSnapshot
 
@@ -50,7 +51,12 @@ class PartnerContext:
     - ``group_ids``: lower-case object ids of the partner's own security groups that may hold roles in
       customer tenants and subscriptions (AdminAgents, HelpdeskAgents, the security groups of its GDAP
       access assignments); empty when not read.
-    - ``group_ids_read``: whether ``group_ids`` is a complete reading (False: unknown, not "none")."""
+    - ``group_ids_read``: whether ``group_ids`` is a complete reading (False: unknown, not "none").
+    - ``group_labels``: (lower-case group id, what it is) pairs for evidence: "AdminAgents",
+      "HelpdeskAgents", "GDAP security group (relationship <name>)".
+    - ``admin_agents_group_ids``: the AdminAgents group(s): the group legacy AOBO made Owner of customers'
+      subscriptions (AZR-1 lists it as advisory).
+    - ``group_ids_note``: why the groups are not read, when they are not ("" otherwise)."""
 
     tenant_id: str | None = None
     name: str = ""
@@ -58,6 +64,14 @@ class PartnerContext:
     partner_read: bool = False
     group_ids: frozenset[str] = frozenset()
     group_ids_read: bool = False
+    group_labels: tuple[tuple[str, str], ...] = ()
+    admin_agents_group_ids: frozenset[str] = frozenset()
+    group_ids_note: str = ""
+
+    def group_label(self, group_id: str) -> str:
+        """What the partner group ``group_id`` is ("AdminAgents", "GDAP security group (…)"), or ""."""
+        wanted = group_id.lower()
+        return next((label for gid, label in self.group_labels if gid == wanted), "")
 
     def is_known_partner(self, tenant_id: str | None) -> bool:
         """Whether ``tenant_id`` is the configured partner or a declared known partner (case-insensitive)."""
@@ -105,6 +119,8 @@ class CheckSpec:
     function: CheckFunction = field(compare=False, repr=False)
     wave: int = 1
     reads: tuple[str, ...] = ()  # sections used when readable, without which the check still decides
+    # Framework controls the check gives evidence for; attached by Registry.add from auditor/frameworks.toml
+    frameworks: tuple[frameworks.FrameworkControl, ...] = ()
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -182,6 +198,10 @@ class Registry:
             self.add(spec)
 
     def add(self, spec: CheckSpec) -> None:
+        """Register ``spec``, attaching its framework controls from the packaged data (auditor/frameworks.toml)
+        unless the spec already carries some. Raises RegistryError on a duplicate id."""
+        if not spec.frameworks:
+            spec = replace(spec, frameworks=frameworks.controls_for(spec.id))
         existing = self._specs.get(spec.id)
         if existing is not None:
             raise RegistryError(

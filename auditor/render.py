@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from auditor import charts
 from auditor.config import Branding
+from auditor.framework_view import portfolio_frameworks, tenant_frameworks
 from auditor.fsutil import atomic_write_bytes, atomic_write_text
 from auditor.progress import NoProgress, Progress
 from auditor.report_text import plain_summary, status_meanings
@@ -553,7 +554,8 @@ class ScorecardView:
             toc.append(("top-actions", "Top actions", 2))
         toc += [("since-last", "Since the last audit", 2), ("findings", "Findings by area", 1)]
         toc += [(area.anchor, area.title, 2) for area in self.areas]
-        toc += [("unknown", "Checks that could not run", 1), ("accepted", "Accepted risks and attested reviews", 1)]
+        toc += [("unknown", "Checks that could not run", 1), ("frameworks", "Against recognised frameworks", 1),
+                ("accepted", "Accepted risks and attested reviews", 1)]
         if self.appendix:
             toc.append(("appendix-evidence", "Appendix A: full evidence lists", 1))
         toc.append(("methodology", ("Appendix B: " if self.appendix else "Appendix: ") + "methodology", 1))
@@ -875,13 +877,15 @@ def _render(template: str, ctx: RenderContext, media: str, values: dict[str, Any
 
 def render_scorecard_html(tenant: TenantResult, ctx: RenderContext, change: TenantChange | None = None,
                           media: str = "html") -> str:
-    values = {"view": scorecard_view(tenant, ctx.why, change, ctx.scoring), "tenant": tenant}
+    values = {"view": scorecard_view(tenant, ctx.why, change, ctx.scoring), "tenant": tenant,
+              "frameworks": tenant_frameworks(tenant.results)}
     return _render("scorecard.html", ctx, media, values)
 
 
 def render_portfolio_html(results: AuditResults, ctx: RenderContext, slugs: dict[str, str],
                           history: dict[str, TenantChange] | None = None, media: str = "html") -> str:
-    values = {"view": portfolio_view(results, slugs, ctx.why, history), "results": results}
+    values = {"view": portfolio_view(results, slugs, ctx.why, history), "results": results,
+              "frameworks": portfolio_frameworks(results)}
     return _render("portfolio.html", ctx, media, values)
 
 
@@ -992,14 +996,16 @@ def _write_html_and_pdf(template: str, ctx: RenderContext, folder: Path, label: 
 
 def write_scorecard(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
     started = time.perf_counter()
-    values = {"view": scorecard_view(tenant, ctx.why, change, ctx.scoring), "tenant": tenant}
+    values = {"view": scorecard_view(tenant, ctx.why, change, ctx.scoring), "tenant": tenant,
+              "frameworks": tenant_frameworks(tenant.results)}
     return _write_html_and_pdf("scorecard.html", ctx, folder, tenant.display_name, started, values)
 
 
 def write_portfolio(results: AuditResults, ctx: RenderContext, out_dir: Path, slugs: dict[str, str],
                     history: dict[str, TenantChange] | None) -> Written:
     started = time.perf_counter()
-    values = {"view": portfolio_view(results, slugs, ctx.why, history), "results": results}
+    values = {"view": portfolio_view(results, slugs, ctx.why, history), "results": results,
+              "frameworks": portfolio_frameworks(results)}
     return _write_html_and_pdf("portfolio.html", ctx, out_dir, "portfolio", started, values)
 
 

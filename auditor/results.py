@@ -71,6 +71,7 @@ class Area(StrEnum):
     CONTACTS = "contacts"
     COST = "cost"
     DEFENDER = "defender"
+    AZURE = "azure"
 
     @property
     def title(self) -> str:
@@ -84,6 +85,7 @@ AREA_TITLES: dict[Area, str] = {
     Area.CONTACTS: "Security contacts and alerts",
     Area.COST: "Cost alerts",
     Area.DEFENDER: "Defender",
+    Area.AZURE: "Azure governance",
 }
 
 Evidence = dict[str, Any]
@@ -184,6 +186,15 @@ class Attestation(BaseModel):
     expired: bool = False
 
 
+class FrameworkRef(BaseModel):
+    """A framework control the check gives evidence for (auditor/frameworks.toml), as results.json carries it."""
+
+    framework: str
+    version: str
+    control: str
+    title: str
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -196,6 +207,7 @@ class CheckResult(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     remediation: str = ""
     references: list[str] = Field(default_factory=list)
+    frameworks: list[FrameworkRef] = Field(default_factory=list)  # empty in results written before issue 15
     acceptance: Acceptance | None = None
     attestation: Attestation | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, TypeVar
+from typing import Any, TYPE_CHECKING, Iterable, TypeVar
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -145,6 +145,9 @@ class Selected:
 
     snapshots: list  # list[TenantSnapshot]
     files: dict[str, "Path"]  # tenant id -> snapshot file
+    # The partner's snapshot when the folder holds one, chosen or not: a shard or group that leaves the
+    # partner out still judges its customers against the partner's context (auditor/partner_context.py).
+    partner: Any = None
 
 
 def load_selected(
@@ -168,4 +171,5 @@ def load_selected(
             raise SnapshotError(f"tenant {snapshot.tenant.id} is in two snapshot files: {by_tenant[snapshot.tenant.id.lower()]} and {path}")
         by_tenant[snapshot.tenant.id.lower()] = path
     chosen = select([snapshot for _, snapshot in loaded], group, shard, config)
-    return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id.lower()] for s in chosen})
+    partner = next((s for _, s in loaded if s.tenant.kind.value == "partner"), None)
+    return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id.lower()] for s in chosen}, partner)

@@ -90,13 +90,16 @@ TENANT_SECTIONS: dict[str, str] = {
     "delegated_admin_relationships": "list",     # GET /tenantRelationships/delegatedAdminRelationships (partner)
     "delegated_admin_access_assignments": "map", # GET .../delegatedAdminRelationships/{id}/accessAssignments
     "partner_security_alerts": "list",           # GET beta /security/partner/securityAlerts (partner)
-    "subscriptions": "list",                     # ARM GET /subscriptions
+    "subscriptions": "list",                     # Resource Graph resourcecontainers (ARM's list shape), or ARM GET /subscriptions
     # Wave 2 (issue 12): ADM-5, ADM-7, PAR-6, CON-4, CON-5.
     "sign_in_activity": "object_map",            # GET /users/{id}?$select=id,createdDateTime,signInActivity (privileged users)
     "role_assignment_schedule_instances": "list",  # GET /roleManagement/directory/roleAssignmentScheduleInstances
     "service_provider_sign_ins": "list",         # GET beta /auditLogs/signIns?$filter=crossTenantAccessType eq 'serviceProvider' ...
     "risky_users": "list",                       # GET /identityProtection/riskyUsers?$filter=riskLevel eq 'high'
     "partner_security_requirements": "list",     # GET beta /security/partner/securityScore/requirements (partner)
+    # Azure governance (AZR-1 to AZR-5):
+    "partner_agent_groups": "list",              # GET /groups?$filter=displayName in ('AdminAgents','HelpdeskAgents') (partner)
+    "azure_group_members": "map",                # GET /groups/{id}/transitiveMembers/microsoft.graph.user (groups holding subscription roles)
 }
 
 # Sections read once per Azure subscription (ARM).
@@ -105,6 +108,13 @@ SUBSCRIPTION_SECTIONS: dict[str, str] = {
     "pricings": "list",           # GET /subscriptions/{id}/providers/Microsoft.Security/pricings
     "budgets": "list",            # GET /subscriptions/{id}/providers/Microsoft.Consumption/budgets
     "scheduled_actions": "list",  # GET /subscriptions/{id}/providers/Microsoft.CostManagement/scheduledActions
+    # Azure governance (AZR-1 to AZR-5) and recent creations (CST-4). Where Azure Resource Graph answers
+    # (auditor/collect/resource_graph.py) one query serves every subscription; the per-subscription read
+    # named here is the fallback. Items keep ARM's shape either way (CST-4's keep the shape of their source).
+    "azure_role_assignments": "list",  # ARG authorizationresources, or GET .../Microsoft.Authorization/roleAssignments?$filter=atScope()
+    "activity_log_alerts": "list",     # ARG resources, or GET .../Microsoft.Insights/activityLogAlerts
+    "diagnostic_settings": "list",     # GET /subscriptions/{id}/providers/Microsoft.Insights/diagnosticSettings
+    "resource_creations": "list",      # ARG resourcechanges (Create, 7 days), or the activity log's creations
 }
 
 # Sections added after schema version 1 was first written: a snapshot from an older tool version lacks them
@@ -114,6 +124,13 @@ ADDED_SECTIONS: tuple[str, ...] = (
     # Wave 2 (issue 12)
     "sign_in_activity", "role_assignment_schedule_instances", "service_provider_sign_ins", "risky_users",
     "partner_security_requirements",
+    # Azure governance (issue 13)
+    "partner_agent_groups", "azure_group_members",
+)
+# The same for the sections read once per subscription.
+ADDED_SUBSCRIPTION_SECTIONS: tuple[str, ...] = (
+    # Azure governance and CST-4 (issue 13)
+    "azure_role_assignments", "activity_log_alerts", "diagnostic_settings", "resource_creations",
 )
 
 _SHAPE_TYPES = {"list": list, "object": dict, "map": dict, "object_map": dict}
@@ -121,9 +138,12 @@ _SHAPE_TYPES = {"list": list, "object": dict, "map": dict, "object_map": dict}
 ENTITY_SHAPES = ("object", "object_map")
 
 
-def _with_added_sections(sections: dict[str, Section]) -> dict[str, Section]:
-    """Tenant sections with every section of ADDED_SECTIONS the file lacks read as not_collected."""
-    absent = [name for name in ADDED_SECTIONS if name not in sections]
+def _with_added_sections(
+    sections: dict[str, Section], added: tuple[str, ...] = ADDED_SECTIONS
+) -> dict[str, Section]:
+    """Sections with every section of ``added`` (ADDED_SECTIONS for a tenant, ADDED_SUBSCRIPTION_SECTIONS
+    for a subscription) the file lacks read as not_collected."""
+    absent = [name for name in added if name not in sections]
     if not absent:
         return sections
     reason = "not in this snapshot: it was written by a tool version that did not collect this section"
@@ -163,7 +183,8 @@ class SubscriptionSnapshot(BaseModel):
     @field_validator("sections")
     @classmethod
     def _all_sections_present(cls, value: dict[str, Section]) -> dict[str, Section]:
-        return _check_shapes(value, SUBSCRIPTION_SECTIONS, "subscription")
+        return _check_shapes(_with_added_sections(value, ADDED_SUBSCRIPTION_SECTIONS), SUBSCRIPTION_SECTIONS,
+                             "subscription")
 
 
 class TenantSnapshot(BaseModel):

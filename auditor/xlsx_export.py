@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.fsutil import atomic_write_bytes
+from auditor.safe_text import file_text
 from auditor.results import Area, AuditResults, Status, ruleset_label
 
 FILE_NAME = "results.xlsx"
@@ -33,7 +34,7 @@ SUMMARY_COLUMNS = [
 FINDINGS_COLUMNS = [
     "Tenant", "Tenant ID", "Check ID", "Title", "Area", "Area title", "Severity", "Status", "Status label",
     "Summary", "Evidence rows", "Accepted by", "Accepted until", "Acceptance reason", "Attested by",
-    "Attested on", "Attested until", "Remediation", "References",
+    "Attested on", "Attested until", "Remediation", "References", "Frameworks",
 ]
 EVIDENCE_COLUMNS = ["Tenant", "Tenant ID", "Check ID", "Status", "Row", "Field", "Value"]
 ABOUT_COLUMNS = ["Item", "Value"]
@@ -54,9 +55,9 @@ def _cell_text(value: Any) -> Any:
         return value
     if not isinstance(value, str):
         value = json.dumps(value, default=str, ensure_ascii=False)
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
+    # Control characters dropped (openpyxl refuses most of them), bidirectional overrides isolated. Cells
+    # are typed as strings (never formulas), so no apostrophe is needed here, unlike the CSV.
+    return file_text(value)
 
 
 class _Sheet:
@@ -151,6 +152,7 @@ def build_workbook(results: AuditResults) -> Any:
                 attestation.reviewed if attestation else None,
                 attestation.valid_until if attestation else None,
                 result.remediation, "\n".join(result.references),
+                "\n".join(f"{ref.framework} {ref.version} {ref.control}: {ref.title}" for ref in result.frameworks),
             ])
             for row_number, row in enumerate(result.evidence, start=1):
                 for field_name, value in row.items():

@@ -226,3 +226,45 @@ def newest(items: Sequence[dict], field: str) -> tuple[dict | None, str]:
     if undated:
         return None, f"{undated} of {len(items)} items have no readable {field}, so the latest cannot be told"
     return max(dated, key=lambda pair: pair[0])[1], ""  # type: ignore[arg-type, return-value]
+
+
+def ci_get(item: Any, key: str, default: Any = None) -> Any:
+    """``item[key]`` matched case-insensitively. Microsoft's own ARM examples disagree on the casing of some
+    field names (activity-log alert conditions read "field"/"equals" in one example, "Field"/"Equals" in
+    another; see graph-examples/README.md), so ARM fields the Azure governance checks read go through here."""
+    if not isinstance(item, dict):
+        return default
+    if key in item:
+        return item[key]
+    lowered = key.lower()
+    for name, value in item.items():
+        if isinstance(name, str) and name.lower() == lowered:
+            return value
+    return default
+
+
+def ci_properties(item: Any) -> dict:
+    value = ci_get(item, "properties")
+    return value if isinstance(value, dict) else {}
+
+
+def last_segment(resource_id: Any) -> str:
+    """The last path segment of an ARM id ("/providers/.../roleDefinitions/8e3a..." -> "8e3a..."), lower-case
+    for GUIDs compared across the two spellings ARM uses (with and without a subscription prefix)."""
+    return str(resource_id or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def subscription_scope_matches(scope: Any, subscription_id: str) -> bool:
+    """Whether an ARM scope names exactly this subscription: "/subscriptions/{id}" or, as activity-log alerts
+    write it, "subscriptions/{id}" without the leading slash; case-insensitive."""
+    text = str(scope or "").strip().strip("/").lower()
+    return text == f"subscriptions/{subscription_id.lower()}"
+
+
+def covers_subscription(scope: Any, subscription_id: str) -> bool:
+    """Whether a scope is the subscription or above it (a management group, the root "/")."""
+    text = str(scope or "").strip().lower()
+    if text in ("", "/"):
+        return text == "/"
+    return subscription_scope_matches(text, subscription_id) or text.lstrip("/").startswith(
+        "providers/microsoft.management/managementgroups/")

@@ -29,6 +29,7 @@ from auditor.snapshot import (
 )
 from sample_data import catalog as c
 from sample_data import wave2
+from sample_data.azure_governance import GovernanceContext, owner_group_members, subscription_sections
 
 SEED = 20261120
 TOOL_VERSION = "0.1.0"  # the collector version the samples claim; fixed so regeneration is byte-identical
@@ -46,6 +47,14 @@ class SubscriptionPosture:
     anomaly_alert: bool = True      # an InsightAlert scheduled action exists
     forbidden: bool = False         # the app holds no Security Reader / Cost Management Reader role here
     currency: str = "USD"
+    # Azure governance (AZR-1 to AZR-5, CST-4; sample_data/azure_governance.py):
+    foreign_principals: tuple[tuple[str, str], ...] = ()  # (object id, role definition id) of ForeignGroups
+    owner_group: bool = False       # a customer group holds Owner (its members expanded for AZR-2)
+    role_alert: bool = True         # an activity-log alert on role-assignment writes
+    health_alert: bool = True       # a Service Health alert
+    alert_receiver: str = "good"    # good | disabled (the action group's only e-mail receiver is Disabled)
+    activity_export: str = "good"   # good (allLogs to a workspace) | admin_only (Security off) | missing
+    creations: str = "none"         # none | gpu (GPU VMs and a scale set) | some (ordinary resources)
 
 
 @dataclass(frozen=True)
@@ -668,7 +677,12 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         ],
     }
 
-    subs = [_subscription(rng, p, tid, sub) for sub in p.subscriptions]
+    governance = GovernanceContext(
+        owner_id=(named_admins or breakers or people.users)[0]["id"],
+        group_id=guid(random.Random(f"{SEED}:{p.slug}:azure-owners")),
+        group_name="Azure Owners",
+    )
+    subs = [_subscription(rng, p, tid, sub, governance) for sub in p.subscriptions]
 
     r = c.REQUESTS
     sections: dict[str, Section] = {
@@ -687,13 +701,14 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
         else missing(SectionStatus.NOT_LICENSED, NOT_LICENSED_P1, r["user_registration_details"]),
         "authentication_methods": ok(methods_map, r["authentication_methods"]),
         "secure_scores": ok([secure_score], r["secure_scores"]),
-        "subscriptions": ok([s[0] for s in subs], r["subscriptions"]),
+        "subscriptions": ok([s[0] for s in subs], c.SUBSCRIPTIONS_FROM_RESOURCE_GRAPH if subs else r["subscriptions"]),
     }
     # Wave 2 (issue 12)
     sections.update(wave2.tenant_sections(p, tid, people.users, people.kind, assignments, eligibility,
                                           group_members, named_admins))
     for name in c.PARTNER_ONLY:
         sections[name] = missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, r[name])
+    sections["azure_group_members"] = _azure_group_members(p, subs, governance, named_admins, r["azure_group_members"])
     sections.update(p.extra_sections)
     for name in p.forbidden:
         sections[name] = forbidden_graph(name)
@@ -716,11 +731,21 @@ def build_snapshot(p: Posture) -> TenantSnapshot:
 # --- Azure -----------------------------------------------------------------------------------------------
 
 
-def _subscription(rng: random.Random, p: Posture, tid: str, s: SubscriptionPosture) -> tuple[Json, SubscriptionSnapshot]:
+def _azure_group_members(p: Posture, subs: list, governance: GovernanceContext, admins: list[Json], request: str) -> Section:
+    """What the collector reads for groups holding Owner on subscriptions: their users, or why not."""
+    readable = [snap for _, snap in subs if snap.sections["azure_role_assignments"].status is SectionStatus.OK]
+    if subs and not readable:
+        return missing(SectionStatus.NOT_COLLECTED, "no subscription's role assignments could be read", request)
+    if any(s.owner_group for s in p.subscriptions if not s.forbidden):
+        return ok({governance.group_id: owner_group_members(admins[:2])}, request)
+    return ok({}, request)
+
+
+def _subscription(rng: random.Random, p: Posture, tid: str, s: SubscriptionPosture,
+                  governance: GovernanceContext) -> tuple[Json, SubscriptionSnapshot]:
     sid = guid(rng)
     arm = {
         "id": f"/subscriptions/{sid}",
-        "authorizationSource": "RoleBased",
         "managedByTenants": [],
         "subscriptionId": sid,
         "tenantId": tid,
@@ -857,6 +882,7 @@ def _subscription(rng: random.Random, p: Posture, tid: str, s: SubscriptionPostu
             "pricings": ok(pricings, req["pricings"]),
             "budgets": ok(budgets, req["budgets"]),
             "scheduled_actions": ok(actions, req["scheduled_actions"]),
+            **subscription_sections(p, s, sid, governance, p.collected_at),
         }
     snapshot = SubscriptionSnapshot.model_construct(subscription_id=sid, display_name=s.name, sections=sections)
     return arm, snapshot

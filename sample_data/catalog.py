@@ -8,6 +8,7 @@ service plan ids); everything tenant-specific is generated from a seeded RNG in 
 from __future__ import annotations
 
 from auditor.collect.permissions import AZURE_ROLES, GRAPH_PERMISSIONS
+from auditor.collect.resource_graph import LISTING_SECTION, query_request_line
 from checks.conditional_access import BUILT_IN_STRENGTHS as _BUILT_IN_STRENGTHS
 from checks.conditional_access import MFA_STRENGTH as STRENGTH_MFA
 from checks.conditional_access import PASSWORDLESS_STRENGTH as STRENGTH_PASSWORDLESS
@@ -132,13 +133,18 @@ def _requests() -> tuple[dict[str, str], dict[str, str]]:
     tenant["subscriptions"] = ARM_SUBSCRIPTIONS.request_line()
     # Per-subscription lines keep a {subscriptionId} placeholder, filled in for each subscription.
     per_subscription = {
-        name: request.request_line("SUBSCRIPTION").replace("SUBSCRIPTION", "{subscriptionId}")
+        # (the activity log's {since}/{until} placeholders stay literal through str.format)
+        name: request.request_line("SUBSCRIPTION").replace("{since}", "{{since}}").replace("{until}", "{{until}}")
+        .replace("SUBSCRIPTION", "{subscriptionId}")
         for name, request in ARM_SUBSCRIPTION_REQUESTS.items()
     }
     return tenant, per_subscription
 
 
 REQUESTS, SUBSCRIPTION_REQUESTS = _requests()
+# A tenant with subscriptions has them listed by Azure Resource Graph's listing query; one without by ARM's
+# GET /subscriptions (auditor/collect/subscriptions.py).
+SUBSCRIPTIONS_FROM_RESOURCE_GRAPH = query_request_line(LISTING_SECTION)
 
 # The permission (Graph application permission or Azure role) each section needs: named in `forbidden`
 # reasons so the report tells the admin exactly what to grant.
@@ -149,11 +155,15 @@ ARM_ACTIONS: dict[str, str] = {
     "pricings": "Microsoft.Security/pricings/read",
     "budgets": "Microsoft.Consumption/budgets/read",
     "scheduled_actions": "Microsoft.CostManagement/scheduledActions/read",
+    "azure_role_assignments": "Microsoft.Authorization/roleAssignments/read",
+    "activity_log_alerts": "Microsoft.Insights/activityLogAlerts/read",
+    "diagnostic_settings": "Microsoft.Insights/diagnosticSettings/read",
+    "resource_creations": "Microsoft.Insights/eventtypes/values/read",
 }
 
 # Sections only the partner tenant is read for.
 PARTNER_ONLY = ("contracts", "delegated_admin_relationships", "delegated_admin_access_assignments", "partner_security_alerts",
-                "partner_security_requirements")
+                "partner_security_requirements", "partner_agent_groups")
 
 # Defender for Cloud plans as ARM lists them (2024-01-01).
 DEFENDER_PLANS = (

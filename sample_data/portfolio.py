@@ -43,6 +43,28 @@ def _sign_ins(*partners: tuple[tuple[str, str, str], int]) -> tuple[tuple[str, s
 
 _UTC = timezone.utc
 
+
+def _partner_groups() -> dict[str, str]:
+    """The partner's own security groups: its GDAP groups (drawn first from the partner-data RNG, exactly
+    as `_partner_sections` draws them) and Partner Center's AdminAgents and HelpdeskAgents groups."""
+    rng = random.Random(f"{SEED}:{PARTNER_SLUG}:partner-data")
+    groups = {name: guid(rng) for name in ("Helpdesk Agents", "Security Analysts", "Exchange Engineers",
+                                           "Emergency GA Access")}
+    for name in ("AdminAgents", "HelpdeskAgents"):
+        groups[name] = guid(random.Random(f"{SEED}:{PARTNER_SLUG}:{name}"))
+    return groups
+
+
+PARTNER_GROUPS = _partner_groups()
+OWNER_ROLE = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+CONTRIBUTOR_ROLE = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+READER_ROLE = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+# Legacy AOBO: the partner's AdminAgents group made Owner of the subscriptions it sold (AZR-1 advisory).
+AOBO_OWNER = ((PARTNER_GROUPS["AdminAgents"], OWNER_ROLE),)
+GDAP_AZURE = ((PARTNER_GROUPS["Helpdesk Agents"], READER_ROLE),)
+# The former partner's AdminAgents group, still Owner on Alpine's subscription: unknown to Northwind (AZR-1).
+FORMER_PARTNER_OWNER = ((guid(random.Random(f"{SEED}:litware:AdminAgents")), OWNER_ROLE),)
+
 CUSTOMERS: tuple[Posture, ...] = (
     # Well secured: CA baseline with phishing-resistant MFA and compliant devices for admins, PIM (E5),
     # break-glass accounts declared in the config, Azure fully configured.
@@ -55,8 +77,10 @@ CUSTOMERS: tuple[Posture, ...] = (
         eligible_roles=(c.SECURITY_ADMIN, c.USER_ADMIN), readers=2,
         security_mails=("security@fabrikamlegal.com",), technical_mails=("it-operations@fabrikamlegal.com",),
         secure_score=0.78, created=datetime(2018, 5, 14, 8, 2, 11, tzinfo=_UTC),
-        subscriptions=(Sub("Fabrikam Legal - Production"), Sub("Fabrikam Legal - Document AI"),
-                       Sub("Fabrikam Legal - Dev/Test")),
+        # Azure governance done right: GDAP groups hold Reader, an owners group is expanded, alerts and export.
+        subscriptions=(Sub("Fabrikam Legal - Production", foreign_principals=GDAP_AZURE, owner_group=True),
+                       Sub("Fabrikam Legal - Document AI", foreign_principals=GDAP_AZURE),
+                       Sub("Fabrikam Legal - Dev/Test", foreign_principals=GDAP_AZURE)),
         ga_activated=True, service_providers=_sign_ins((NORTHWIND_SIGN_INS, 14)),
     ),
     # Small practice on Microsoft 365 Business Standard: security defaults only, no Entra ID P1 (so the
@@ -79,8 +103,9 @@ CUSTOMERS: tuple[Posture, ...] = (
         admins_use_daily_accounts=True, directory_sync=True,
         security_mails=("soc@tailspinmanufacturing.com",), technical_mails=("it@tailspinmanufacturing.com",),
         secure_score=0.61, created=datetime(2017, 10, 23, 7, 55, 31, tzinfo=_UTC),
-        subscriptions=(Sub("Tailspin - Production ERP", currency="EUR"),
-                       Sub("Tailspin - Dev/Test", anomaly_alert=False, currency="EUR")),
+        # The unregistered admin owns the subscriptions (AZR-2); the alerts' action group e-mail is disabled.
+        subscriptions=(Sub("Tailspin - Production ERP", currency="EUR", alert_receiver="disabled", creations="some"),
+                       Sub("Tailspin - Dev/Test", anomaly_alert=False, currency="EUR", alert_receiver="disabled")),
         service_providers=_sign_ins((NORTHWIND_SIGN_INS, 9)),
     ),
     # Migrated to GDAP with Northwind, but the former partner's DAP (AdminAgents) still holds Global
@@ -92,7 +117,9 @@ CUSTOMERS: tuple[Posture, ...] = (
         break_glass=0, global_admins=2, admin_roles=(c.HELPDESK_ADMIN,), dap_partner=FORMER_PARTNER,
         security_mails=("it-security@alpineskihouse.com",), secure_score=0.57,
         created=datetime(2019, 11, 2, 10, 14, 9, tzinfo=_UTC),
-        subscriptions=(Sub("Alpine Ski House - Booking Platform", defender="partial", currency="EUR"),),
+        # The former partner's AdminAgents group still owns the subscription; Security logs are not exported.
+        subscriptions=(Sub("Alpine Ski House - Booking Platform", defender="partial", currency="EUR",
+                           foreign_principals=FORMER_PARTNER_OWNER, activity_export="admin_only"),),
         service_providers=_sign_ins((NORTHWIND_SIGN_INS, 5)),
     ),
     # The poorest: no security defaults and no Conditional Access, a shared admin@ account with a mailbox,
@@ -104,7 +131,8 @@ CUSTOMERS: tuple[Posture, ...] = (
         shared_admin=True, dap_partner=(PARTNER_NAME, PARTNER_ID), technical_mails=("admin@cohowinery.com",),
         secure_score=0.31, created=datetime(2020, 4, 27, 18, 3, 50, tzinfo=_UTC),
         subscriptions=(Sub("Coho Winery - Azure plan", security_contact="off", defender="free", budget="missing",
-                           anomaly_alert=False),),
+                           anomaly_alert=False, foreign_principals=AOBO_OWNER, role_alert=False, health_alert=False,
+                           activity_export="missing"),),
         service_providers=_sign_ins((NORTHWIND_SIGN_INS, 3)),
     ),
     # Six Global Administrators, a B2B guest (the former IT contractor) holding Exchange Administrator, an
@@ -132,8 +160,11 @@ CUSTOMERS: tuple[Posture, ...] = (
         global_admins=2, admin_roles=(c.APPLICATION_ADMIN, c.HELPDESK_ADMIN),
         security_mails=("secops@treyresearch.net",), secure_score=0.66,
         created=datetime(2019, 1, 15, 9, 21, 5, tzinfo=_UTC),
-        subscriptions=(Sub("Trey Research - Lab Analytics", defender="free", budget="missing", anomaly_alert=False),
-                       Sub("Trey Research - Genomics HPC", defender="free", budget="missing", anomaly_alert=False)),
+        # GPU virtual machines appeared in the lab subscription last week (the crypto-mining alert's source).
+        subscriptions=(Sub("Trey Research - Lab Analytics", defender="free", budget="missing", anomaly_alert=False,
+                           role_alert=False, health_alert=False, creations="gpu"),
+                       Sub("Trey Research - Genomics HPC", defender="free", budget="missing", anomaly_alert=False,
+                           role_alert=False)),
         service_providers=_sign_ins((NORTHWIND_SIGN_INS, 6), (KNOWN_PARTNER, 11)),
     ),
     # Good identity baseline (legacy authentication blocked by two policies, one per client type), but
@@ -145,7 +176,8 @@ CUSTOMERS: tuple[Posture, ...] = (
         policies=("mfa_all", "mfa_admins", "block_legacy_eas", "block_legacy_other", "mfa_guests"), mfa_registered=0.95,
         global_admins=1, admin_roles=(c.EXCHANGE_ADMIN,), secure_score=0.24,
         created=datetime(2022, 3, 9, 22, 48, 13, tzinfo=_UTC),
-        subscriptions=(Sub("Margie's Travel - Booking Engine", security_contact="missing", defender="absent"),),
+        subscriptions=(Sub("Margie's Travel - Booking Engine", security_contact="missing", defender="absent",
+                           creations="gpu", foreign_principals=GDAP_AZURE),),
         service_providers=_sign_ins((NORTHWIND_SIGN_INS, 4)),
     ),
     # The auditor app was consented with an old permission set: policies, roles, authentication methods,
@@ -169,7 +201,8 @@ CUSTOMERS: tuple[Posture, ...] = (
         mfa_registered=0.97, global_admins=1, admin_roles=(c.EXCHANGE_ADMIN, c.USER_ADMIN), role_group=True,
         security_mails=("security@fourthcoffee.com",), technical_mails=("itops@fourthcoffee.com",),
         secure_score=0.72, created=datetime(2018, 12, 3, 11, 9, 58, tzinfo=_UTC),
-        subscriptions=(Sub("Fourth Coffee - Retail POS"), Sub("Fourth Coffee - Loyalty App")),
+        subscriptions=(Sub("Fourth Coffee - Retail POS", foreign_principals=AOBO_OWNER, owner_group=True),
+                       Sub("Fourth Coffee - Loyalty App", foreign_principals=AOBO_OWNER)),
         service_providers=_sign_ins((NORTHWIND_SIGN_INS, 8)),
     ),
 )
@@ -350,7 +383,10 @@ def _partner_sections(customers: list[TenantSnapshot]) -> dict:
     })
     assignments[unused] = []
     requirements = wave2.partner_security_requirements(rng2, failing=("securityAlertsPromptlyResolved",))
+    agent_groups = [{"id": PARTNER_GROUPS[name], "displayName": name, "securityEnabled": True}
+                    for name in ("AdminAgents", "HelpdeskAgents")]
     return {
+        "partner_agent_groups": ok(agent_groups, r["partner_agent_groups"]),
         "contracts": ok(contracts, r["contracts"]),
         "delegated_admin_relationships": ok(relationships, r["delegated_admin_relationships"]),
         "delegated_admin_access_assignments": ok(assignments, r["delegated_admin_access_assignments"]),

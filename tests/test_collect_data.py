@@ -94,6 +94,7 @@ def customer(tenant_id: str = CUSTOMER_A, name: str = "Contoso Inc", users: int 
                                    "contactEmails": [f"finance@{domain}"]}}},
             }],
             scheduled_actions=[],
+            **_governance(f"{i:08d}-aaaa-4bbb-8ccc-{int(tenant_id[:8], 16) % 10**12:012d}", admins[0]["id"]),
         )
         for i in range(subscriptions)
     ]
@@ -133,6 +134,9 @@ def customer(tenant_id: str = CUSTOMER_A, name: str = "Contoso Inc", users: int 
             for i, u in enumerate(people)
         ],
         authentication_methods={u["id"]: copy.deepcopy(methods) for u in admins + [group_member]},
+        azure_group_members={AZURE_OWNERS: [{"id": people[4]["id"], "displayName": people[4]["displayName"],
+                                             "userPrincipalName": people[4]["userPrincipalName"], "userType": "Member",
+                                             "accountEnabled": True}]} if subscriptions and len(people) > 4 else {},
         secure_scores=[{
             "id": f"{tenant_id}_2026-11-20", "azureTenantId": tenant_id, "createdDateTime": "2026-11-20T00:00:00Z",
             "currentScore": 41.0, "maxScore": 90.0,
@@ -192,6 +196,34 @@ REQUIREMENTS = [{  # partner_security_requirements_beta.json
 }]
 
 
+AZURE_OWNERS = "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e"  # a customer group holding Owner on subscriptions
+PARTNER_ADMIN_AGENTS = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+
+
+def _governance(sub: str, owner_id: str) -> dict[str, Any]:
+    """The Azure governance sections of one subscription (tests/azure_fixtures.py shapes)."""
+    from tests.azure_fixtures import (
+        CONTRIBUTOR,
+        OWNER,
+        ROLE_WRITE,
+        action_group,
+        activity_log_alert,
+        diagnostic_setting,
+        resource_change,
+        role_assignment,
+    )
+
+    return {
+        "azure_role_assignments": [role_assignment(owner_id, "User", OWNER, sub, name="ra-user"),
+                                   role_assignment(AZURE_OWNERS, "Group", CONTRIBUTOR, sub, name="ra-group"),
+                                   role_assignment(PARTNER_ADMIN_AGENTS, "ForeignGroup", OWNER, sub, name="ra-aobo")],
+        "activity_log_alerts": [activity_log_alert(ROLE_WRITE, sub), action_group(sub)],
+        "diagnostic_settings": [diagnostic_setting(sub=sub)],
+        "resource_creations": [resource_change("Microsoft.Compute/virtualMachines", "vm1", "2026-11-24T10:00:00Z",
+                                               sub, sku="Standard_D2s_v5")],
+    }
+
+
 def partner(customers: list[tuple[str, str]], tenant_id: str = PARTNER) -> TenantSnapshot:
     base = customer(tenant_id, "Northwind Cloud Partners", users=12, subscriptions=0, domain="northwind.example")
     relationships = [
@@ -228,7 +260,9 @@ def partner(customers: list[tuple[str, str]], tenant_id: str = PARTNER) -> Tenan
         }],
         "partner_security_requirements": copy.deepcopy(REQUIREMENTS),
     }
+    data["partner_agent_groups"] = [{"id": PARTNER_ADMIN_AGENTS, "displayName": "AdminAgents", "securityEnabled": True}]
+    data["azure_group_members"] = {}
     snapshot = make_snapshot(kind="partner", tenant_id=tenant_id, name="Northwind Cloud Partners", subscriptions=[],
-                             **{k: s for k, s in sections.items() if s.ok and k != "subscriptions"}, **data)
+                             **{k: s for k, s in sections.items() if s.ok and k not in ("subscriptions", *data)}, **data)
     snapshot.tenant.default_domain = "northwind.example"
     return snapshot

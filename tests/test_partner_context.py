@@ -62,3 +62,26 @@ def test_engine_hands_every_customer_check_the_same_partner_context():
     seen.clear()
     evaluate(customers, registry, now)
     assert not seen[0].partner_read and seen[0].tenant_id is None
+
+
+def test_partner_groups_are_the_agent_groups_and_live_gdap_security_groups():
+    from auditor.snapshot import Section, SectionStatus
+
+    relationships = [{"id": "r1", "displayName": "NCP-1", "status": "active"},
+                     {"id": "r2", "displayName": "NCP-old", "status": "terminated"}]
+    assignments = {
+        "r1": [{"id": "a1", "status": "active", "accessContainer": {"accessContainerId": "AAAA-GDAP"}}],
+        "r2": [{"id": "a2", "status": "active", "accessContainer": {"accessContainerId": "old-group"}}],
+    }
+    agents = [{"id": "ADMIN-ID", "displayName": "AdminAgents"}, {"id": "help-id", "displayName": "HelpdeskAgents"},
+              {"id": "other", "displayName": "AdminAgents (copy)"}]
+    snapshot = make_snapshot(kind="partner", partner_agent_groups=agents, delegated_admin_relationships=relationships,
+                             delegated_admin_access_assignments=assignments)
+    ctx = partner_context(None, snapshot)
+    assert ctx.group_ids_read and ctx.group_ids == {"admin-id", "help-id", "aaaa-gdap"}
+    assert ctx.admin_agents_group_ids == {"admin-id"}
+    assert ctx.group_label("AAAA-GDAP") == "GDAP security group (relationship NCP-1)"
+    unread = make_snapshot(kind="partner", partner_agent_groups=Section.missing(SectionStatus.FORBIDDEN, "no permission"),
+                           delegated_admin_relationships=relationships, delegated_admin_access_assignments=assignments)
+    ctx = partner_context(None, unread)
+    assert not ctx.group_ids_read and "partner_agent_groups is forbidden" in ctx.group_ids_note

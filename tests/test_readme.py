@@ -17,6 +17,7 @@ WAVE_1 = [
     "CST-1", "CST-2",
     "DEF-1", "DEF-2", "DEF-3", "DEF-4",
 ]
+AZURE_GOVERNANCE = ["AZR-1", "AZR-2", "AZR-3", "AZR-4", "AZR-5", "CST-4"]
 
 
 def fenced_commands() -> list[str]:
@@ -33,7 +34,11 @@ def test_every_wave_1_check_is_registered():
 
 def test_every_wave_2_check_is_registered_as_wave_2():
     registry = Registry.from_entry_points()
-    assert set(WAVE_2) <= {spec.id for spec in registry if spec.wave == 2}
+    assert sorted(spec.id for spec in registry if spec.wave == 2) == sorted(WAVE_2 + AZURE_GOVERNANCE)
+
+
+def test_every_check_is_registered_once():
+    assert sorted(Registry.from_entry_points().ids()) == sorted(WAVE_1 + WAVE_2 + AZURE_GOVERNANCE)
 
 
 def test_readme_checklist_table_matches_registry():

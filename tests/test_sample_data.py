@@ -122,7 +122,8 @@ WAVE2_CUSTOMER_STATUSES = {
 
 def test_every_wave2_customer_check_shows_each_of_its_outcomes_somewhere(registry, results):
     wave2 = sorted(spec.id for spec in registry if spec.wave == 2 and spec.applies(TenantKind.CUSTOMER))
-    assert wave2 == sorted(WAVE2_CUSTOMER_STATUSES)
+    # Every wave-2 customer check has its outcomes listed: the Graph side here, Azure governance below.
+    assert wave2 == sorted({**WAVE2_CUSTOMER_STATUSES, **AZURE_GOVERNANCE})
     missing = {}
     for check_id, wanted in WAVE2_CUSTOMER_STATUSES.items():
         statuses = {r.status for t in results.tenants if t.kind == "customer" for r in t.results if r.check_id == check_id}
@@ -249,7 +250,9 @@ def test_every_collected_section_names_its_request(snapshots):
         ]
         for name, section in sections:
             if section.status is not SectionStatus.NOT_COLLECTED:
-                assert section.request.startswith("GET /"), (snapshot.tenant.display_name, name)
+                # GETs, and the one read-only POST: an Azure Resource Graph query
+                assert section.request.startswith(("GET /", "POST /providers/Microsoft.ResourceGraph/resources?")), (
+                    snapshot.tenant.display_name, name)
             if not section.ok:
                 assert section.reason, (snapshot.tenant.display_name, name)
 
@@ -260,6 +263,8 @@ def test_subscription_sections_name_their_subscription(snapshots):
         assert listed == {sub.subscription_id for sub in snapshot.azure_subscriptions}
         for sub in snapshot.azure_subscriptions:
             for section in sub.sections.values():
+                if section.request.startswith("POST /providers/Microsoft.ResourceGraph/"):
+                    continue  # one Resource Graph query answers every subscription
                 assert f"/subscriptions/{sub.subscription_id}/" in section.request
 
 
@@ -314,3 +319,31 @@ def test_summaries_stay_readable(results):
         for result in tenant.results:
             assert "(Graph 4" not in result.summary and "(ARM 4" not in result.summary, (tenant.display_name, result.check_id)
             assert "Eligible assignments not counted: role_eligibility_schedules is not_licensed" not in result.summary
+
+
+# --- Azure governance and CST-4 (wave 2) ---------------------------------------------------------------
+
+AZURE_GOVERNANCE = {
+    "AZR-1": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-2": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-3": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-4": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "AZR-5": {Status.PASS, Status.FAIL, Status.UNKNOWN},
+    "CST-4": {Status.PASS, Status.MANUAL, Status.UNKNOWN},  # CST-4 lists creations for review: never FAIL
+}
+
+
+def test_every_azure_governance_check_shows_each_of_its_outcomes(results):
+    missing = {}
+    for check_id, wanted in AZURE_GOVERNANCE.items():
+        statuses = {r.status for t in results.tenants if t.kind == "customer" for r in t.results if r.check_id == check_id}
+        if not wanted <= statuses:
+            missing[check_id] = sorted(s.value for s in wanted - statuses)
+    assert not missing, f"statuses no customer shows: {missing}"
+
+
+def test_azr1_is_manual_where_the_partner_is_not_part_of_the_run(snapshots, registry):
+    """Customers only, no config: the partner's groups are unknown, so foreign principals are for review."""
+    results = evaluate(customers(snapshots), registry, NOW)
+    statuses = {r.status for t in results.tenants for r in t.results if r.check_id == "AZR-1"}
+    assert Status.MANUAL in statuses and Status.PASS in statuses  # PASS: no foreign principal at all

@@ -1,6 +1,7 @@
 """Azure Resource Manager reads for one tenant: plain REST with the tenant's own azure-identity credential.
 
-ARM has no $select and no public JSON batch, so each list is one GET (plus its nextLink pages). Retries on
+ARM has no $select and no public JSON batch, so each list is one GET (plus its nextLink pages); Azure
+Resource Graph queries are one read-only POST each (plus `$skipToken` pages). Retries on
 429/503/504 and on connection failures honour Retry-After, with the same bound as Graph; paging follows the
 shared rules of auditor/collect/policy.py (a list is read whole or not at all).
 """
@@ -59,21 +60,36 @@ class ArmReader:
         """Every item of an ARM list, all pages; or the reason there are none. Only the first request's
         answer may classify the list (forbidden, not found, provider not registered); a failure on a later
         page, a nextLink loop or more than `max_pages` pages is an error naming the page."""
-        url = f"{self._root}{relative_url}"
+        return await self._read(section, f"{self._root}{relative_url}", None, subscription_id)
+
+    async def query(self, section: str, relative_url: str, query: str) -> Fetched:
+        """Every row of an Azure Resource Graph query (``relative_url`` is the Resources endpoint), all
+        pages. This is the tool's one POST besides Graph's `$batch`: Resource Graph takes its query in the
+        body, and the call reads, never writes (learn.microsoft.com/rest/api/azureresourcegraph/resourcegraph/
+        resources/resources). Rows come as objects (`resultFormat` objectArray); pages follow `$skipToken`."""
+        return await self._read(section, f"{self._root}{relative_url}", query)
+
+    async def _read(self, section: str, url: str, query: str | None, subscription_id: str = "") -> Fetched:
         paging = Paging(max_pages=max(1, self._options.max_pages))
         paging.start(url)
         items: list[dict[str, Any]] = []
         attempts = 0
+        skip_token: str | None = None
         while True:
             try:
                 token = await self._bearer()
             except ArmAuthError as exc:
                 return Fetched.error(paging.failed(str(exc)))
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
             try:
                 self.requests_sent += 1
-                response = await self._http.get(
-                    url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
-                )
+                if query is None:
+                    response = await self._http.get(url, headers=headers)
+                else:
+                    options: dict[str, Any] = {"resultFormat": "objectArray", "$top": 1000}
+                    if skip_token:
+                        options["$skipToken"] = skip_token
+                    response = await self._http.post(url, headers=headers, json={"query": query, "options": options})
             except httpx.HTTPError as exc:
                 reason = connection_reason(exc, self._options.timeout_s)
                 if not is_transient(exc):
@@ -101,10 +117,20 @@ class ArmReader:
                 body = parse_json(response.content)
             except MalformedBody as exc:
                 return Fetched.error(paging.failed(str(exc)))
-            value = body.get("value") if isinstance(body, dict) else None
+            value = body.get("value" if query is None else "data") if isinstance(body, dict) else None
             if not isinstance(value, list):
-                return Fetched.error(paging.failed("malformed response body (no 'value' list)"))
+                key = "value" if query is None else "data"
+                return Fetched.error(paging.failed(f"malformed response body (no '{key}' list)"))
             items.extend(value)
+            if query is not None:
+                skip_token = body.get("$skipToken")
+                if not skip_token:
+                    return Fetched.good(items)
+                stop = paging.advance(f"{url}#{skip_token}")
+                if stop:
+                    return Fetched.error(stop)
+                attempts = 0
+                continue
             next_link = body.get("nextLink")
             if not next_link:
                 return Fetched.good(items)

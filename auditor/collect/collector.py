@@ -2,8 +2,9 @@
 
 Per tenant: one credential, one Graph reader, one ARM reader, closed at the end. Graph is read in rounds of
 JSON $batch requests (the tenant-wide lists first, then what depends on them: members of role-holding
-groups, the authentication methods and sign-in activity of role holders, GDAP access assignments); ARM lists the subscriptions,
-then reads each subscription's four lists concurrently. A tenant that cannot authenticate still gets a
+groups, the authentication methods and sign-in activity of role holders, GDAP access assignments); ARM lists
+the subscriptions, then reads each subscription's lists concurrently, and asks Azure Resource Graph for what it
+answers for all subscriptions at once (auditor/collect/resource_graph.py). A tenant that cannot authenticate still gets a
 snapshot, with every section in error and the reason, so its checks show UNKNOWN and the rest of the
 portfolio goes on.
 """
@@ -27,10 +28,12 @@ from auditor.collect.trust import TrustError, trust_context
 from auditor.collect.plan import (
     ARM_SUBSCRIPTION_REQUESTS,
     ARM_SUBSCRIPTIONS,
+    AZURE_PER_PARENT_SECTIONS,
     GRAPH_REQUESTS,
     PARTNER_ONLY_SECTIONS,
     PER_PARENT_SECTIONS,
 )
+from auditor.collect.subscriptions import collect_arm
 from auditor.config import AuditConfig
 from auditor.fsutil import atomic_write_text
 from auditor.progress import NoProgress, Progress
@@ -66,6 +69,12 @@ class Target:
     name: str = ""
     kind: TenantKind = TenantKind.CUSTOMER
     tags: tuple[str, ...] = ()
+    # Read only these tenant sections (the partner's context for a shard that does not audit the partner);
+    # the rest, Azure included, is not_collected with CONTEXT_ONLY_REASON. None: everything.
+    only: frozenset[str] | None = None
+
+
+CONTEXT_ONLY_REASON = "not read: this snapshot holds only the partner context of a shard"
 
 
 @dataclass
@@ -147,12 +156,19 @@ def _dependent(parent_name: str, parent: Fetched | None, request: str) -> Sectio
     return Section.missing(SectionStatus.NOT_COLLECTED, reason, request)
 
 
-async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Section]:
+async def _collect_graph(
+    reader: GraphReader, target: Target, azure_groups: "asyncio.Future[tuple[list[str], str]] | None" = None
+) -> dict[str, Section]:
+    """``azure_groups`` resolves (from the ARM side) to the groups holding roles on the tenant's
+    subscriptions and, when those are unknown, why: they are expanded in round two with the others."""
     partner = target.kind is TenantKind.PARTNER
     sections: dict[str, Section] = {}
     first: list[GraphCall] = []
     for name, request in GRAPH_REQUESTS.items():
-        if name in PER_PARENT_SECTIONS:
+        if name in PER_PARENT_SECTIONS or name in AZURE_PER_PARENT_SECTIONS:
+            continue
+        if target.only is not None and name not in target.only:
+            sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, CONTEXT_ONLY_REASON, request.request_line())
             continue
         if request.partner_only and not partner:
             sections[name] = Section.missing(SectionStatus.NOT_COLLECTED, PARTNER_ONLY_REASON, request.request_line())
@@ -182,7 +198,15 @@ async def _collect_graph(reader: GraphReader, target: Target) -> dict[str, Secti
         second.extend(_parent_call(name, user) for name in PER_USER_SECTIONS for user in wanted[name])
     for relationship in relationships:
         second.append(_parent_call("delegated_admin_access_assignments", relationship))
+    # Groups holding Azure roles (AZR-2) join this round: the ARM side names them by now, or shortly.
+    azure, azure_why = (await azure_groups) if azure_groups is not None else ([], "Azure was not read")
+    second.extend(_parent_call("azure_group_members", group) for group in azure)
     results2 = await reader.fetch(second) if second else {}
+    request = _request_line("azure_group_members")
+    sections["azure_group_members"] = (
+        Section.missing(SectionStatus.NOT_COLLECTED, azure_why, request) if azure_why
+        else _merge_map("azure_group_members", azure, results2, request)
+    )
 
     if roles_known:
         sections["group_members"] = _merge_map("group_members", groups, results2, _request_line("group_members"))
@@ -218,32 +242,8 @@ def _parent_call(section: str, parent: str) -> GraphCall:
     return GraphCall(key=(section, parent), section=section, api=request.api, url=request.relative_url(parent))
 
 
-async def _collect_arm(reader: ArmReader, options: CollectOptions) -> tuple[Section, list[SubscriptionSnapshot]]:
-    listed = await reader.list("subscriptions", ARM_SUBSCRIPTIONS.relative_url())
-    section = _section(listed, ARM_SUBSCRIPTIONS.request_line())
-    if not listed.ok:
-        return section, []
-    limit = asyncio.Semaphore(max(1, options.subscription_concurrency))
-
-    async def read(name: str, subscription_id: str) -> Fetched:
-        async with limit:
-            request = ARM_SUBSCRIPTION_REQUESTS[name]
-            return await reader.list(name, request.relative_url(subscription_id), subscription_id)
-
-    subscriptions = [s for s in listed.data if s.get("subscriptionId")]
-    jobs = [read(name, s["subscriptionId"]) for s in subscriptions for name in SUBSCRIPTION_SECTIONS]
-    answers = iter(await asyncio.gather(*jobs))
-    snapshots = []
-    for subscription in subscriptions:
-        sid = subscription["subscriptionId"]
-        parts = {
-            name: _section(next(answers), ARM_SUBSCRIPTION_REQUESTS[name].request_line(sid))
-            for name in SUBSCRIPTION_SECTIONS
-        }
-        snapshots.append(
-            SubscriptionSnapshot(subscription_id=sid, display_name=subscription.get("displayName") or "", sections=parts)
-        )
-    return section, snapshots
+async def _no_azure(request: str) -> tuple[Section, list[SubscriptionSnapshot]]:
+    return Section.missing(SectionStatus.NOT_COLLECTED, CONTEXT_ONLY_REASON, request), []
 
 
 def _organization(organization: Section, tenant_id: str) -> dict[str, Any]:
@@ -293,8 +293,14 @@ async def collect_tenant(
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
         graph = GraphReader(credential, config.endpoints.graph, options, trust)
         arm = ArmReader(credential, config.endpoints.arm, options, trust)
+        azure_groups: asyncio.Future[tuple[list[str], str]] = asyncio.get_running_loop().create_future()
+        if target.only is not None:  # the partner's context only: no Azure
+            azure_groups.set_result(([], CONTEXT_ONLY_REASON))
+            arm_read = _no_azure(ARM_SUBSCRIPTIONS.request_line())
+        else:
+            arm_read = collect_arm(arm, options, started, azure_groups)
         graph_sections, (subscriptions_section, subscriptions) = await asyncio.gather(
-            _collect_graph(graph, target), _collect_arm(arm, options)
+            _collect_graph(graph, target, azure_groups), arm_read
         )
         sections = {**graph_sections, "subscriptions": subscriptions_section}
         sections = {name: sections[name] for name in TENANT_SECTIONS}

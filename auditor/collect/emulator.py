@@ -1,8 +1,8 @@
 """A local Microsoft Graph + ARM + login emulator that serves snapshots back over real HTTP.
 
 It answers as Graph v1.0/beta and ARM do, for the requests our collectors send (auditor/collect/plan.py):
-`$select`, `$top`, paging with absolute `@odata.nextLink`/`nextLink`, simple `eq` `$filter`s, JSON
-`POST /$batch`; and it issues tokens per tenant at `/<tenant>/oauth2/v2.0/token` (client-credentials flow)
+`$select`, `$top`, paging with absolute `@odata.nextLink`/`nextLink`, simple `eq`/`in` `$filter`s, JSON
+`POST /$batch`, and the collector's own Azure Resource Graph queries (a read-only POST, emulator_arg); and it issues tokens per tenant at `/<tenant>/oauth2/v2.0/token` (client-credentials flow)
 so the real azure-identity credentials can be pointed at it. A non-ok section is served as the error that
 produced it (403, licence error, 404, 500). Faults can be injected per section and tenant
 (auditor/collect/faults.py), including a page-2 failure, a looping nextLink and a TCP reset. Every request
@@ -40,10 +40,13 @@ from auditor.collect.emulator_answers import (
 )
 from auditor.collect.emulator_odata import HOST, parse_filter, select_fields, self_signed
 from auditor.collect.faults import TOKEN_ENDPOINT, Fault, FaultKind
-from auditor.collect.plan import PER_PARENT_SECTIONS, Api, SectionRequest, match_request
+from auditor.collect import emulator_arg
+from auditor.collect.plan import AZURE_PER_PARENT_SECTIONS, PER_PARENT_SECTIONS, Api, SectionRequest, match_request
+from auditor.collect.resource_graph import LISTING_SECTION, RESOURCE_GRAPH_PATH
 from auditor.config import Endpoints
 from auditor.snapshot import ENTITY_SHAPES, TENANT_SECTIONS, Section, TenantSnapshot, load_snapshot, snapshot_files
 
+RESOURCE_GRAPH_FAULT = "resource_graph"  # a Fault section that takes every Azure Resource Graph query
 STATIC_TOKEN_PREFIX = "tenant:"  # a fixed test token "tenant:<id>" routes to that tenant
 DEFAULT_PAGE_SIZE = 100  # Graph's default page when no $top is given
 MAX_TOP = 999
@@ -78,10 +81,13 @@ class Emulator:
         tls_all: bool = False,
         certificate: tuple[Path, Path] | None = None,
         cache_size: int = 512,
+        hidden_from_resource_graph: Iterable[str] = (),
     ) -> None:
         """`tls_authority`: the login authority on an https port (azure-identity insists on https);
         `tls_all`: Graph and ARM there as well, `endpoints()` all https. `certificate`: (PEM chain, PEM key)
-        served on that port; None makes a self-signed one whose file is `ca_path`."""
+        served on that port; None makes a self-signed one whose file is `ca_path`.
+        `hidden_from_resource_graph`: subscription ids ARM lists but Resource Graph shows nothing of (not
+        indexed yet, or the app's role is on a resource group only)."""
         self._tenants: dict[str, TenantSnapshot] = {s.tenant.id.lower(): s for s in snapshots}
         if folder is not None:
             for path in snapshot_files([folder]):
@@ -96,6 +102,7 @@ class Emulator:
         self.page_size = page_size
         self.max_page_size = max_page_size
         self.arm_page_size = arm_page_size
+        self.hidden_from_resource_graph = frozenset(s.lower() for s in hidden_from_resource_graph)
         self._tls = tls_authority or tls_all
         self._tls_all = tls_all
         self._certificate = certificate
@@ -248,6 +255,8 @@ class Emulator:
         path = request.path
         if request.method == "POST" and api is not Api.ARM and parts[1:] == ["$batch"]:
             return await self._batch(request, api)
+        if request.method == "POST" and api is Api.ARM and path.lower() == RESOURCE_GRAPH_PATH.lower():
+            return await self._resource_graph(request)  # a read-only query: not a write
         if request.method != "GET":
             record = RequestRecord(request.method, request.path_qs, status=405)
             self.requests.append(record)
@@ -355,6 +364,43 @@ class Emulator:
             return web.Response(status=200, body=b'{"responses": [{"id": "1", "status": 200, "body": {"val', content_type="application/json")
         return web.json_response({"responses": responses}, dumps=lambda o: json.dumps(o, separators=(",", ":")))
 
+    async def _resource_graph(self, request: web.Request) -> web.Response:
+        """Azure Resource Graph's Resources endpoint, for the collector's own queries (emulator_arg)."""
+        tenant = self._tenant_of(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        section = emulator_arg.section_of(body)
+        if tenant is None:
+            self.requests.append(RequestRecord("POST", request.path_qs, "", section or "", 401))
+            return web.json_response(
+                {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
+                status=401)
+        if section is None:
+            self.requests.append(RequestRecord("POST", request.path_qs, tenant, "", 400))
+            return self._respond(graph_error(400, "BadRequest", "Please provide below info when asking for support: "
+                                             "the query is not one this emulator serves."))
+        options = body.get("options") if isinstance(body, dict) else None
+        page = int((options or {}).get("$skipToken") or 0) // max(1, self.arm_page_size) + 1
+        # A fault on RESOURCE_GRAPH_FAULT takes every query (Resource Graph refused as a whole); one on a
+        # section name takes that query (and that section's per-subscription reads too); one on
+        # "subscriptions" takes the listing query as well as ARM's list.
+        fault = self._fault(RESOURCE_GRAPH_FAULT, tenant, page) or self._fault(section, tenant, page)
+        if fault is None and section == LISTING_SECTION:  # it answers the subscription list too
+            fault = self._fault("subscriptions", tenant, page)
+        if fault is not None and fault.kind not in ANSWERING_FAULTS:
+            answer = fault_answer(fault, section, True)
+        else:
+            snapshot = self.tenant(tenant)
+            assert snapshot is not None
+            answer = emulator_arg.answer(snapshot, section, options, self.arm_page_size,
+                                         self.hidden_from_resource_graph)
+            answer.hold_s = fault.delay_s if fault is not None else 0.0
+        self.requests.append(RequestRecord("POST", request.path_qs, tenant, section, answer.status))
+        await self._hold(answer.hold_s)
+        return self._respond(answer)
+
     async def _token(self, request: web.Request, tenant: str) -> web.Response:
         form = await request.post()
         for fault in self.faults:
@@ -443,7 +489,9 @@ class Emulator:
         if not section.ok:
             return error_for(section.status, name, arm), name
         data = section.data
-        if name in PER_PARENT_SECTIONS:
+        if name == "resource_creations":  # the activity log answers with events, not Resource Graph rows
+            data = emulator_arg.as_activity_events(list(data or []))
+        if name in PER_PARENT_SECTIONS or name in AZURE_PER_PARENT_SECTIONS:
             data = (data or {}).get(parent)  # type: ignore[union-attr]
             if data is None:
                 return graph_error(404, "Request_ResourceNotFound", f"Resource '{parent}' does not exist."), name
@@ -492,7 +540,9 @@ class Emulator:
             body = {"@odata.context": f"{root}/$metadata#{request.section}/$entity", **select_fields(data or {}, fields)}
             return Answer(200, body)
         items = list(data or [])
-        if params.get("$filter"):
+        if request.item_type:  # one section, several ARM lists (alerts and action groups)
+            items = [i for i in items if str(i.get("type") or "").lower() == request.item_type]
+        if params.get("$filter") and not request.server_filter:
             clauses = parse_filter(params["$filter"])
             if clauses is None:
                 return graph_error(400, "BadRequest", f"Unsupported filter: {params['$filter']}")

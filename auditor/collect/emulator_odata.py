@@ -1,4 +1,4 @@
-"""The OData query options the emulator understands ($select, simple `eq` $filter), and its throwaway
+"""The OData query options the emulator understands ($select; `eq`, `in` and `any` $filters), and its throwaway
 self-signed certificate for https. No network I/O here."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import datetime as dt
 import ipaddress
 import re
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -28,29 +29,45 @@ def lookup(item: Any, path: str) -> Any:
 
 
 _ANY = re.compile(r"^(?P<field>[\w/]+)/any\((?P<var>\w+):\s*(?P<body>.+)\)$")
+_STRING = re.compile(r"^'(?:[^']|'')*'$")  # a quoted literal; a quote inside is doubled
+# A flags-enum value as Graph writes it: member names joined by commas ("serviceProvider,b2bCollaboration").
+_FLAGS = re.compile(r"^[A-Za-z0-9]+(?:,[A-Za-z0-9]+)+$")
+_IN = re.compile(r"^(?P<field>[\w/]+)\s+in\s+\((?P<body>.*)\)$", re.IGNORECASE)
+
+
+class Operator(str, Enum):
+    """How a clause compares: `eq` one value, `in` a list of values, `any` over a collection field."""
+
+    EQ = "eq"
+    IN = "in"
+    ANY = "any"
 
 
 @dataclass(frozen=True)
 class Clause:
-    """One `and` term: `field eq value`, or `field/any(t: t eq a or t eq b)` (a collection holding one of
-    ``values``); a string field of a flags enum ("serviceProvider,b2bCollaboration") matches a member."""
+    """One `and` term: `field eq value`; `field in ('A','B')` (the field equals one of ``values``); or
+    `field/any(t: t eq a or t eq b)` (a collection field holding one of ``values``). A string field of a
+    flags enum ("serviceProvider,b2bCollaboration") matches by member for `eq` and `in`."""
 
     field: str
     values: tuple[Any, ...]
-    any_of: bool = False
+    operator: Operator = Operator.EQ
 
     def matches(self, item: Any) -> bool:
         found = lookup(item, self.field)
-        if self.any_of:
+        if self.operator is Operator.ANY:
             return isinstance(found, list) and any(v in found for v in self.values)
-        if isinstance(found, str) and isinstance(self.values[0], str) and "," in found:
-            return self.values[0] in [part.strip() for part in found.split(",")]
-        return found == self.values[0]
+        if any(found == v for v in self.values):
+            return True
+        if isinstance(found, str) and _FLAGS.match(found):
+            members = set(found.split(","))
+            return any(isinstance(v, str) and v in members for v in self.values)
+        return False
 
 
 def _literal(raw: str) -> tuple[bool, Any]:
     raw = raw.strip()
-    if raw.startswith("'") and raw.endswith("'"):
+    if _STRING.match(raw):
         return True, raw[1:-1].replace("''", "'")
     if raw in ("true", "false"):
         return True, raw == "true"
@@ -62,33 +79,65 @@ def _literal(raw: str) -> tuple[bool, Any]:
         return False, None
 
 
+def _literals(raws: list[str]) -> tuple[Any, ...] | None:
+    values = []
+    for raw in raws:
+        ok, value = _literal(raw)
+        if not ok:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _split_list(body: str) -> list[str]:
+    """The items of an `in (...)` list, split on commas outside quotes ('O''Brien, Ltd' is one item)."""
+    items, current, quoted = [], [], False
+    for char in body:
+        if char == "'":
+            quoted = not quoted
+        if char == "," and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return items
+
+
 def parse_filter(expression: str) -> list[Clause] | None:
-    """`a eq 'x' and b/c eq true and d/any(t: t eq 'p' or t eq 'q')`: the only $filter forms the collectors
-    (and tests) use; None for anything else (the emulator answers 400, as Graph does for what it cannot
-    parse)."""
+    """The $filter forms the collectors (and tests) use, joined by `and`: `a eq 'x'`, `b/c eq true`,
+    `displayName in ('A','B')` and `d/any(t: t eq 'p' or t eq 'q')`; None for anything else (the emulator
+    answers 400, as Graph does for what it cannot parse)."""
     clauses = []
     for term in expression.split(" and "):
         term = term.strip()
         lambda_form = _ANY.match(term)
         if lambda_form:
-            values = []
+            raws = []
             for alternative in lambda_form["body"].split(" or "):
                 parts = alternative.strip().split(" ", 2)
                 if len(parts) != 3 or parts[0] != lambda_form["var"] or parts[1].lower() != "eq":
                     return None
-                ok, value = _literal(parts[2])
-                if not ok:
-                    return None
-                values.append(value)
-            clauses.append(Clause(lambda_form["field"], tuple(values), any_of=True))
+                raws.append(parts[2])
+            values = _literals(raws)
+            if values is None:
+                return None
+            clauses.append(Clause(lambda_form["field"], values, Operator.ANY))
+            continue
+        in_form = _IN.match(term)
+        if in_form:
+            values = _literals(_split_list(in_form["body"]))
+            if not values:
+                return None
+            clauses.append(Clause(in_form["field"], values, Operator.IN))
             continue
         parts = term.split(" ", 2)
         if len(parts) != 3 or parts[1].lower() != "eq":
             return None
-        ok, value = _literal(parts[2])
-        if not ok:
+        values = _literals([parts[2]])
+        if values is None:
             return None
-        clauses.append(Clause(parts[0], (value,)))
+        clauses.append(Clause(parts[0], values))
     return clauses
 
 

@@ -35,6 +35,9 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "service_provider_sign_ins": "AuditLog.Read.All",
     "risky_users": "IdentityRiskyUser.Read.All",
     "partner_security_requirements": "PartnerSecurity.Read.All",
+    # Azure governance (AZR-1, AZR-2).
+    "partner_agent_groups": "GroupMember.Read.All",
+    "azure_group_members": "GroupMember.Read.All",
 }
 
 # Built-in Azure roles, assigned to the app's service principal on each subscription.
@@ -44,6 +47,12 @@ AZURE_ROLES: dict[str, str] = {
     "pricings": "Security Reader",
     "budgets": "Cost Management Reader",
     "scheduled_actions": "Cost Management Reader",
+    # Azure governance (AZR-1 to AZR-5) and CST-4: Reader reads all of them (role assignments, alerts,
+    # diagnostic settings, Resource Graph and the activity log); no narrower built-in role covers them.
+    "azure_role_assignments": "Reader",
+    "activity_log_alerts": "Reader",
+    "diagnostic_settings": "Reader",
+    "resource_creations": "Reader",
 }
 
 LICENCES: dict[str, str] = {
@@ -62,6 +71,7 @@ _IMPLIED: dict[str, tuple[str, ...]] = {
     "role_assignments": ("group_members",),
     "role_eligibility_schedules": ("group_members",),
     "sign_in_activity": ("users",),  # $select=signInActivity needs User.Read.All besides AuditLog.Read.All
+    "azure_role_assignments": ("azure_group_members",),
 }
 
 
@@ -97,7 +107,13 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
                 sections_checks.setdefault(name, set()).add(check_id)
 
     grouped: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    reader_own = any(AZURE_ROLES.get(name) == "Reader" and name != "subscriptions" for name in sections_checks)
     for section, checks in sections_checks.items():
+        if section == "subscriptions" and reader_own:
+            # Reader is needed for sections of its own: name it for their checks, not for every check that
+            # lists subscriptions (those are named under the role their own sections need).
+            grouped.setdefault(("azure", "Reader"), (set(), set()))[0].add(section)
+            continue
         if section in GRAPH_PERMISSIONS:
             key = ("graph", GRAPH_PERMISSIONS[section])
         elif section in AZURE_ROLES:
@@ -107,8 +123,10 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
         names, ids = grouped.setdefault(key, (set(), set()))
         names.add(section)
         ids.update(checks)
-    # "Reader" only lists subscriptions; any more specific role does that too, so drop it when one is needed.
-    if ("azure", "Reader") in grouped and any(k[0] == "azure" and k[1] != "Reader" for k in grouped):
+    # "Reader" needed only to list subscriptions: any more specific role does that too, so it is dropped
+    # when one is needed. Reader needed for a section of its own (Azure governance) stays.
+    only_listing = ("azure", "Reader") in grouped and grouped[("azure", "Reader")][0] == {"subscriptions"}
+    if only_listing and any(k[0] == "azure" and k[1] != "Reader" for k in grouped):
         # (its checks need subscription sections, so they are already named under the more specific roles)
         sections, _ = grouped.pop(("azure", "Reader"))
         for key in [k for k in grouped if k[0] == "azure"]:

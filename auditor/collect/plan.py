@@ -7,6 +7,7 @@ it, so the two can never disagree about a path. Nothing here does I/O; importing
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote
@@ -31,31 +32,44 @@ class SectionRequest:
     path: str  # may hold one "{id}" (a parent object: group, user, relationship, subscription)
     select: tuple[str, ...] = ()
     expand: str = ""
-    filter: str = ""  # an OData $filter, sent as it is (the emulator understands the forms used here)
     top: int | None = None
     api_version: str = ""  # ARM only
     partner_only: bool = False
+    # A fixed OData $filter (the emulator understands the forms used here). It may hold placeholders such as
+    # "{since}"/"{until}", filled in by the collector through ``values`` before the filter is encoded.
+    filter: str = ""
+    # The $filter is answered by the service itself (ARM's atScope(), the activity log's time window): the
+    # emulator serves the stored answer rather than evaluating it.
+    server_filter: bool = False
+    # ARM lists of one section that holds several resource types (activity_log_alerts: alerts and action
+    # groups): the lower-case type this list returns, so the emulator serves each list its own items.
+    item_type: str = ""
 
-    def query(self, encode: bool = True) -> str:
+    def query(self, encode: bool = True, values: Mapping[str, str] | None = None) -> str:
         """The query string; ``encode`` percent-encodes the $filter's spaces and operators for the wire
-        (a request line in a snapshot keeps it readable)."""
+        (a request line in a snapshot keeps it readable); ``values`` fill the $filter's "{name}" placeholders
+        (left as they are when not given, as a request line shows them)."""
         parts: list[str] = []
         if self.select:
             parts.append("$select=" + ",".join(self.select))
         if self.expand:
             parts.append("$expand=" + self.expand)
         if self.filter:
-            parts.append("$filter=" + (quote(self.filter, safe="'(),/:") if encode else self.filter))
+            text = self.filter
+            for name, value in (values or {}).items():
+                text = text.replace("{" + name + "}", value)
+            parts.append("$filter=" + (quote(text, safe="'(),/:") if encode else text))
         if self.top:
             parts.append(f"$top={self.top}")
         if self.api_version:
             parts.append(f"api-version={self.api_version}")
         return "&".join(parts)
 
-    def relative_url(self, parent_id: str = "", encode: bool = True) -> str:
-        """The path and query below the API root ("/users?$select=..."), as a $batch item names it."""
+    def relative_url(self, parent_id: str = "", encode: bool = True, values: Mapping[str, str] | None = None) -> str:
+        """The path and query below the API root ("/users?$select=..."), as a $batch item names it;
+        ``values`` fill the $filter's placeholders (see query)."""
         path = self.path.replace("{id}", quote(parent_id, safe="")) if "{id}" in self.path else self.path
-        query = self.query(encode)
+        query = self.query(encode, values)
         return f"{path}?{query}" if query else path
 
     def request_line(self, parent_id: str = "") -> str:
@@ -174,6 +188,21 @@ GRAPH_REQUESTS: dict[str, SectionRequest] = {
             path="/security/partner/securityScore/requirements",
             partner_only=True,
         ),
+        # Azure governance: the partner's own agent groups (AZR-1 judges customers' foreign principals
+        # against them), and the users in customer groups that hold subscription roles (AZR-2).
+        _graph(
+            "partner_agent_groups",
+            "/groups",
+            select=_select("partner_agent_groups"),
+            filter="displayName in ('AdminAgents','HelpdeskAgents')",
+            partner_only=True,
+        ),
+        _graph(
+            "azure_group_members",
+            "/groups/{id}/transitiveMembers/microsoft.graph.user",
+            select=_select("azure_group_members"),
+            top=TOP,
+        ),
     )
 }
 
@@ -181,9 +210,11 @@ GRAPH_REQUESTS: dict[str, SectionRequest] = {
 # {parent id: object} ("object_map").
 PER_PARENT_SECTIONS = ("group_members", "authentication_methods", "delegated_admin_access_assignments",
                        "sign_in_activity")
+AZURE_PER_PARENT_SECTIONS = ("azure_group_members",)  # read once ARM has named the groups (collector)
 
-def _arm(section: str, path: str, api_version: str) -> SectionRequest:
-    return SectionRequest(section=section, api=Api.ARM, path=path, api_version=api_version)
+
+def _arm(section: str, path: str, api_version: str, **kwargs: object) -> SectionRequest:
+    return SectionRequest(section=section, api=Api.ARM, path=path, api_version=api_version, **kwargs)  # type: ignore[arg-type]
 
 
 ARM_SUBSCRIPTIONS = _arm("subscriptions", "/subscriptions", "2022-12-01")
@@ -197,13 +228,30 @@ ARM_SUBSCRIPTION_REQUESTS: dict[str, SectionRequest] = {
         _arm("pricings", f"{_PROVIDERS}/Microsoft.Security/pricings", "2024-01-01"),
         _arm("budgets", f"{_PROVIDERS}/Microsoft.Consumption/budgets", "2024-08-01"),
         _arm("scheduled_actions", f"{_PROVIDERS}/Microsoft.CostManagement/scheduledActions", "2024-08-01"),
+        # Azure governance and CST-4. The first, second and fourth are the fallbacks of one Azure Resource
+        # Graph query each (auditor/collect/resource_graph.py), used where Resource Graph is refused.
+        # atScope(): the assignments at the subscription and above it (management groups, root), not below.
+        _arm("azure_role_assignments", f"{_PROVIDERS}/Microsoft.Authorization/roleAssignments", "2022-04-01",
+             filter="atScope()", server_filter=True),
+        _arm("activity_log_alerts", f"{_PROVIDERS}/Microsoft.Insights/activityLogAlerts", "2020-10-01",
+             item_type="microsoft.insights/activitylogalerts"),
+        _arm("diagnostic_settings", f"{_PROVIDERS}/Microsoft.Insights/diagnosticSettings", "2021-05-01-preview"),
+        # The activity log of the 7 days before collection; the collector keeps the creations (201 Created).
+        _arm("resource_creations", f"{_PROVIDERS}/Microsoft.Insights/eventtypes/management/values", "2015-04-01",
+             filter="eventTimestamp ge '{since}' and eventTimestamp le '{until}'", server_filter=True),
     )
 }
+# The per-subscription sections one Resource Graph query can answer for every subscription at once.
+RESOURCE_GRAPH_SECTIONS = ("azure_role_assignments", "activity_log_alerts", "resource_creations")
+# activity_log_alerts also holds the subscription's action groups: the fallback reads this list too.
+ARM_ACTION_GROUPS = _arm("activity_log_alerts", f"{_PROVIDERS}/Microsoft.Insights/actionGroups", "2023-01-01",
+                         item_type="microsoft.insights/actiongroups")
 
 ALL_REQUESTS: tuple[SectionRequest, ...] = (
     *GRAPH_REQUESTS.values(),
     ARM_SUBSCRIPTIONS,
     *ARM_SUBSCRIPTION_REQUESTS.values(),
+    ARM_ACTION_GROUPS,
 )
 
 PARTNER_ONLY_SECTIONS = tuple(r.section for r in GRAPH_REQUESTS.values() if r.partner_only)

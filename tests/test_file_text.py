@@ -1,0 +1,94 @@
+"""Tenant strings in files (issue 11, kind 2): CSV and XLSX read back as a program and a spreadsheet would.
+A carriage return cannot start a row, no cell starts a formula even after spaces or separators, control
+characters are gone, and bidirectional overrides are isolated."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from auditor.outputs import results_csv
+from auditor.safe_text import file_text, shorten, spreadsheet_text
+from auditor.xlsx_export import build_workbook
+from tests.test_render_helpers import make_results, make_tenant
+
+HOSTILE_NAMES = [
+    "Contoso\r=cmd|' /C calc'!A0",
+    "Fabrikam\r\n+SUM(A1:A9)",
+    "  =HYPERLINK(\"http://evil.example\")",
+    ";@SUM(1)",
+    "Nul\x00Vtab\x0bBack\x08space",
+    "Trojan \u202etxt.exe",
+]
+
+
+@pytest.fixture(scope="module")
+def results():
+    return make_results([make_tenant(name, tenant_id=f"00000000-0000-4000-8000-00000000000{i}")
+                         for i, name in enumerate(HOSTILE_NAMES)])
+
+
+def _dangerous(cell: str) -> bool:
+    first = cell.lstrip(" \t\n,;|\u2068")[:1]
+    return bool(first) and first in "=+-@" and not cell.startswith("'")
+
+
+def test_csv_rows_stay_rows_and_no_cell_is_a_formula(results):
+    text = results_csv(results)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    expected = sum(len(t.results) for t in results.tenants)
+    assert len(rows) == expected
+    tenants = {row["tenant"] for row in rows}
+    assert len(tenants) == len(HOSTILE_NAMES)
+    for row in rows:
+        for value in row.values():
+            assert not _dangerous(value), value
+            assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in value), repr(value)
+    # A spreadsheet-style reader (pandas' C parser) sees the same number of rows and no formula.
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert len(frame) == expected
+    assert not any(_dangerous(v) for v in frame["tenant"])
+
+
+def test_xlsx_cells_are_text_without_controls(results, tmp_path):
+    path = tmp_path / "r.xlsx"
+    build_workbook(results).save(path)
+    workbook = load_workbook(path)
+    names = [row[0] for row in workbook["summary"].iter_rows(min_row=2, values_only=True)]
+    assert len(names) == len(HOSTILE_NAMES)
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.value
+                if isinstance(cell.value, str):
+                    assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in cell.value), repr(cell.value)
+    assert "\u2068Trojan \u202etxt.exe\u2069" in names
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("a\r\nb\rc", "a\nb\nc"),
+    ("x\x00y\x0bz\x08\x7f\x9b", "xyz"),
+    ("tab\tkept", "tab\tkept"),
+    ("\u202eevil", "\u2068\u202eevil\u2069"),
+    ("plain ünïcödé", "plain ünïcödé"),
+])
+def test_file_text(raw, expected):
+    assert file_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["=1+1", " =1", "\t+1", "\r-1", ";@x", ",=x", "｜", "\uff1dSUM(1)"])
+def test_spreadsheet_text_neutralises_formula_starts(raw):
+    shown = spreadsheet_text(raw)
+    if raw == "｜":
+        assert shown == raw
+    else:
+        assert shown.startswith("'")
+
+
+def test_shorten():
+    assert shorten("x" * 10, 10) == "x" * 10
+    assert shorten("x" * 11, 10) == "x" * 9 + "…"
