@@ -184,3 +184,17 @@ def test_a_run_is_found_by_id_label_or_prefix(engine):
         store.get_run(engine, "again")
     with pytest.raises(store.StoreError, match="'adhoc' matches 2 runs"):
         store.get_run(engine, "adhoc")
+
+
+def test_framework_controls_of_check_results_are_kept(engine):
+    from auditor.results import FrameworkRef
+
+    mapped = tenant(CONTOSO, "Contoso", {"MFA-1": "PASS", "ADM-1": "FAIL"})
+    mapped.results[0].frameworks = [FrameworkRef(framework="CIS M365", version="6.0.0", control="5.2.2.2",
+                                                 title="Ensure multifactor authentication is enabled for all users")]
+    store.record_run(engine, audit("q4", [mapped]))
+    loaded = store.load_run_results(engine, "q4").tenants[0]
+    assert [r.frameworks for r in loaded.results] == [mapped.results[0].frameworks, []]
+    with engine.begin() as conn:  # a result recorded before schema version 4 has none
+        conn.execute(text("UPDATE check_results SET frameworks = NULL"))
+    assert [r.frameworks for r in store.load_run_results(engine, "q4").tenants[0].results] == [[], []]

@@ -6,8 +6,8 @@ MIGRATIONS[i] takes a database from version i to i + 1. Append, never edit a rel
 1. the first tables;
 2. scoring version 3: the scoring rule of each run, attestations, verified domains, the grade "Incomplete";
 3. tenant text without a length limit (PostgreSQL; SQLite never enforced one);
-4. what re-rendering a run needs: its branding (and logo bytes), the config's hash, its ``--as-of`` time
-   and the wall-clock time its results were produced.
+4. what re-rendering a run needs: its branding (and logo bytes), the config's hash, its ``--as-of`` time,
+   the wall-clock time its results were produced, and each check result's framework controls.
 """
 
 from __future__ import annotations
@@ -111,12 +111,14 @@ _VERSION_4_COLUMNS = (
     (runs_table, "branding"),
     (runs_table, "logo_sha256"),
     (runs_table, "config_sha256"),
+    (check_results_table, "frameworks"),
 )
 
 
 def _migration_4(conn: Connection) -> None:
     """Re-rendering a stored run as it was: the branding applied, its logo's bytes (the logos table), the
-    config's hash, the ``--as-of`` time and the wall-clock time the results were produced."""
+    config's hash, the ``--as-of`` time, the wall-clock time the results were produced, and the framework
+    controls each check result gave evidence for (the scorecard's frameworks page)."""
     _add_columns(conn, _VERSION_4_COLUMNS)
     logos_table.create(conn, checkfirst=True)
 

@@ -258,7 +258,9 @@ def load_tenant_results(conn: Connection, tenant_rows: list[Any]) -> list[Tenant
             select(checks).where(checks.c.tenant_result_id.in_(chunk)).order_by(checks.c.tenant_result_id, checks.c.position)
         ):
             by_tenant_result[row.tenant_result_id].append(
-                CheckResult.model_validate({name: getattr(row, name) for name in CHECK_FIELDS})
+                # frameworks is NULL for results recorded before schema version 4: read as none, like results.json.
+                CheckResult.model_validate({name: value for name in CHECK_FIELDS
+                                            if (value := getattr(row, name)) is not None or name != "frameworks"})
             )
     return [
         TenantResult.model_validate(

@@ -122,12 +122,13 @@ check_results_table = Table(
     Column("references", JSON, nullable=False),
     Column("acceptance", JSON),
     Column("attestation", JSON),  # version 2
+    Column("frameworks", JSON),  # version 4: the framework controls the check gave evidence for
     Index("ix_check_results_tenant_result", "tenant_result_id"),
 )
 # The columns holding a CheckResult's fields, under the same names (written and read back alike).
 CHECK_FIELDS = (
     "check_id", "title", "area", "severity", "status", "summary", "evidence", "remediation", "references", "acceptance",
-    "attestation",
+    "attestation", "frameworks",
 )
 
 
