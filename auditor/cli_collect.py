@@ -16,9 +16,12 @@ from auditor.cli_common import (
     AllowUnreadableOption,
     TableFormat,
     fail,
+    load_registry,
+    open_history,
     report_unreadable,
     require_writable_out,
 )
+from auditor.cli_common import record as record_in_history
 
 
 def collect_command(
@@ -76,24 +79,31 @@ def collect_command(
     for line in hints.lines():
         typer.echo(terminal(line), err=True)
     if recording:
-        _record_collection(config, collected, paths, db)
+        _record_collection(config, config_path, collected, paths, db)
     if unreadable and not (allow_unreadable or config.allow_unreadable):
         raise typer.Exit(EXIT_UNREADABLE)
 
 
-def _record_collection(config, snapshots: list, paths: list[Path], db: str | None) -> None:
-    """Evaluate what was collected and keep it in the history, so a collection alone is a recorded audit."""
+def _record_collection(config, config_path: Path, snapshots: list, paths: list[Path], db: str | None) -> None:
+    """Evaluate what was collected and keep it in the history, so a collection alone is a recorded audit,
+    with the config's branding (so `auditor report --run` renders it as `auditor run` would have)."""
+    import hashlib
     from datetime import datetime, timezone
 
-    from auditor.cli import load_registry
-    from auditor.cli_history import open_history, record
+    from auditor import store
     from auditor.evaluate import evaluate
 
     started = datetime.now(timezone.utc).replace(microsecond=0)
     results = evaluate(snapshots, load_registry(), started, config)
+    try:
+        branding = store.branding_record(config.branding)
+    except store.StoreError as exc:  # collect renders nothing, so its logo was never checked: keep the audit
+        typer.echo(f"warning: {exc}; the run is recorded without its branding", err=True)
+        branding = None
     engine = open_history(db, config.database)
     try:
-        record(engine, results, started_at=started, snapshots={s.tenant.id: p for s, p in zip(snapshots, paths)})
+        record_in_history(engine, results, started_at=started, snapshots={s.tenant.id: p for s, p in zip(snapshots, paths)},
+                          branding=branding, config_sha256=hashlib.sha256(config_path.read_bytes()).hexdigest())
     finally:
         engine.dispose()
     typer.echo(f"recorded run {results.run_id} in the history")
@@ -107,7 +117,6 @@ def permissions_command(
 ) -> None:
     """Print the Graph application permissions and Azure roles the enabled checks need (least privilege);
     with --gdap, the GDAP roles instead."""
-    from auditor.cli import load_registry
     from auditor.collect.permissions import gdap_requirements, requirements
 
     registry = load_registry()

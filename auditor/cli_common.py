@@ -1,13 +1,25 @@
-"""What every CLI module shares: exit codes, the one-line error, the table/json format choice."""
+"""What every CLI module shares: exit codes, the one-line error, the table/json format choice, the
+plugin registry, and the options and helpers that reach the history database and select tenants
+(``--db``, ``--group``, ``--shard``, ``--run-id``, ``--run-label``). The command modules import from here,
+never from each other, so none of them imports another in a circle."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from auditor.safe_text import terminal
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from auditor.config import AuditConfig
+    from auditor.registry import Registry
+    from auditor.selection import Shard
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER, EXIT_UNREADABLE = 0, 1, 2, 3, 4
 
@@ -15,6 +27,11 @@ EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER, EXIT_UNREADABLE = 0, 1, 2,
 class TableFormat(StrEnum):
     table = "table"
     json = "json"
+
+
+class Paper(StrEnum):
+    A4 = "A4"
+    Letter = "Letter"
 
 
 def report_unreadable(snapshots) -> int:
@@ -78,3 +95,124 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     may quote tenant data or file content: it is shown as text, on one line (auditor.safe_text.terminal)."""
     typer.echo(f"error: {terminal(message)}", err=True)
     return typer.Exit(code)
+
+
+def load_registry() -> "Registry":
+    """Every check this installation knows (built in and plugins); a broken plugin is one line, exit 1."""
+    from auditor.registry import Registry, RegistryError
+
+    try:
+        return Registry.from_entry_points()
+    except RegistryError as exc:
+        raise fail(str(exc)) from None
+
+
+def load_checked_config(path: Path | None, registry: "Registry") -> "AuditConfig | None":
+    """The config at ``path`` (None when no path), with its risk acceptances checked against the registry."""
+    from auditor.config import ConfigError, load_config, validate_acceptances
+
+    if path is None:
+        return None
+    try:
+        config = load_config(path)
+        validate_acceptances(config, set(registry.ids()), str(path))
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    return config
+
+
+def now() -> datetime:
+    """The clock, in whole seconds (UTC)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def as_of_time(value: str | None, default: datetime | None = None) -> datetime:
+    """The evaluation time: --as-of, else the given default, else now. Checks never read the clock."""
+    if value is None:
+        return default or now()
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--as-of {value!r} is not an ISO date or date-time (e.g. 2026-11-21 or 2026-11-21T09:00Z)",
+                   EXIT_USAGE) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+AsOfOption = Annotated[
+    Optional[str],
+    typer.Option("--as-of", help="Evaluate as of this date-time (ISO 8601) instead of now; "
+                 "the sample portfolio defaults to its collection time."),
+]
+
+
+# --- the history database and the tenants a run covers -----------------------------------------------
+
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        metavar="URL",
+        help="History database: a SQLAlchemy URL (postgresql://user@host/db) or a SQLite file path. "
+        "Default: $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite.",
+    ),
+]
+GroupOption = Annotated[
+    Optional[str], typer.Option("--group", metavar="TAG", help="Only the tenants carrying this tag.")
+]
+ShardOption = Annotated[
+    Optional[str],
+    typer.Option("--shard", metavar="K/N", help="Audit shard K of N (1-based), chosen by a hash of the tenant id."),
+]
+RunIdOption = Annotated[
+    Optional[str],
+    typer.Option("--run-id", metavar="ID", help="The run id; every shard of one run must give the same one."),
+]
+RunLabelOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--run-label", metavar="LABEL", help="A label for the run (e.g. 2026-Q4); without --run-id the id is derived from it."
+    ),
+]
+
+
+def open_history(db: str | None, config_db: str | None = None, create: bool = True) -> "Engine":
+    """The history database engine for ``--db`` (precedence: --db, $AUDITOR_DB, the config's
+    ``database``, the default file), schema migrated; a problem is one ``error:`` line and exit 1."""
+    from auditor.store import StoreError, open_db, resolve_db_url
+
+    try:
+        return open_db(resolve_db_url(db, config_db), create=create)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
+def parse_shard_option(value: str | None) -> "Shard | None":
+    from auditor.selection import SelectionError, parse_shard
+
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except SelectionError as exc:
+        raise fail(str(exc)) from None
+
+
+def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
+    """(run id, label) from ``--run-id`` / ``--run-label``; pass the id to ``auditor.evaluate.evaluate``."""
+    from auditor.store import StoreError, resolve_run_id
+
+    try:
+        return resolve_run_id(run_id, run_label)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+
+
+def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
+    """``auditor.store.record_run`` with errors as one line; keyword arguments as record_run's."""
+    from auditor.store import StoreError, record_run
+
+    try:
+        return record_run(engine, results, **kwargs)
+    except StoreError as exc:
+        raise fail(str(exc)) from None

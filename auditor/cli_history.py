@@ -1,95 +1,20 @@
-"""CLI commands for audit history and diffs (``auditor history``, ``auditor diff``), and the shared options
-and helpers the other commands use to reach the history database and select tenants (``--db``,
-``--group``, ``--shard``, ``--run-id``, ``--run-label``)."""
+"""CLI commands for the audit history: ``auditor history`` (list runs), ``auditor history delete RUN``
+and ``auditor diff``. The options and helpers other commands share to reach the history (``--db``,
+``record``) are in auditor.cli_common."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+import click
 import typer
 
-from auditor.cli_common import TableFormat, fail
+from auditor.cli_common import EXIT_USAGE, DbOption, TableFormat, fail, open_history
 from auditor.safe_text import terminal
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from auditor.selection import Shard
     from auditor.store import RunDiff, RunSummary
-
-DbOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--db",
-        metavar="URL",
-        help="History database: a SQLAlchemy URL (postgresql://user@host/db) or a SQLite file path. "
-        "Default: $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite.",
-    ),
-]
-GroupOption = Annotated[
-    Optional[str], typer.Option("--group", metavar="TAG", help="Only the tenants carrying this tag.")
-]
-ShardOption = Annotated[
-    Optional[str],
-    typer.Option("--shard", metavar="K/N", help="Audit shard K of N (1-based), chosen by a hash of the tenant id."),
-]
-RunIdOption = Annotated[
-    Optional[str],
-    typer.Option("--run-id", metavar="ID", help="The run id; every shard of one run must give the same one."),
-]
-RunLabelOption = Annotated[
-    Optional[str],
-    typer.Option(
-        "--run-label", metavar="LABEL", help="A label for the run (e.g. 2026-Q4); without --run-id the id is derived from it."
-    ),
-]
-
-
-# --- helpers for the other commands (run, collect, report) ---------------------------------------------
-
-
-def open_history(db: str | None, config_db: str | None = None, create: bool = True) -> "Engine":
-    """The history database engine for ``--db`` (precedence: --db, $AUDITOR_DB, the config's
-    ``database``, the default file), schema migrated; a problem is one ``error:`` line and exit 1."""
-    from auditor.store import StoreError, open_db, resolve_db_url
-
-    try:
-        return open_db(resolve_db_url(db, config_db), create=create)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-
-
-def parse_shard_option(value: str | None) -> "Shard | None":
-    from auditor.selection import SelectionError, parse_shard
-
-    if value is None:
-        return None
-    try:
-        return parse_shard(value)
-    except SelectionError as exc:
-        raise fail(str(exc)) from None
-
-
-def run_identity(run_id: str | None, run_label: str | None) -> tuple[str, str | None]:
-    """(run id, label) from ``--run-id`` / ``--run-label``; pass the id to ``auditor.evaluate.evaluate``."""
-    from auditor.store import StoreError, resolve_run_id
-
-    try:
-        return resolve_run_id(run_id, run_label)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-
-
-def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
-    """``auditor.store.record_run`` with errors as one line; keyword arguments as record_run's."""
-    from auditor.store import StoreError, record_run
-
-    try:
-        return record_run(engine, results, **kwargs)
-    except StoreError as exc:
-        raise fail(str(exc)) from None
-
 
 # --- formatting --------------------------------------------------------------------------------------
 
@@ -116,6 +41,11 @@ def _run_json(run: "RunSummary") -> dict[str, Any]:
         "label": run.label,
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat(),
+        # The checks' "now"; as_of_given: set by --as-of (or the sample's collection time), not the clock.
+        "as_of": run.generated_at.isoformat(),
+        "as_of_given": run.as_of is not None,
+        "created_at": run.created_at.isoformat() if run.created_at else None,  # wall clock; None before schema 4
+        "config_sha256": run.config_sha256,
         "tool_version": run.tool_version,
         "ruleset_version": run.ruleset_version,
         "operator": run.operator,
@@ -242,6 +172,7 @@ def _print_diff(result: "RunDiff", show_all: bool) -> None:
 
 
 def history(
+    ctx: typer.Context,
     tenant: Annotated[
         Optional[str], typer.Option("--tenant", "-t", help="Only runs auditing this tenant (id, display name, or default or verified domain).")
     ] = None,
@@ -249,8 +180,14 @@ def history(
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=1, help="Only the latest N runs.")] = None,
     format: Annotated[TableFormat, typer.Option("--format", "-f", help="table or json")] = TableFormat.table,
 ) -> None:
-    """List recorded runs, oldest first, with their scores."""
+    """List recorded runs, oldest first, with their scores (`auditor history delete RUN` deletes one)."""
     from auditor.store import StoreError, list_runs
+
+    if ctx.invoked_subcommand is not None:
+        if tenant is not None or db is not None or limit is not None or format is not TableFormat.table:
+            raise fail(f"the options of `auditor history` list runs; give them after `{ctx.invoked_subcommand}`",
+                       EXIT_USAGE)
+        return
 
     engine = open_history(db, create=False)
     try:
@@ -301,7 +238,45 @@ def diff_command(
     _print_diff(result, show_all)
 
 
+def _describe(run: "RunSummary") -> str:
+    label = f" ({run.label})" if run.label else ""
+    shards = f", {_shards_cell(run)} shards" if run.shard_count else ""
+    return (f"run {run.id}{label}, started {_when(run)} UTC, {run.tenants} tenant{'s' if run.tenants != 1 else ''}"
+            f"{shards}")
+
+
+def delete_command(
+    run: Annotated[str, typer.Argument(metavar="RUN", help="The run id (or a unique prefix of it).")],
+    db: DbOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """Delete a recorded run with every shard, tenant and check result of it, in one transaction."""
+    from auditor.store import StoreError, delete_run, get_run
+
+    engine = open_history(db, create=False)
+    try:
+        found = get_run(engine, run)
+        if not yes:
+            try:
+                confirmed = typer.confirm(terminal(f"Delete {_describe(found)} from the history?"), default=False, err=True)
+            except (click.exceptions.Abort, typer.Abort, EOFError):  # no answer (stdin closed)
+                raise fail(f"run {found.id} not deleted: no answer to the question (give --yes to delete "
+                           "without asking)") from None
+            if not confirmed:
+                raise fail(f"run {found.id} not deleted")
+        deleted = delete_run(engine, found.id)
+    except StoreError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        engine.dispose()
+    typer.echo(terminal(f"deleted {_describe(deleted)}"))
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
-    app.command("history")(history)
+    """Add this module's commands to the main app: ``history`` (a group: listing is its own action,
+    ``delete`` its subcommand) and ``diff``."""
+    history_app = typer.Typer(rich_markup_mode=None)
+    history_app.callback(invoke_without_command=True)(history)
+    history_app.command("delete")(delete_command)
+    app.add_typer(history_app, name="history")
     app.command("diff")(diff_command)

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Mapping, Optional
 
 import typer
 
+from auditor.cli_common import DbOption, fail, open_history
 from auditor.safe_text import terminal
-
-from auditor.cli_common import fail
-from auditor.cli_history import DbOption, open_history
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -3,18 +3,14 @@ portfolio from saved results, without re-evaluating anything. WeasyPrint is impo
 
 from __future__ import annotations
 
-from enum import StrEnum
+import tempfile
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from auditor.cli_history import DbOption, GroupOption, open_history
-
-
-class Paper(StrEnum):
-    A4 = "A4"
-    Letter = "Letter"
+from auditor.cli_common import EXIT_USAGE, DbOption, GroupOption, Paper, fail, open_history
+from auditor.safe_text import terminal
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +24,9 @@ def register(app: typer.Typer) -> None:
         ] = None,
         out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
         config_path: Annotated[
-            Optional[Path], typer.Option("--config", "-c", help="tenants.toml; its [branding] styles the reports.")
+            Optional[Path],
+            typer.Option("--config", "-c", help="tenants.toml; its [branding] styles the reports (a stored --run "
+                         "keeps the branding it was recorded with unless the config has a [branding])."),
         ] = None,
         db: DbOption = None,
         run_id: Annotated[
@@ -41,7 +39,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render the scorecards (HTML and PDF) and the portfolio report from saved results or a stored run,
         with each tenant's trend from the history database."""
-        from auditor.cli import EXIT_USAGE, fail
         from auditor.cli_progress import terminal_progress
         from auditor.config import ConfigError, load_config
         from auditor.render import BrandingError, RenderError, render_reports, validate_branding
@@ -56,18 +53,24 @@ def register(app: typer.Typer) -> None:
                 config = load_config(config_path)
             except ConfigError as exc:
                 raise fail(str(exc))
-        branding = config.branding if config else None
+        # A stored run is rendered with the branding it was recorded with, unless the config has a [branding].
+        overrides = config is not None and "branding" in config.model_fields_set
+        branding = config.branding if config is not None and (overrides or results_path is not None) else None
         try:
             if branding is not None:
                 validate_branding(branding)  # before anything is read, rendered or written
-            if results_path is not None:
-                results = load_results(results_path)
-                history = _stored_history(db, config, results.run_id, required=db is not None)
-            else:
-                results, history = _stored_run(db, config, run_id)
-            results = select_results(results, group)
-            written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs,
-                                     progress=terminal_progress())
+            with tempfile.TemporaryDirectory(prefix="auditor-branding-") as logo_folder:
+                if results_path is not None:
+                    results = load_results(results_path)
+                    history = _stored_history(db, config, results.run_id, required=db is not None)
+                else:
+                    results, history, recorded = _stored_run(db, config, run_id)
+                    if branding is None:
+                        branding = _recorded_branding(recorded, results.run_id, Path(logo_folder))
+                        validate_branding(branding)
+                results = select_results(results, group)
+                written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs,
+                                         progress=terminal_progress())
         except (BrandingError, RenderError, ResultsError, SelectionError) as exc:
             raise fail(str(exc))
         except OSError as exc:
@@ -78,24 +81,37 @@ def register(app: typer.Typer) -> None:
 
 
 def _stored_run(db: str | None, config, run_id: str):
-    """A run's merged results and its tenants' history, from the database."""
+    """A run's merged results, its tenants' history and its recorded branding, from the database."""
     from auditor import store
-    from auditor.cli import fail
 
     engine = open_history(db, config.database if config else None, create=False)
     try:
-        return store.load_run_results(engine, run_id), store.tenant_history(engine, run_id)
+        results = store.load_run_results(engine, run_id)
+        return results, store.tenant_history(engine, results.run_id), store.run_branding(engine, results.run_id)
     except store.StoreError as exc:
         raise fail(str(exc))
     finally:
         engine.dispose()
 
 
+def _recorded_branding(recorded, run_id: str, logo_folder: Path):
+    """The branding run ``run_id`` was recorded with, its logo written into ``logo_folder``; what it could
+    not restore as it was is said on stderr, one line each."""
+    from auditor import store
+
+    try:
+        branding, notes = store.branding_for_render(recorded, run_id, logo_folder)
+    except store.StoreError as exc:
+        raise fail(str(exc)) from None
+    for line in notes:  # a path and name from the database: shown as text
+        typer.echo(terminal(line), err=True)
+    return branding
+
+
 def _stored_history(db: str | None, config, run_id: str, required: bool):
     """The trend of a saved results file's run, when the history database knows that run. Without --db a
     missing database or run simply means no trend: the reports then say it is the first recorded audit."""
     from auditor import store
-    from auditor.cli import fail
 
     engine = None
     try:

@@ -56,7 +56,7 @@ def verified_domains(snapshot: "TenantSnapshot") -> list[str]:
     return domains
 
 
-def _merge(tenants: Iterable[KnownTenant]) -> list[KnownTenant]:
+def merge_known(tenants: Iterable[KnownTenant]) -> list[KnownTenant]:
     """One entry per tenant id (ids compared without case), names and domains pooled."""
     merged: dict[str, KnownTenant] = {}
     for tenant in tenants:
@@ -82,26 +82,33 @@ def known_tenants(snapshots: Iterable["TenantSnapshot"] = (), config: "AuditConf
         if config.partner is not None:
             found.append(KnownTenant(config.partner.id, config.partner.name))
         found += [KnownTenant(entry.id, entry.name) for entry in config.tenants]
-    return _merge(found)
+    return merge_known(found)
 
 
-def resolve(reference: str, tenants: Iterable[KnownTenant]) -> KnownTenant:
-    """The one tenant ``reference`` names. Raises TenantRefError when it names none (suggesting close
+def resolve(reference: str, tenants: Iterable[KnownTenant], scope: str = "of this run") -> KnownTenant:
+    """The one tenant ``reference`` names among ``tenants`` (``scope`` says where they come from in the
+    message: "of this run", "in the history"). Raises TenantRefError when it names none (suggesting close
     names and domains) or several (listing them)."""
     tenants = list(tenants)
     matches = [t for t in tenants if t.matches(reference)]
     if len(matches) == 1:
         return matches[0]
     if matches:
-        listed = ", ".join(str(t) for t in matches)
-        raise TenantRefError(f"{reference!r} names {len(matches)} tenants ({listed}); give the tenant id")
+        raise several(reference, matches)
     by_key = {key: t for t in tenants for key in t.keys()}
     close = difflib.get_close_matches(reference.strip().lower(), list(by_key), n=3, cutoff=0.6)
     suggestions = list(dict.fromkeys(str(by_key[key]) for key in close))
     hint = f" (did you mean {' or '.join(suggestions)}?)" if suggestions else (
-        f" (the run's tenants: {', '.join(str(t) for t in tenants[:5])}{', …' if len(tenants) > 5 else ''})"
-        if tenants else " (the run has no tenants)")
-    raise TenantRefError(f"{reference!r} matches no tenant of this run by id, domain or name{hint}")
+        f" (the tenants {scope}: {', '.join(str(t) for t in tenants[:5])}{', …' if len(tenants) > 5 else ''})"
+        if tenants else " (there are none)")
+    raise TenantRefError(f"{reference!r} matches no tenant {scope} by id, domain or name{hint}")
+
+
+def several(reference: str, matches: Iterable[KnownTenant]) -> TenantRefError:
+    """The error for a reference naming more than one tenant, listing them."""
+    matches = list(matches)
+    listed = ", ".join(str(t) for t in matches)
+    return TenantRefError(f"{reference!r} names {len(matches)} tenants ({listed}); give the tenant id")
 
 
 def bind_config(config: "AuditConfig", tenants: list[KnownTenant]) -> "AuditConfig":

@@ -158,7 +158,7 @@ def test_a_version_1_database_is_migrated_and_keeps_its_runs(db_url):
     engine = store.open_db(db_url)
     store.record_run(engine, audit("old", [tenant("c0000000-0000-4000-8000-000000000001", "Contoso", {"MFA-1": "PASS"})]))
     with engine.begin() as conn:  # back to the version-1 shape: without the columns version 2 adds
-        for table, column in store._VERSION_2_COLUMNS:
+        for table, column in store.migrations._VERSION_2_COLUMNS:
             conn.execute(text(f'ALTER TABLE {table.name} DROP COLUMN "{column}"'))
         conn.execute(text("DELETE FROM schema_version WHERE version >= 2"))
     engine.dispose()

@@ -74,7 +74,7 @@ def test_diff_defaults_to_the_two_latest_runs(db):
 @pytest.mark.parametrize("args, message", [
     (["diff", "q1"], "give two runs (RUN_A RUN_B), or none"),
     (["diff", "q1", "nope"], "no run 'nope'"),
-    (["history", "--tenant", "Nobody"], "no tenant 'Nobody'"),
+    (["history", "--tenant", "Nobody"], "'Nobody' matches no tenant in the history"),
 ])
 def test_bad_input_is_one_error_line(db, args, message):
     result = invoke(*args, "--db", db)

@@ -1,11 +1,13 @@
 """`auditor run` end to end: samples, live collection from the emulator, groups, branding errors, history."""
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from auditor import store
 from auditor.cli import app
 from auditor.collect.emulator import Emulator, EmulatorThread
 from auditor.evaluate import evaluate
@@ -133,6 +135,7 @@ def test_collect_record_keeps_the_audit_in_the_history(tmp_path, monkeypatch):
         config.write_text(
             f'[[tenants]]\nid = "{chosen[0].tenant.id}"\n[auth]\nmethod = "static_token"\n[endpoints]\n'
             f'graph = "{emulator.base_url}"\narm = "{emulator.base_url}"\nauthority = "{emulator.base_url}"\n'
+            '[branding]\npartner_name = "Litware Assurance"\n'
         )
         result = runner.invoke(app, ["collect", "--config", str(config), "--out", str(tmp_path / "s"), "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -140,6 +143,11 @@ def test_collect_record_keeps_the_audit_in_the_history(tmp_path, monkeypatch):
     history = runner.invoke(app, ["history", "--db", str(db), "--format", "json"])
     runs = json.loads(history.stdout)
     assert len(runs) == 1 and runs[0]["tenants"] == 1
+    # Recorded with the config's hash and branding, so `report --run` renders it as `run` would have.
+    assert runs[0]["config_sha256"] == hashlib.sha256(config.read_bytes()).hexdigest()
+    engine = store.open_db(str(db))
+    assert store.run_branding(engine, runs[0]["id"]).partner_name == "Litware Assurance"
+    engine.dispose()
 
 
 def test_two_runs_give_a_diff_a_trend_and_a_change_section(tmp_path):

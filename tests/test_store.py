@@ -60,7 +60,7 @@ def test_runs_are_listed_oldest_first_with_scores(engine):
     fabrikam = store.list_runs(engine, tenant="fabrikam")  # by display name, without case
     assert [(r.id, r.tenant_score, r.tenant_grade) for r in fabrikam] == [("q1", 100.0, "A")]
     assert [r.id for r in store.list_runs(engine, tenant="contoso.onmicrosoft.com")] == ["q1", "q2"]
-    with pytest.raises(StoreError, match="no tenant 'nobody'"):
+    with pytest.raises(StoreError, match="'nobody' matches no tenant in the history by id, domain or name"):
         store.list_runs(engine, tenant="nobody")
 
 
@@ -291,7 +291,7 @@ def test_reading_does_not_wait_for_a_writer(tmp_path, monkeypatch):
     engine.dispose()
     writer = sqlite3.connect(tmp_path / "history.sqlite", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    monkeypatch.setattr(store, "SQLITE_BUSY_TIMEOUT_S", 1)
+    monkeypatch.setattr(store.engine, "SQLITE_BUSY_TIMEOUT_S", 1)
     try:
         engine = store.open_db(url, create=False)
         assert [r.id for r in store.list_runs(engine)] == ["q1"]

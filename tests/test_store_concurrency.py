@@ -123,3 +123,70 @@ def test_a_run_killed_inside_its_transaction_leaves_no_trace(db_url, tmp_path):
     assert [r.id for r in store.list_runs(engine)] == ["q1", "q2"]
     engine.dispose()
     assert {path.name: path.read_bytes() for path in out_dir.iterdir()} == before
+
+
+# --- replacing and deleting while others write (issue 10) ----------------------------------------------
+
+
+def _replace_repeatedly(url: str, barrier, prefix: str, times: int, tenants: int) -> None:
+    barrier.wait(WAIT_S)
+    engine = store.open_db(url)
+    for n in range(times):
+        store.record_run(engine, audit("quarterly", _tenants(prefix, tenants), at=quarter(n)), label=prefix, replace=True)
+    engine.dispose()
+
+
+def test_two_processes_replacing_one_run_leave_one_whole_run(db_url):
+    barrier = SPAWN.Barrier(2)
+    first = _start(_replace_repeatedly, db_url, barrier, "alpha", 5, 30)
+    second = _start(_replace_repeatedly, db_url, barrier, "beta", 5, 20)
+    _join(first, second)
+
+    engine = store.open_db(db_url, create=False)
+    (run,) = store.list_runs(engine)
+    loaded = store.load_run_results(engine, "quarterly")
+    prefixes = {t.tenant_id.split("-")[0] for t in loaded.tenants}
+    # One writer's run, whole: never a mix, never a half.
+    assert len(prefixes) == 1 and run.label == prefixes.pop()
+    assert run.tenants == len(loaded.tenants) == {"alpha": 30, "beta": 20}[run.label]
+    assert sum(len(t.results) for t in loaded.tenants) == run.tenants * 12
+    engine.dispose()
+
+
+def _delete_repeatedly(url: str, barrier, run_id: str, times: int) -> None:
+    barrier.wait(WAIT_S)
+    engine = store.open_db(url)
+    for _ in range(times):
+        try:
+            store.delete_run(engine, run_id)
+        except store.StoreError as exc:  # nothing recorded yet, or deleted by this loop already
+            assert "no run" in str(exc) or "no longer in the history" in str(exc), exc
+        time.sleep(0.01)
+    engine.dispose()
+
+
+def test_deleting_a_run_while_its_shards_are_recorded_leaves_whole_parts(db_url):
+    barrier = SPAWN.Barrier(3)
+    writers = [_start(_write_runs, db_url, barrier, name, 6, 15, shard, "nightly")
+               for name, shard in (("east", "1/2"), ("west", "2/2"))]
+    deleter = _start(_delete_repeatedly, db_url, barrier, "nightly", 30)
+    _join(*writers, deleter)
+
+    engine = store.open_db(db_url, create=False)
+    runs = store.list_runs(engine)
+    for run in runs:  # whatever survived is whole parts: every part with all its tenants and checks
+        loaded = store.load_run_results(engine, run.id)
+        assert run.tenants == len(loaded.tenants) == 15 * len(run.shards)
+        assert all(len(t.results) == 12 for t in loaded.tenants)
+    # No row of a deleted run is left behind, and the tenants table knows only tenants some run audited.
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        orphans = conn.execute(text(
+            "SELECT count(*) FROM tenant_results WHERE run_id NOT IN (SELECT id FROM runs)")).scalar()
+        orphan_checks = conn.execute(text(
+            "SELECT count(*) FROM check_results WHERE tenant_result_id NOT IN (SELECT id FROM tenant_results)")).scalar()
+        unknown = conn.execute(text(
+            "SELECT count(*) FROM tenants WHERE id NOT IN (SELECT tenant_id FROM tenant_results)")).scalar()
+    assert (orphans, orphan_checks, unknown) == (0, 0, 0)
+    engine.dispose()

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_a_version_1_database_is_migrated_to_text_columns(db_url):
             # What version 1 did: the 500-character name failed the whole run.
             with pytest.raises(store.StoreError):
                 store.record_run(engine, hostile_run("before-migration"))
-        assert store.ensure_schema(engine) == store.SCHEMA_VERSION == 3
+        assert store.ensure_schema(engine) == store.SCHEMA_VERSION == 4
         store.record_run(engine, hostile_run())
         assert len(store.load_run_results(engine, "hostile-1").tenants) == 5
     finally:
@@ -98,7 +99,7 @@ def read_only_history(tmp_path):
     folder.mkdir()
     path = folder / "history.sqlite"
     engine = store.open_db(str(path))
-    store.record_run(engine, audit("q3", [tenant("t-1", "Contoso", {"MFA-1": "FAIL"})]), started_at=store._now().replace(year=2025))
+    store.record_run(engine, audit("q3", [tenant("t-1", "Contoso", {"MFA-1": "FAIL"})]), started_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
     store.record_run(engine, audit("q4", [tenant("t-1", "Contoso", {"MFA-1": "PASS"})]))
     engine.dispose()
     yield folder, path
