@@ -216,3 +216,20 @@ def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
         return record_run(engine, results, **kwargs)
     except StoreError as exc:
         raise fail(str(exc)) from None
+
+
+def default_jobs() -> int:
+    """Render processes by default: every core this process may use (``--jobs`` overrides)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+JobsOption = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
+                 help="Reports rendered in parallel processes."),
+]

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from auditor.cli_common import EXIT_USAGE, DbOption, GroupOption, Paper, fail, open_history
+from auditor.cli_common import EXIT_USAGE, DbOption, GroupOption, JobsOption, Paper, default_jobs, fail, open_history
 from auditor.safe_text import terminal
 
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         group: GroupOption = None,
         paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.", case_sensitive=False)] = Paper.A4,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Render in this many processes.")] = 1,
+        jobs: JobsOption = None,
     ) -> None:
         """Render the scorecards (HTML and PDF) and the portfolio report from saved results or a stored run,
         with each tenant's trend from the history database."""
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
                         branding = _recorded_branding(recorded, results.run_id, Path(logo_folder))
                         validate_branding(branding)
                 results = select_results(results, group)
-                written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs,
+                written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs or default_jobs(),
                                          progress=terminal_progress())
         except (BrandingError, RenderError, ResultsError, SelectionError) as exc:
             raise fail(str(exc))

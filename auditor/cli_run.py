@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import (
+    JobsOption,
+    default_jobs,
     EXIT_UNREADABLE,
     EXIT_USAGE,
     AllowUnreadableOption,
@@ -111,7 +113,7 @@ def run(
                            "(the whole run, in one transaction; not with --shard).")
     ] = False,
     paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.", case_sensitive=False)] = Paper.A4,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64, help="Reports rendered in parallel.")] = 1,
+    jobs: JobsOption = None,
     as_of: AsOfOption = None,
     fail_under: Annotated[
         Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this, or is incomplete or unscored.")
@@ -183,7 +185,7 @@ def run(
     changes = None if history is None else _record_run(history, results, branding, recording)
     try:
         written = write_results(results, out)
-        written += render_reports(results, out, branding, paper=paper.value, history=changes, jobs=jobs,
+        written += render_reports(results, out, branding, paper=paper.value, history=changes, jobs=jobs or default_jobs(),
                                   progress=_progress())
     except (BrandingError, RenderError) as exc:
         raise fail(str(exc)) from None

@@ -124,3 +124,16 @@ def test_help_starts_without_heavy_imports():
             "print('HEAVY', heavy, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stderr, done.stderr
+
+
+def test_jobs_defaults_to_the_cpu_count(monkeypatch):
+    """`run` and `report` render on every core unless --jobs says otherwise (issue: a quarter in minutes)."""
+    import os
+
+    from auditor.cli_common import default_jobs
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 5})
+    assert default_jobs() == 4
+    for command in ("run", "report"):
+        help_text = runner.invoke(app, [command, "--help"]).stdout
+        assert "--jobs" in help_text and "the CPU count" in help_text
