@@ -286,15 +286,45 @@ class ConfigError(Exception):
     """A config file that cannot be used; one line naming the file, the line and the field."""
 
 
+_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
+
+
 def _line_of(text: str, location: tuple[object, ...]) -> int | None:
-    """The line where the innermost named key of ``location`` is written, best effort."""
-    keys = [str(part) for part in location if isinstance(part, str)]
-    for key in reversed(keys):
-        pattern = re.compile(rf"^\s*(\[\[?\s*)?[\w.\"-]*\b{re.escape(key)}\b", re.MULTILINE)
-        match = pattern.search(text)
-        if match:
-            return text.count("\n", 0, match.start()) + 1
-    return None
+    """The line where ``location`` (pydantic's path: table names, array indexes, the key) is written, best
+    effort: the n-th ``[[array]]`` header for an index, then the key inside that table's lines; a key not
+    written (a missing field) gives the table's header line."""
+    start, end, line = 0, len(text), None
+    parts = list(location)
+    for position, part in enumerate(parts):
+        if not isinstance(part, str):
+            continue
+        following = parts[position + 1] if position + 1 < len(parts) else None
+        if isinstance(following, int):
+            headers = list(re.finditer(rf"^[ \t]*\[\[\s*{re.escape(part)}\s*\]\]", text[start:end], re.MULTILINE))
+            if following < len(headers):
+                start += headers[following].start()
+            else:
+                return line
+        else:
+            header = re.search(rf"^[ \t]*\[\s*{re.escape(part)}\s*\]", text[start:end], re.MULTILINE)
+            if header is not None:
+                start += header.start()
+            else:
+                key = re.search(rf"^[ \t]*\"?{re.escape(part)}\"?[ \t]*=", text[start:end], re.MULTILINE)
+                return text.count("\n", 0, start + key.start()) + 1 if key else line
+        line = text.count("\n", 0, start) + 1
+        following_header = _HEADER.search(text, text.index("\n", start) + 1 if "\n" in text[start:] else len(text))
+        end = following_header.start() if following_header else len(text)
+    return line
+
+
+def _location_text(location: tuple[object, ...]) -> str:
+    """pydantic's path as a reader counts: ``tenants[#5].id`` (array entries numbered from 1, as they
+    appear in the file)."""
+    text = ""
+    for part in location:
+        text += f"[#{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 def _table_lines(text: str, key: str) -> list[int]:
@@ -323,7 +353,7 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         config = AuditConfig.model_validate(document)
     except ValidationError as exc:
         first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        location = _location_text(first["loc"]) or "(top level)"
         line = _line_of(text, first["loc"])
         where = f"{source}:{line}" if line else source
         message = first["msg"].removeprefix("Value error, ")

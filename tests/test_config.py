@@ -88,3 +88,16 @@ def test_loopback_and_https_endpoints_are_accepted():
     config = parse_config('[endpoints]\ngraph = "http://127.0.0.1:8400/"\narm = "https://management.usgovcloudapi.net"\n')
     assert config.endpoints.graph == "http://127.0.0.1:8400"
     assert config.endpoints.arm == "https://management.usgovcloudapi.net"
+
+
+@pytest.mark.parametrize("text, line, field", [
+    # The second [[tenants]] entry's id, written after its name: the line of that id, not the first `id =`.
+    ('[partner]\nid = "2067070c-c4d1-4ed3-a9f0-5a7c5de0c3c3"\n\n[[tenants]]\nid = "42c6556c-0e25-4142-8ead-98b4bfe85fdf"\n'
+     '\n[[tenants]]\nname = "b"\nid = "not-a-guid"\n', 9, "tenants[#2].id"),
+    ('[auth]\nclient_id = "x"\nmethod = "nope"\n', 3, "auth.method"),
+    ('[[tenants]]\nid = "42c6556c-0e25-4142-8ead-98b4bfe85fdf"\n[[tenants]]\nname = "no id"\n', 3, "tenants[#2].id"),
+])
+def test_error_line_is_the_entry_and_key_at_fault(text, line, field):
+    with pytest.raises(ConfigError) as error:
+        parse_config(text, "tenants.toml")
+    assert str(error.value).startswith(f"tenants.toml:{line}: field {field}:"), str(error.value)
