@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
         from auditor.cli import EXIT_USAGE, fail
         from auditor.cli_progress import terminal_progress
         from auditor.config import ConfigError, load_config
-        from auditor.render import BrandingError, RenderError, render_reports, validate_branding
+        from auditor.report import BrandingError, RenderError, render_reports, validate_branding
         from auditor.results import ResultsError, load_results
         from auditor.selection import SelectionError, select_results
 

@@ -50,6 +50,12 @@ def budget_problem(budget: dict[str, Any], now: datetime) -> str | None:
 @check(
     id="CST-1",
     title="Every Azure subscription has a budget that alerts a contact",
+    action="Set a budget alert on every Azure subscription",
+    fix=(
+        "In Cost Management > Budgets, add a monthly budget for each listed subscription with alerts at "
+        "80 % and 100 % to a monitored mailbox."
+    ),
+    effort="low",
     area="cost",
     severity="high",
     applies_to=["customer"],
@@ -112,6 +118,12 @@ def anomaly_alert_problem(alert: dict[str, Any], now: datetime) -> str | None:
 @check(
     id="CST-2",
     title="Every Azure subscription has a cost anomaly alert",
+    action="Add a cost anomaly alert to every Azure subscription",
+    fix=(
+        "In Cost Management > Cost alerts, add an anomaly alert for each listed subscription with a "
+        "monitored mailbox as recipient."
+    ),
+    effort="low",
     area="cost",
     severity="medium",
     applies_to=["customer"],

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from auditor import charts
+from auditor.report import charts
 from auditor.results import round_half_up
 from auditor.scoring import grade_for
 

@@ -11,7 +11,7 @@ import re
 import openpyxl
 from pypdf import PdfReader
 
-from auditor.render import EVIDENCE_ROWS_IN_REPORT, EVIDENCE_ROWS_SHOWN, render_reports, tenant_slugs
+from auditor.report import EVIDENCE_ROWS_IN_REPORT, EVIDENCE_ROWS_SHOWN, render_reports, tenant_slugs
 from auditor.xlsx_export import build_workbook, write_xlsx
 from tests.test_store_backends import audit, tenant
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from auditor.config import Branding
-from auditor.render import (
+from auditor.report import (
     EVIDENCE_LINE_CHARS,
     BrandingError,
     RenderContext,

@@ -16,7 +16,7 @@ import pytest
 from pypdf import PdfReader
 
 from auditor.config import Branding
-from auditor.render import ASSETS_DIR, render_reports, resolve_brand, restricted_fetcher, tenant_slugs, html_to_pdf
+from auditor.report import ASSETS_DIR, render_reports, resolve_brand, restricted_fetcher, tenant_slugs, html_to_pdf
 from auditor.results import Status
 from tests.test_render_helpers import HOSTILE, make_results, make_tenant
 
