@@ -23,6 +23,9 @@ EVIDENCE_ROWS_SHOWN = 8  # rows of an evidence table shown in a finding; the res
 EVIDENCE_ROWS_IN_REPORT = 100
 EVIDENCE_LINE_CHARS = 110  # about what one line of an evidence table holds (8pt text, A4 or Letter)
 
+# An opaque id (a GUID, a schedule instance id): useful in a table, noise in a one-line summary of a row.
+_OPAQUE_ID = re.compile(r"^(?=[^\s]*\d)[A-Za-z0-9_-]{24,}$")
+
 VERDICT_KEYS = ("result", "status", "verdict", "finding", "registration", "complianceStatus", "detail")
 # "not held, not covered (advisory)": a role nobody holds, listed so the reader knows it is not covered.
 _ADVISORY = re.compile(r"\(advisory\)|^not held\b", re.I)
@@ -83,6 +86,21 @@ class EvidenceTable:
         return f"Advisory, nothing to act on now: {self.advisory_count} more rows about objects nobody holds or uses."
 
     @property
+    def continued(self) -> list[list[str]]:
+        """The rows after those the finding shows: what the appendix adds for a failing check."""
+        return self.rows[self.shown:]
+
+    def lines(self, rows: list[list[str]] | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Rows (default: all the report holds) as (first cell, [(header, value)] of the others), leaving
+        out empty cells, opaque ids and a bare "PASS": the appendix prints rows this way, one line each."""
+        out = []
+        for row in self.rows if rows is None else rows:
+            rest = [(header, cell) for header, cell in zip(self.headers[1:], row[1:])
+                    if cell not in ("—", "PASS") and not _OPAQUE_ID.match(cell)]
+            out.append((row[0], rest))
+        return out
+
+    @property
     def visible(self) -> list[list[str]]:
         return self.rows[: self.shown]
 
@@ -106,6 +124,18 @@ def _advisory_sentence(rows: list[dict[str, Any]], first_column: str) -> str:
             f"({', '.join(names)}).")
 
 
+LIST_ITEMS_SHOWN = 4  # items of a long comma-separated cell (the roles a policy targets) shown in the report
+
+
+def short_list(cell: str, shown: int = LIST_ITEMS_SHOWN) -> str:
+    """A cell listing many items ("roles: A, B, C, D, E, F") cut to the first ``shown`` and a count, so
+    one cell cannot fill a page; the partner's workbook has the whole list."""
+    items = cell.split(", ")
+    if len(items) <= shown + 1:
+        return cell
+    return ", ".join(items[:shown]) + f" and {len(items) - shown} more"
+
+
 def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENCE_ROWS_SHOWN,
                    report_limit: int = EVIDENCE_ROWS_IN_REPORT) -> EvidenceTable | None:
     """The evidence of one finding as text cells: offending rows first (stable order otherwise), advisory
@@ -123,7 +153,7 @@ def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENC
         ((kind, index, row) for index, (row, kind) in enumerate(zip(rows, kinds)) if kind is not RowKind.ADVISORY),
         key=lambda item: (item[0], item[1]))]
     kept = ordered[: max(report_limit, limit + 1)]
-    cells = [[customer_text(cell_text(row.get(key))) for key in keys] for row in kept]
+    cells = [[short_list(customer_text(cell_text(row.get(key)))) for key in keys] for row in kept]
     # Cutting to leave "and 1 more" would save nothing: show a row that would be the only one cut.
     shown = len(ordered) if len(ordered) <= limit + 1 else limit
     headers = [customer_text(humanize_key(key)) for key in keys]
