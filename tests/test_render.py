@@ -250,7 +250,8 @@ def test_first_audit_and_changes_since_the_last_one() -> None:
     assert "This is the first audit recorded for this tenant." in first
     points = [ScorePoint("r1", datetime(2026, 5, 1, tzinfo=timezone.utc), 40.0, "F"),
               ScorePoint("r2", datetime(2026, 8, 1, tzinfo=timezone.utc), 55.0, "F"),
-              ScorePoint("run42abc", NOW, tenant.score, tenant.grade)]
+              # Recorded when the run started (30 Nov); evaluated as of NOW (26 Nov, an --as-of date).
+              ScorePoint("run42abc", datetime(2026, 11, 30, tzinfo=timezone.utc), tenant.score, tenant.grade)]
     change = TenantChange(tenant_id=tenant.tenant_id, points=points, previous_run_id="r2",
                           previous_at=points[1].at, newly_failing=["CON-1"], fixed=["MFA-1"], still_failing=["ADM-1"],
                           score_change=12.0)
@@ -262,6 +263,10 @@ def test_first_audit_and_changes_since_the_last_one() -> None:
     # Still-failing checks are counted, not listed: they are the action plan above.
     assert "Fixed 1 MFA-1" in text and "New failures 1 CON-1" in text and "Still failing 1" in text
     assert '<svg' in since and "polyline" in since
+    # Each point is labelled with its audit date; this run's own with its evaluation (--as-of) time.
+    for label in ("1 May", "1 Aug", NOW.strftime("%d %b").lstrip("0")):
+        assert f">{label}<" in since
+    assert ">30 Nov<" not in since
 
 
 @pytest.mark.parametrize(("score_change", "wording", "cell"),

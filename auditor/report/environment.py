@@ -129,7 +129,8 @@ def render(template: str, ctx: RenderContext, media: str, values: dict[str, Any]
 
 
 def scorecard_values(tenant: TenantResult, ctx: RenderContext, change: TenantChange | None) -> dict[str, Any]:
-    return {"view": scorecard_view(tenant, ctx.texts, change, ctx.scoring), "tenant": tenant}
+    view = scorecard_view(tenant, ctx.texts, change, ctx.scoring, (ctx.run_id, ctx.generated_at))
+    return {"view": view, "tenant": tenant}
 
 
 def portfolio_values(results: AuditResults, ctx: RenderContext, slugs: dict[str, str],

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable
 
 from markupsafe import Markup
@@ -180,11 +181,15 @@ def make_finding(result: CheckResult, texts: dict[str, CheckTexts]) -> Finding:
     )
 
 
-def history_view(change: TenantChange | None, titles: dict[str, str]) -> HistoryView:
+def history_view(change: TenantChange | None, titles: dict[str, str], current: tuple[str, datetime] | None = None
+                 ) -> HistoryView:
     """The "since the last audit" block; no history, or no earlier run, reads as the first audit. The trend
-    points are labelled with their audit dates (the --as-of date of a run that gave one)."""
+    points are labelled with their audit dates; ``current`` (run id, evaluation time) dates this run's own
+    point by its evaluation time, the --as-of date when one was given."""
     points = change.points if change else []
-    chart = Markup(charts.trend_line([charts.TrendPoint(p.at, p.score) for p in points])) if len(points) > 1 else None
+    dated = [current[1] if current and p.run_id == current[0] else p.at for p in points]
+    chart = (Markup(charts.trend_line([charts.TrendPoint(at, p.score) for at, p in zip(dated, points)]))
+             if len(points) > 1 else None)
     if change is None or change.first_audit:
         return HistoryView(True, "", None, [], [], [], chart)
 
@@ -223,7 +228,7 @@ def _areas(tenant: TenantResult, findings: dict[str, Finding]) -> list[AreaView]
 
 
 def scorecard_view(tenant: TenantResult, texts: dict[str, CheckTexts], change: TenantChange | None,
-                   rule: ScoringRule | None = None) -> ScorecardView:
+                   rule: ScoringRule | None = None, current: tuple[str, datetime] | None = None) -> ScorecardView:
     """The scorecard's content for one tenant, under the scoring rule its results were computed with;
     ``texts`` (check id → CheckTexts) may miss checks: titles and remediation stand in for them."""
     rule = rule or ScoringRule()
@@ -267,7 +272,7 @@ def scorecard_view(tenant: TenantResult, texts: dict[str, CheckTexts], change: T
         accepted=[r for r in tenant.results if r.status is Status.ACCEPTED],
         expired=[r for r in tenant.results if r.status is Status.FAIL and r.acceptance and r.acceptance.expired],
         appendix=appendix,
-        history=history_view(change, {r.check_id: r.title for r in tenant.results}),
+        history=history_view(change, {r.check_id: r.title for r in tenant.results}, current),
         critical_failures=critical,
         failing=len(failing),
         attested=[r for r in tenant.results if r.attestation and not r.attestation.expired],
