@@ -14,7 +14,7 @@ import pytest
 from auditor.config import Branding
 from auditor.report.branding import resolve_brand, validate_branding
 from auditor.report.environment import RenderContext, render_portfolio_html, render_scorecard_html
-from auditor.report.evidence import EVIDENCE_LINE_CHARS, evidence_table
+from auditor.report.evidence import EVIDENCE_LINE_CHARS, WIDE_LINE_CHARS, evidence_table
 from auditor.report.formatting import remediation_blocks, slugify, tenant_slugs
 from auditor.report.paths import BrandingError, RenderError
 from auditor.report.paths import paper_size as _paper
@@ -143,6 +143,20 @@ def test_evidence_columns_of_words_are_not_squeezed_by_columns_of_ids() -> None:
     assert abs(sum(widths) - 100) < 0.1
     # "Administrator" and the cell padding fit on one line of the role column.
     assert widths[3] / 100 * EVIDENCE_LINE_CHARS >= len("Administrator") + 3
+
+
+def test_many_columns_never_squeeze_a_header_below_its_longest_word() -> None:
+    rows = [{"alert": "Action Required: Virtual machine connecting to crypto currency mining pool Detected",
+             "alert_id": "6ba163ec-e952-427f-a316-62747d00bf36", "type": "networkConnectionsToCryptoMiningPools",
+             "severity": "high", "customer_tenant_id": "f13edfe8-eaeb-47c6-8875-2a00c5e0745e",
+             "subscription_id": "aca6fe20-22f8-43bd-80f0-c5d9fa996816", "raised": "2026-11-17T22:03:05+00:00",
+             "hours_open": "56.7", "state": "overdue"}]
+    table = evidence_table(rows, "a")
+    assert abs(sum(table.widths) - 100) < 0.1
+    assert table.wide  # printed in smaller type, which holds WIDE_LINE_CHARS a line
+    for header, width in zip(table.headers, table.widths):
+        longest = max(len(word) for word in header.split())
+        assert width / 100 * WIDE_LINE_CHARS >= longest * 1.25, header
 
 
 # --- Scorecard ------------------------------------------------------------------------------------------

@@ -34,12 +34,12 @@ from auditor.results import (
 from auditor.scoring import GRADE_FLOORS
 from auditor.trend import TenantChange
 
-# After "@" and "_", and before "." and "#": where a UPN or a long identifier may wrap.
-_BREAK_AFTER = re.compile(r"(?<=[@_/])(?=.)|(?<=.)(?=[.#])")
+# After "@", "_", "/" and "-", and before "." and "#": where a UPN or a long identifier may wrap.
+_BREAK_AFTER = re.compile(r"(?<=[@_/-])(?=.)|(?<=.)(?=[.#])")
 
 
 def breakable(value: Any) -> Markup:
-    """Escaped text with line-break opportunities (<wbr>) at "@", ".", "_", "#" and "/" inside words
+    """Escaped text with line-break opportunities (<wbr>) at "@", ".", "_", "#", "/" and "-" inside words
     longer than 16 characters, so UPNs and identifiers wrap there rather than mid-word."""
     text = str(value)
     parts = []

@@ -77,6 +77,7 @@ class EvidenceTable:
     advisory: str = ""  # one sentence standing for the advisory rows, naming them
     advisory_count: int = 0
     offending: int = 0  # rows about objects to act on
+    wide: bool = False  # many columns: printed in smaller type (evidence-wide)
 
     @property
     def advisory_short(self) -> str:
@@ -157,32 +158,58 @@ def evidence_table(rows: list[dict[str, Any]], anchor: str, limit: int = EVIDENC
     # Cutting to leave "and 1 more" would save nothing: show a row that would be the only one cut.
     shown = len(ordered) if len(ordered) <= limit + 1 else limit
     headers = [customer_text(humanize_key(key)) for key in keys]
-    return EvidenceTable(keys, headers, cells, shown, anchor, column_widths(headers, cells), total=len(ordered),
+    wide = is_wide(headers, cells)
+    widths = column_widths(headers, cells, WIDE_LINE_CHARS if wide else EVIDENCE_LINE_CHARS)
+    return EvidenceTable(keys, headers, cells, shown, anchor, widths, total=len(ordered), wide=wide,
                          advisory=_advisory_sentence(advisory, keys[0]), advisory_count=len(advisory),
                          offending=kinds.count(RowKind.OFFENDING))
 
 
-def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
-    """Column widths in percent, in proportion to each column's typical (90th percentile) text length,
-    bounded so a long list cannot starve the other columns. The print layout is a fixed table layout
-    (fast, and long values wrap instead of widening the table), so the widths are given explicitly. A
-    column is never narrower than its header's longest word, so headers never run into each other."""
+WIDE_LINE_CHARS = 126  # the same line in the smaller type of a table with many columns (evidence-wide)
+_WORD_BREAKS = re.compile(r"[\s@._/#-]")  # where a cell may wrap (spaces, and the <wbr> of the templates)
+
+
+def _column_needs(headers: list[str], rows: list[list[str]]) -> tuple[list[float], list[float], list[float]]:
+    """Per column, in characters: (wanted width, the width its words need, the width its header needs)."""
     weights: list[float] = []
     floors: list[float] = []
+    header_floors: list[float] = []
     for index, header in enumerate(headers):
         lengths = sorted(len(row[index]) for row in rows) or [0]
         typical = lengths[int(0.9 * (len(lengths) - 1))]
-        longest_word = max((len(word) for row in rows for word in re.split(r"[\s@.]", row[index])), default=0)
+        longest_word = max((len(word) for row in rows for word in _WORD_BREAKS.split(row[index])), default=0)
         # Headers are printed in capitals, about 1.25 times as wide as the text below them.
-        header_word = max((len(word) for word in header.split()), default=4) * 1.25
-        floor = max(8.0, header_word + 2.0, min(longest_word, 22) + 3.0)
+        header_floor = max((len(word) for word in header.split()), default=4) * 1.25 + 2.0
+        floor = max(8.0, header_floor, min(longest_word, 22) + 3.0)
+        header_floors.append(header_floor)
         floors.append(floor)
         weights.append(max(floor, min(float(typical), 40.0)))
+    return weights, floors, header_floors
+
+
+def is_wide(headers: list[str], rows: list[list[str]]) -> bool:
+    """Whether the columns' words cannot fit one line of normal evidence type: printed smaller."""
+    return sum(_column_needs(headers, rows)[1]) > EVIDENCE_LINE_CHARS
+
+
+def column_widths(headers: list[str], rows: list[list[str]], line: float = EVIDENCE_LINE_CHARS) -> list[float]:
+    """Column widths in percent, in proportion to each column's typical (90th percentile) text length,
+    bounded so a long list cannot starve the other columns. The print layout is a fixed table layout
+    (fast, and long values wrap instead of widening the table), so the widths are given explicitly. A
+    column is never narrower than its header's longest word, so headers never run into each other;
+    ``line`` is how many characters a line of the table holds."""
+    weights, floors, header_floors = _column_needs(headers, rows)
     total, floor_total = sum(weights), sum(floors)
-    if total > EVIDENCE_LINE_CHARS > floor_total:
+    if total > line >= floor_total:
         # Too wide for one line: shrink only what lies above each column's floor, so that a column of short
         # words ("Global Administrator") is not squeezed until a word breaks mid-way beside a column of ids.
-        shrink = (EVIDENCE_LINE_CHARS - floor_total) / (total - floor_total)
+        shrink = (line - floor_total) / (total - floor_total) if total > floor_total else 0.0
         weights = [floor + (weight - floor) * shrink for weight, floor in zip(weights, floors)]
-        total = EVIDENCE_LINE_CHARS
+    elif floor_total > line:
+        # Even the words do not fit. Every header keeps its longest word; what is left is shared in
+        # proportion to what each column's words need beyond it.
+        spare = max(0.0, line - sum(header_floors))
+        extra = [floor - header for floor, header in zip(floors, header_floors)]
+        weights = [header + (spare * more / sum(extra) if sum(extra) else 0.0) for header, more in zip(header_floors, extra)]
+    total = sum(weights)
     return [round(100.0 * weight / total, 2) for weight in weights]
