@@ -344,3 +344,21 @@ def test_autoescape_on_for_every_template() -> None:
     assert portfolio_html.count("<script") == 1 and "<script>alert(1)" not in portfolio_html
     assert "Sorting and filtering" in portfolio_html.split("<script>")[1]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in portfolio_html
+
+
+def test_a_tenant_is_readable_when_microsoft_answered_even_with_a_refusal() -> None:
+    from auditor.report.portfolio import is_readable
+
+    def unknown(summary: str) -> CheckResult:
+        return CheckResult(check_id="MFA-1", title="t", area=Area.MFA, severity=Severity.HIGH, status=Status.UNKNOWN,
+                           summary=summary)
+
+    tenant = make_tenant("Dark Co", posture=0.5, seed=1)
+    tenant.results = [unknown("Not evaluated: section users is error (Graph 503 Service Unavailable).")]
+    assert not is_readable(tenant)
+    tenant.results.append(unknown("Not evaluated: section security_defaults is forbidden (the app lacks the "
+                                  "Policy.Read.All permission)."))
+    assert is_readable(tenant)
+    tenant.results = [CheckResult(check_id="MFA-1", title="t", area=Area.MFA, severity=Severity.HIGH,
+                                  status=Status.PASS, summary="ok")]
+    assert is_readable(tenant)

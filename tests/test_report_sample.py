@@ -197,3 +197,17 @@ def test_portfolio_counts_risks_common_failures_and_partner_remediation(rendered
     partner = text.split("The partner's own tenant")[-1]
     failing = [r for t in results.tenants if t.kind == "partner" for r in t.results if r.status is Status.FAIL]
     assert failing and partner.count("How to fix:") == len(failing)
+
+
+def test_the_partner_outputs_keep_the_hints_the_scorecards_leave_out(rendered, tmp_path) -> None:
+    """results.json and results.xlsx carry each check's whole remediation, its partner paragraph included."""
+    from openpyxl import load_workbook
+
+    from auditor.outputs import write_results
+
+    results, _, _ = rendered
+    write_results(results, tmp_path)
+    assert "Partner: declare an emergency account" in (tmp_path / "results.json").read_text(encoding="utf-8")
+    workbook = load_workbook(tmp_path / "results.xlsx", read_only=True)
+    cells = (str(cell) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row)
+    assert any("Partner: declare an emergency account" in cell for cell in cells)
