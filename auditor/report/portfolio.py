@@ -64,6 +64,13 @@ class CommonFailure:
     names: list[str]  # every tenant, never "and N more"
     impact: int  # severity weight × tenants
     meter: Markup
+    others: list[str] = field(default_factory=list)  # the tenants where it does not fail
+
+    @property
+    def by_exception(self) -> bool:
+        """Name the tenants where the check does not fail when they are the shorter list: every tenant is
+        still accounted for by name, in a fraction of the space."""
+        return len(self.others) < len(self.names)
 
 
 @dataclass
@@ -74,9 +81,12 @@ class RiskRow:
 
 @dataclass
 class PartnerNote:
-    tenant: TenantResult
-    result: CheckResult
-    hints: list[str]
+    """One partner hint of a check, with every tenant where the check fails."""
+
+    check_id: str
+    title: str
+    hint: str
+    tenants: list[str]
 
 
 @dataclass
@@ -132,10 +142,12 @@ def _common(results: AuditResults) -> list[CommonFailure]:
     from auditor.scoring import common_failures
 
     total = len(results.tenants)
+    everyone = sorted({t.display_name for t in results.tenants})
     return [
         CommonFailure(rec.check_id, rec.title, rec.severity, int(rec.tenants), list(rec.tenant_names), int(rec.impact),
                       Markup(charts.meter(int(rec.tenants) / total if total else 0, width=56, height=7,
-                                          colour=charts.score_colour(0))))
+                                          colour=charts.score_colour(0))),
+                      others=[name for name in everyone if name not in set(rec.tenant_names)])
         for rec in common_failures(results, top=15).itertuples(index=False)
     ]
 
@@ -194,12 +206,13 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], texts: dict[str
     order = ["A", "B", "C", "D", "F", INCOMPLETE]
     risks = [RiskRow(t, r) for row in rows for t in [row.tenant] for r in sorted(t.results, key=status_sort_key)
              if r.acceptance is not None]
-    notes = []
+    # One note per check and hint, naming every tenant it concerns: 200 tenants make a list, not 200 rows.
+    notes: dict[tuple[str, str], PartnerNote] = {}
     for row in rows:
         for result in prioritised((r for r in row.tenant.results if r.status in (Status.FAIL, Status.ACCEPTED)), texts):
-            hints = split_remediation(result.remediation)[1]
-            if hints:
-                notes.append(PartnerNote(row.tenant, result, hints))
+            for hint in split_remediation(result.remediation)[1]:
+                note = notes.setdefault((result.check_id, hint), PartnerNote(result.check_id, result.title, hint, []))
+                note.tenants.append(row.tenant.display_name)
     failing_checks = sorted({(r.check_id, r.title) for t in results.tenants for r in t.results if r.status is Status.FAIL})
     return PortfolioView(
         title=PORTFOLIO_TITLE,
@@ -216,7 +229,7 @@ def portfolio_view(results: AuditResults, slugs: dict[str, str], texts: dict[str
         readable=sum(1 for t in customers if is_readable(t)),
         graded=len(graded_scores),
         risks=risks,
-        notes=notes,
+        notes=sorted(notes.values(), key=lambda n: n.check_id),
         areas=[(a.value, a.title) for a in areas],
         checks=failing_checks,
         tags=sorted({tag for t in results.tenants for tag in t.tags}),
