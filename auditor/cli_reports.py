@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         with each tenant's trend from the history database."""
         from auditor.cli_progress import terminal_progress
         from auditor.config import ConfigError, load_config
-        from auditor.render import BrandingError, RenderError, render_reports, validate_branding
+        from auditor.report import BrandingError, RenderError, render_reports, validate_branding
         from auditor.results import ResultsError, load_results
         from auditor.selection import SelectionError, select_results
 

@@ -123,7 +123,7 @@ def run(
     """Audit tenants end to end: collect (or read snapshots), evaluate, score, record in the history, and
     write results.json/.csv/.xlsx, a scorecard per tenant and the portfolio to --out."""
     from auditor.outputs import write_results
-    from auditor.render import BrandingError, RenderError, render_reports, validate_branding
+    from auditor.report import BrandingError, RenderError, render_reports, validate_branding
     from auditor.samples import sample_config_path, sample_snapshots_dir
     from auditor.selection import Selected, SelectionError, load_selected
     from auditor.snapshot import SnapshotError

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from importlib import import_module, metadata
 from types import ModuleType
 from typing import Any, Callable, Iterable
@@ -106,6 +107,19 @@ class Outcome:
 CheckFunction = Callable[[TenantSnapshot, CheckContext], Outcome]
 
 
+class Effort(StrEnum):
+    """What fixing a failing check usually takes, for ordering the action plan among equals: one setting
+    or policy (low), a change per object or a licence (medium), a project (high)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def rank(self) -> int:
+        return list(Effort).index(self)
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     id: str
@@ -121,6 +135,12 @@ class CheckSpec:
     reads: tuple[str, ...] = ()  # sections used when readable, without which the check still decides
     # Framework controls the check gives evidence for; attached by Registry.add from auditor/frameworks.toml
     frameworks: tuple[frameworks.FrameworkControl, ...] = ()
+    # The action plan (auditor/report/priority.py): the fix as an instruction ("Require MFA for every
+    # user"), the fix in one or two sentences, what it takes, and whether the gap exposes every account.
+    action: str = ""
+    fix: str = ""
+    effort: Effort = Effort.MEDIUM
+    tenant_wide: bool = False
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -156,10 +176,20 @@ def check(
     remediation: str = "",
     wave: int = 1,
     reads: Iterable[str] = (),
+    action: str = "",
+    fix: str = "",
+    effort: Effort | str = Effort.MEDIUM,
+    tenant_wide: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Mark a function as a check. ``needs`` names the snapshot sections without which it cannot decide
     (tenant-level, or per-subscription ones, which the engine gates on the ``subscriptions`` list): the
-    engine answers UNKNOWN for it when one is not ok. ``reads`` names sections it uses when readable."""
+    engine answers UNKNOWN for it when one is not ok. ``reads`` names sections it uses when readable.
+
+    For the scorecard's action plan: ``action`` is the fix as an instruction in the customer's words
+    ("Require MFA for every user"; default: the title), ``fix`` says how in one or two sentences (default:
+    the first sentence of ``remediation``), ``effort`` is low, medium or high, and ``tenant_wide`` marks a
+    gap that exposes every account of the tenant. In ``remediation``, a paragraph starting with
+    "Partner:" is a hint for the partner only (auditor/report/wording.py)."""
 
     def decorate(function: CheckFunction) -> CheckFunction:
         spec = CheckSpec(
@@ -174,6 +204,10 @@ def check(
             function=function,
             wave=wave,
             reads=tuple(reads),
+            action=" ".join(action.split()),
+            fix=" ".join(fix.split()),
+            effort=Effort(effort),
+            tenant_wide=tenant_wide,
         )
         if not spec.applies_to:
             raise RegistryError(f"check {id}: applies_to is empty")

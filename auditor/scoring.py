@@ -135,24 +135,27 @@ def area_table(results: "AuditResults") -> "pd.DataFrame":
 
 
 def common_failures(results: "AuditResults", top: int | None = 10) -> "pd.DataFrame":
-    """The checks failing in the most tenants: check_id, title, severity, tenants (count), tenant names."""
+    """The checks failing in the most tenants, ordered by severity weight × tenants affected (a critical
+    check failing in two tenants outranks a low one failing in ten), then tenants, then check id: columns
+    check_id, title, severity, tenants (count), tenant_names (every one, sorted), impact (weight × tenants)."""
     import pandas as pd
 
     rows = [
         {"check_id": r.check_id, "title": r.title, "severity": r.severity.value,
-         "severity_rank": r.severity.rank, "tenant": t.display_name}
+         "weight": r.severity.weight, "tenant": t.display_name}
         for t in results.tenants
         for r in t.results
         if r.status is Status.FAIL
     ]
-    columns = ["check_id", "title", "severity", "tenants", "tenant_names"]
+    columns = ["check_id", "title", "severity", "tenants", "tenant_names", "impact"]
     if not rows:
         return pd.DataFrame(columns=columns)
     frame = pd.DataFrame(rows)
     grouped = (
-        frame.groupby(["check_id", "title", "severity", "severity_rank"], as_index=False)
+        frame.groupby(["check_id", "title", "severity", "weight"], as_index=False)
         .agg(tenants=("tenant", "nunique"), tenant_names=("tenant", lambda names: sorted(set(names))))
-        .sort_values(["tenants", "severity_rank", "check_id"], ascending=[False, True, True])
     )
+    grouped["impact"] = grouped["weight"] * grouped["tenants"]
+    grouped = grouped.sort_values(["impact", "tenants", "check_id"], ascending=[False, False, True])
     grouped = grouped[columns].reset_index(drop=True)
     return grouped.head(top) if top else grouped

@@ -62,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from auditor.config import load_config
-    from auditor.render import render_all
+    from auditor.report import render_all
     from auditor.samples import sample_config_path
 
     results = grow(sample_results(), args.tenants)

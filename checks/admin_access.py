@@ -65,6 +65,12 @@ def last_sign_in(activity: dict[str, Any] | None) -> tuple[datetime | None, str]
 @check(
     id="ADM-5",
     title="Every privileged account signed in recently",
+    action="Remove admin roles from unused accounts",
+    fix=(
+        "Confirm with each listed account's owner whether it is still needed; remove the roles and block "
+        "sign-in where it is not, or make it eligible through Privileged Identity Management."
+    ),
+    effort="medium",
     area="admins",
     severity="medium",
     applies_to=["customer", "partner"],
@@ -75,8 +81,11 @@ def last_sign_in(activity: dict[str, Any] | None) -> tuple[datetime | None, str]
         For each account in the evidence, confirm with its owner whether it is still needed. Remove the
         privileged roles from accounts nobody uses (Microsoft Entra admin center > Identity > Roles & admins
         > the role > Assignments) and block sign-in or delete the account; an account that is still needed
-        should be made PIM-eligible so it holds no standing rights while unused. Emergency-access accounts are
-        exempt: declare them as break_glass in the auditor's tenants.toml.
+        should be made PIM-eligible so it holds no standing rights while unused. Emergency-access
+        (break-glass) accounts are exempt.
+
+        Partner: declare the tenant's emergency-access accounts in its break_glass list in tenants.toml, so
+        the audit lists them without judging their sign-ins.
     """,
     wave=2,
 )
@@ -163,6 +172,12 @@ def _principals(snapshot: TenantSnapshot) -> dict[str, dict[str, Any]]:
 @check(
     id="ADM-7",
     title="No standing Global Administrator access except break-glass",
+    action="Make Global Administrator eligible, not permanent",
+    fix=(
+        "In Privileged Identity Management, make each listed person eligible for Global Administrator "
+        "instead of permanently active; keep permanent access only on the two break-glass accounts."
+    ),
+    effort="medium",
     area="admins",
     severity="medium",
     applies_to=["customer", "partner"],
@@ -173,7 +188,10 @@ def _principals(snapshot: TenantSnapshot) -> dict[str, dict[str, Any]]:
         Entra roles > Roles > Global Administrator, make each person in the evidence eligible instead of
         active (Add assignments > Eligible, then remove the permanent active assignment), with MFA and
         approval required on activation. Keep permanent Global Administrator only on the two emergency-access
-        (break-glass) accounts, and declare them as break_glass in the auditor's tenants.toml.
+        (break-glass) accounts.
+
+        Partner: declare the two emergency-access accounts in the tenant's break_glass list in tenants.toml,
+        so the audit accepts their standing access.
     """,
     wave=2,
 )

@@ -67,6 +67,12 @@ def _unclassified_summary(snapshot: TenantSnapshot) -> str:
 @check(
     id="ADM-1",
     title="Two to four Global Administrators",
+    action="Keep two to four Global Administrators",
+    fix=(
+        "With fewer than two, add a second named administrator or a break-glass account; with more than "
+        "four, move people to least-privileged roles in the Microsoft Entra admin center."
+    ),
+    effort="low",
     area="admins",
     severity="high",
     applies_to=["customer", "partner"],
@@ -141,6 +147,12 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="ADM-2",
     title="No shared administrator accounts",
+    action="Give every administrator a personal admin account",
+    fix=(
+        "Create a named admin account for each person, move the privileged roles to it, and block "
+        "sign-in on the shared account."
+    ),
+    effort="medium",
     area="admins",
     severity="high",
     applies_to=["customer", "partner"],
@@ -150,8 +162,11 @@ def global_admin_count(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     remediation="""
         Give every administrator a personal admin account (for example jane.doe.admin@...) with their own
         MFA method, remove the privileged roles from the shared account, and block its sign-in or delete it.
-        Accounts kept for emergencies must be declared as break-glass accounts in the auditor's tenants.toml
-        (break_glass = [...]) so they are reviewed as such.
+        An account kept for emergencies should be a documented break-glass account, excluded from nothing
+        but Conditional Access and watched for every sign-in.
+
+        Partner: declare an emergency account in the tenant's break_glass list in tenants.toml
+        (break_glass = [...]) so the audit reviews it as a break-glass account.
     """,
 )
 def no_shared_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
@@ -203,6 +218,12 @@ def no_shared_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="ADM-3",
     title="Administrator accounts are not used for email and collaboration",
+    action="Keep admin accounts free of email and Teams",
+    fix=(
+        "Give each administrator a separate account for daily email and chat, and remove the Exchange "
+        "Online and Teams service plans from the admin account in the Microsoft 365 admin center."
+    ),
+    effort="medium",
     area="admins",
     severity="medium",
     applies_to=["customer", "partner"],
@@ -268,6 +289,12 @@ def admins_without_mailbox(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
 @check(
     id="ADM-4",
     title="No guest user holds a privileged role",
+    action="Remove admin roles from guest accounts",
+    fix=(
+        "Remove the privileged roles from the listed guests in the Microsoft Entra admin center; partner "
+        "staff should work through a GDAP relationship."
+    ),
+    effort="low",
     area="admins",
     severity="high",
     applies_to=["customer", "partner"],
@@ -337,6 +364,12 @@ def recovery_methods(methods: list[dict[str, Any]]) -> list[tuple[str, str]]:
 @check(
     id="ADM-6",
     title="Administrators' recovery email and phone numbers are reviewed",
+    action="Review administrators' recovery email and phone numbers",
+    fix=(
+        "Confirm with each administrator that every listed address and number is theirs, and remove the "
+        "others in the Microsoft Entra admin center."
+    ),
+    effort="low",
     area="admins",
     severity="medium",
     applies_to=["customer", "partner"],

@@ -136,6 +136,9 @@ def _alert_verdict(subscription: SubscriptionSnapshot, groups: dict[str, dict], 
 
 @check(
     id="AZR-3",
+    action="Alert on Azure role changes",
+    fix='In Azure Monitor, create an activity-log alert on "Create role assignment" for each subscription that notifies your security team.',
+    effort="low",
     title="Every Azure subscription alerts on role-assignment changes",
     area="azure",
     severity="medium",
@@ -146,10 +149,9 @@ def _alert_verdict(subscription: SubscriptionSnapshot, groups: dict[str, dict], 
     remediation="""
         In the Azure portal open Monitor > Alerts > Create > Alert rule, scope = the subscription, condition =
         Activity log signal "Create role assignment (Microsoft.Authorization/roleAssignments)", action = an
-        action group that e-mails your security team, and enable it. Or run
-        `az monitor activity-log alert create --name role-assignment-changes --scope /subscriptions/<id>
-        --condition category=Administrative and operationName=Microsoft.Authorization/roleAssignments/write
-        --action-group <action group id>`.
+        action group that e-mails your security team, and enable it.
+
+        Partner: with the Azure CLI, az monitor activity-log alert create --name role-assignment-changes --scope /subscriptions/<id> --condition category=Administrative and operationName=Microsoft.Authorization/roleAssignments/write --action-group <action group id>.
     """,
 )
 def role_assignment_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
@@ -179,6 +181,9 @@ def role_assignment_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
 
 @check(
     id="AZR-4",
+    action="Alert on Azure service health events",
+    fix="In Service Health, create a health alert for each subscription that notifies your operations team.",
+    effort="low",
     title="Every Azure subscription has a Service Health alert",
     area="azure",
     severity="low",
@@ -189,9 +194,9 @@ def role_assignment_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outco
     remediation="""
         In the Azure portal open Service Health > Health alerts > Create service health alert, scope = the
         subscription, all services and regions, event types Service issue, Planned maintenance and Health
-        advisories and Security advisory, action = an action group that e-mails your operations team. Or run
-        `az monitor activity-log alert create --name service-health --scope /subscriptions/<id>
-        --condition category=ServiceHealth --action-group <action group id>`.
+        advisories and Security advisory, action = an action group that e-mails your operations team.
+
+        Partner: with the Azure CLI, az monitor activity-log alert create --name service-health --scope /subscriptions/<id> --condition category=ServiceHealth --action-group <action group id>.
     """,
 )
 def service_health_alerts(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
@@ -237,6 +242,9 @@ def _exported(setting: dict) -> tuple[set[str], list[str]]:
 
 @check(
     id="AZR-5",
+    action="Keep your Azure activity log beyond 90 days",
+    fix="Export each subscription's activity log (at least Administrative and Security) to a Log Analytics workspace, a storage account or an event hub.",
+    effort="medium",
     title="Every Azure subscription keeps its activity log beyond 90 days",
     area="azure",
     severity="medium",
@@ -247,9 +255,9 @@ def _exported(setting: dict) -> tuple[set[str], list[str]]:
     remediation="""
         In the Azure portal open Monitor > Activity log > Export Activity Logs, choose the subscription, Add
         diagnostic setting, tick at least Administrative and Security (or allLogs), and send them to a Log
-        Analytics workspace, a storage account or an event hub. Or run `az monitor diagnostic-settings
-        subscription create --name activity-log --location <region> --workspace <workspace id>
-        --logs '[{"category":"Administrative","enabled":true},{"category":"Security","enabled":true}]'`.
+        Analytics workspace, a storage account or an event hub.
+
+        Partner: with the Azure CLI, az monitor diagnostic-settings subscription create --name activity-log --location <region> --workspace <workspace id> --logs '[{"category":"Administrative","enabled":true},{"category":"Security","enabled":true}]'.
     """,
 )
 def activity_log_exported(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:

@@ -105,6 +105,9 @@ def _read(snapshot: TenantSnapshot) -> tuple[list[Assignment], list[str]]:
 
 @check(
     id="AZR-1",
+    action="Remove unknown partners from your Azure subscriptions",
+    fix='In the Azure portal, open each subscription > Access control (IAM) > Role assignments, filter by "Foreign principal" and remove every assignment you do not recognise.',
+    effort="low",
     title="No unfamiliar foreign principal holds a role on an Azure subscription",
     area="azure",
     severity="high",
@@ -119,9 +122,10 @@ def _read(snapshot: TenantSnapshot) -> tuple[list[Assignment], list[str]]:
     remediation="""
         In the Azure portal open Subscriptions > the subscription > Access control (IAM) > Role assignments,
         filter by type "Foreign principal", and remove every assignment the evidence names as unknown (Remove).
-        Or run `az role assignment delete --assignee <principal id> --role "<role>" --scope /subscriptions/<id>`.
         For your partner's legacy AdminAgents group holding Owner, ask the partner to move to its GDAP
         security groups with least-privileged Azure roles, then remove the Owner assignment.
+
+        Partner: with the Azure CLI, az role assignment delete --assignee <principal id> --role "<role>" --scope /subscriptions/<id>.
     """,
 )
 def foreign_principals(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
@@ -193,6 +197,9 @@ def foreign_principals(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 
 @check(
     id="AZR-2",
+    action="Make every Azure subscription owner register for MFA",
+    fix="Ask each owner, contributor and user access administrator in the evidence to register at https://aka.ms/mysecurityinfo, and remove roles no longer needed.",
+    effort="low",
     title="Every owner and contributor of an Azure subscription is registered for MFA",
     area="azure",
     severity="high",
@@ -205,8 +212,9 @@ def foreign_principals(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     remediation="""
         Ask each user in the evidence to register at https://aka.ms/mysecurityinfo (Microsoft Authenticator,
         a FIDO2 key or Windows Hello) before anyone else does. If an account no longer needs the role, remove
-        it: Azure portal > Subscriptions > the subscription > Access control (IAM) > Role assignments, or
-        `az role assignment delete --assignee <user> --role Owner --scope /subscriptions/<id>`.
+        it: Azure portal > Subscriptions > the subscription > Access control (IAM) > Role assignments.
+
+        Partner: with the Azure CLI, az role assignment delete --assignee <user> --role Owner --scope /subscriptions/<id>.
     """,
 )
 def subscription_owners_mfa(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:

@@ -25,6 +25,12 @@ def tenant_organization(organizations: list[dict[str, Any]], tenant_id: str) -> 
 @check(
     id="CON-1",
     title="A security contact is set on the tenant",
+    action="Set a security contact for the tenant",
+    fix=(
+        "In the Microsoft 365 admin center open Settings > Org settings > Organization profile and enter "
+        "a monitored security mailbox as the security contact."
+    ),
+    effort="low",
     area="contacts",
     severity="high",
     applies_to=["customer", "partner"],
@@ -36,9 +42,11 @@ def tenant_organization(organizations: list[dict[str, Any]], tenant_id: str) -> 
     remediation="""
         Set a monitored security mailbox (a shared mailbox or distribution list, not one person) as the
         tenant's security contact: in the Microsoft 365 admin center open Settings > Org settings >
-        Organization profile > Release preferences / Security & privacy contact, or with Microsoft Graph
-        PATCH /organization/{id} with "securityComplianceNotificationMails": ["security@yourdomain"].
-        Also fill "Technical contact" in Microsoft Entra admin center > Identity > Overview > Properties.
+        Organization profile > Release preferences / Security & privacy contact. Also fill "Technical contact"
+        in Microsoft Entra admin center > Identity > Overview > Properties.
+
+        Partner: scripted, with Microsoft Graph: PATCH /organization/{id} with
+        "securityComplianceNotificationMails": ["security@yourdomain"].
     """,
 )
 def security_contact_set(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
@@ -146,6 +154,12 @@ def _contact_notifies(contact: dict[str, Any]) -> str:
 @check(
     id="CON-2",
     title="Every Azure subscription has a Defender for Cloud security contact that receives alerts",
+    action="Send Defender for Cloud alerts to a security mailbox",
+    fix=(
+        "In Microsoft Defender for Cloud > Environment settings > each listed subscription > Email "
+        "notifications, add a monitored mailbox and notify on alerts of Medium severity or higher."
+    ),
+    effort="low",
     area="contacts",
     severity="high",
     applies_to=["customer"],
@@ -212,6 +226,12 @@ def _is_test(alert: dict[str, Any]) -> bool:
 @check(
     id="CON-3",
     title="No partner security alert stays unhandled for more than 24 hours",
+    action="Handle open partner security alerts now",
+    fix=(
+        "In Partner Center > Security center > Security alerts, investigate each listed alert, stop "
+        "suspicious resources, then mark it resolved."
+    ),
+    effort="medium",
     area="contacts",
     severity="critical",
     applies_to=["partner"],

@@ -64,6 +64,12 @@ def budget_problem(budget: dict[str, Any], now: datetime) -> str | None:
 @check(
     id="CST-1",
     title="Every Azure subscription has a budget that alerts a contact",
+    action="Set a budget alert on every Azure subscription",
+    fix=(
+        "In Cost Management > Budgets, add a monthly budget for each listed subscription with alerts at "
+        "80 % and 100 % to a monitored mailbox."
+    ),
+    effort="low",
     area="cost",
     severity="high",
     applies_to=["customer"],
@@ -126,6 +132,12 @@ def anomaly_alert_problem(alert: dict[str, Any], now: datetime) -> str | None:
 @check(
     id="CST-2",
     title="Every Azure subscription has a cost anomaly alert",
+    action="Add a cost anomaly alert to every Azure subscription",
+    fix=(
+        "In Cost Management > Cost alerts, add an anomaly alert for each listed subscription with a "
+        "monitored mailbox as recipient."
+    ),
+    effort="low",
     area="cost",
     severity="medium",
     applies_to=["customer"],
@@ -230,6 +242,9 @@ def fraud_note(found: dict[str, Any]) -> tuple[int, str]:
 
 @check(
     id="CST-4",
+    action="Review the Azure resources created this week",
+    fix="Check each new resource with its owner, fraud-prone ones (GPU virtual machines, scale sets, Machine Learning, Batch, container instances) first, and delete what nobody asked for.",
+    effort="low",
     title="Resources created in the last 7 days are reviewed",
     area="cost",
     severity="medium",
@@ -241,9 +256,10 @@ def fraud_note(found: dict[str, Any]) -> tuple[int, str]:
     remediation="""
         Review each resource in the evidence with the subscription's owner, starting with the ones marked
         fraud-prone (GPU virtual machines, scale sets, Machine Learning, Batch, container instances). In the
-        Azure portal open the resource, check who created it and why; delete what nobody asked for
-        (`az resource delete --ids <resource id>`) and, if an account created it without reason, reset that
+        Azure portal open the resource, check who created it and why; delete what nobody asked for and, if an account created it without reason, reset that
         account's password and review its role assignments.
+
+        Partner: with the Azure CLI, az resource delete --ids <resource id> deletes a resource once its owner agrees.
     """,
 )
 def recent_creations(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:

@@ -41,6 +41,12 @@ def _tiers(subscription: SubscriptionSnapshot) -> dict[str, str]:
 @check(
     id="DEF-1",
     title="Microsoft Defender for Cloud is enabled on every Azure subscription",
+    action="Turn on Microsoft Defender for Cloud for every subscription",
+    fix=(
+        "In the Azure portal open Microsoft Defender for Cloud > Environment settings and open each "
+        "listed subscription once; this turns on the free foundational tier."
+    ),
+    effort="low",
     area="defender",
     severity="high",
     applies_to=["customer"],
@@ -49,7 +55,9 @@ def _tiers(subscription: SubscriptionSnapshot) -> dict[str, str]:
     remediation="""
         In the Azure portal open Microsoft Defender for Cloud > Environment settings, select each
         subscription listed in the evidence and open it once (this registers the Microsoft.Security
-        resource provider and turns on the free foundational CSPM tier). Or run
+        resource provider and turns on the free foundational CSPM tier).
+
+        Partner: scripted, with GDAP access to the subscription:
         `az provider register --namespace Microsoft.Security --subscription <subscription id>`.
     """,
 )
@@ -87,6 +95,12 @@ def defender_enabled(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="DEF-2",
     title="Defender plans for servers, storage, Key Vault and Resource Manager are on",
+    action="Turn on the Defender plans for servers, storage, Key Vault and Resource Manager",
+    fix=(
+        "In Microsoft Defender for Cloud > Environment settings > each listed subscription > Defender "
+        "plans, switch the listed plans to On."
+    ),
+    effort="low",
     area="defender",
     severity="medium",
     applies_to=["customer"],
@@ -95,7 +109,9 @@ def defender_enabled(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
     remediation="""
         In the Azure portal open Microsoft Defender for Cloud > Environment settings > the subscription >
         Defender plans, and switch the plans named in the evidence to On (Standard): Servers, Storage,
-        Key Vault and Resource Manager. Or per plan:
+        Key Vault and Resource Manager.
+
+        Partner: scripted, per plan:
         `az security pricing create --name <plan> --tier Standard --subscription <subscription id>`.
     """,
 )
@@ -133,6 +149,12 @@ def defender_plans_on(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="DEF-3",
     title="Microsoft Secure Score is at least 60 % of its maximum",
+    action="Raise Microsoft Secure Score above 60 % of its maximum",
+    fix=(
+        "In the Microsoft Defender portal open Exposure management > Secure Score and work through the "
+        "recommended actions with the highest impact first."
+    ),
+    effort="high",
     area="defender",
     severity="medium",
     applies_to=["customer", "partner"],
@@ -195,6 +217,12 @@ DEVICE_CA_REF = "https://learn.microsoft.com/entra/identity/conditional-access/p
 @check(
     id="DEF-4",
     title="Administrators must use a managed device",
+    action="Require a managed device for administrators",
+    fix=(
+        "Enrol administrators' devices in Intune, then create a Conditional Access policy that requires "
+        "a compliant device for the admin roles."
+    ),
+    effort="high",
     area="defender",
     severity="medium",
     applies_to=["customer", "partner"],

@@ -88,6 +88,13 @@ def _no_p2(snapshot: TenantSnapshot) -> str | None:
 @check(
     id="CON-5",
     title="Risk-based Conditional Access is on and no high-risk user is left",
+    action="Turn on risk-based Conditional Access and clear high-risk users",
+    fix=(
+        "Create the Conditional Access policies \"Require password change for high-risk users\" and "
+        "\"Require multifactor authentication for risky sign-ins\" from Microsoft's templates, then "
+        "remediate each high-risk user."
+    ),
+    effort="medium",
     area="contacts",
     severity="medium",
     applies_to=["customer", "partner"],

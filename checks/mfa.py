@@ -83,6 +83,14 @@ def _candidates(assessments: list[PolicyAssessment]) -> list[dict[str, str]]:
 @check(
     id="MFA-1",
     title="MFA is required for all users",
+    action="Require MFA for every user",
+    fix=(
+        "Turn on security defaults (without Microsoft Entra ID P1), or create the Conditional Access "
+        "policy \"Require multifactor authentication for all users\" from Microsoft's template and set it "
+        "to On."
+    ),
+    effort="low",
+    tenant_wide=True,
     area="mfa",
     severity="critical",
     applies_to=["customer", "partner"],
@@ -144,6 +152,12 @@ def mfa_all_users(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="MFA-2",
     title="MFA is required for every administrator",
+    action="Require MFA for every administrator",
+    fix=(
+        "Create the Conditional Access policy \"Require multifactor authentication for admins\" from "
+        "Microsoft's template, covering every privileged role, and set it to On."
+    ),
+    effort="low",
     area="mfa",
     severity="critical",
     applies_to=["customer", "partner"],
@@ -182,6 +196,13 @@ def mfa_admins(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="MFA-3",
     title="Administrators must use phishing-resistant MFA",
+    action="Give administrators phishing-resistant sign-in",
+    fix=(
+        "Give each administrator a FIDO2 security key, Windows Hello for Business or a certificate, then "
+        "require the \"Phishing-resistant MFA\" authentication strength for the admin roles in Conditional "
+        "Access."
+    ),
+    effort="high",
     area="mfa",
     severity="high",
     applies_to=["customer", "partner"],
@@ -219,6 +240,12 @@ def mfa_admins_phishing_resistant(snapshot: TenantSnapshot, ctx: CheckContext) -
 @check(
     id="MFA-4",
     title="Users and every administrator are registered for MFA",
+    action="Get every user and administrator registered for MFA",
+    fix=(
+        "Ask each listed user to register at https://aka.ms/mysecurityinfo, administrators first, and "
+        "turn on the registration campaign in the Microsoft Entra admin center."
+    ),
+    effort="medium",
     area="mfa",
     severity="high",
     applies_to=["customer", "partner"],
@@ -325,6 +352,13 @@ def mfa_registration(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="MFA-5",
     title="Legacy authentication is blocked",
+    action="Block legacy authentication",
+    fix=(
+        "Create the Conditional Access policy \"Block legacy authentication\" from Microsoft's template "
+        "and set it to On, or turn on security defaults."
+    ),
+    effort="low",
+    tenant_wide=True,
     area="mfa",
     severity="high",
     applies_to=["customer", "partner"],

@@ -68,6 +68,13 @@ def _relationship_row(relationship: dict[str, Any]) -> Evidence:
 @check(
     id="PAR-1",
     title="No legacy DAP partner holds Global Administrator",
+    action="Remove the partner's legacy admin access (DAP)",
+    fix=(
+        "In the Microsoft 365 admin center open Settings > Partner relationships, select the partner and "
+        "choose \"Remove admin roles\"; if the partner still needs access, approve a GDAP relationship "
+        "with least-privileged roles instead."
+    ),
+    effort="low",
     area="partner",
     severity="critical",
     applies_to=["customer"],
@@ -141,6 +148,12 @@ def no_dap_global_admin(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="PAR-2",
     title="No GDAP relationship grants Global Administrator",
+    action="Replace GDAP relationships that grant Global Administrator",
+    fix=(
+        "Request a new GDAP relationship with the least-privileged roles the work needs, move the "
+        "security groups to it once approved, then end the one that grants Global Administrator."
+    ),
+    effort="high",
     area="partner",
     severity="high",
     applies_to=["partner"],
@@ -225,6 +238,12 @@ def _is_zero_duration(value: Any) -> bool:
 @check(
     id="PAR-3",
     title="No active GDAP relationship is about to expire without auto-extend",
+    action="Renew GDAP relationships before they expire",
+    fix=(
+        "Turn on auto-extend for each listed relationship in Partner Center, or request a new "
+        "relationship and have the customer approve it before the end date."
+    ),
+    effort="low",
     area="partner",
     severity="medium",
     applies_to=["partner"],
@@ -291,6 +310,12 @@ def gdap_not_expiring(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="PAR-4",
     title="Every contracted customer has an active GDAP relationship (DAP to GDAP migration complete)",
+    action="Finish the move from DAP to GDAP",
+    fix=(
+        "For each listed customer, request a GDAP relationship with least-privileged roles in Partner "
+        "Center and send the approval link to the customer's Global Administrator."
+    ),
+    effort="high",
     area="partner",
     severity="high",
     applies_to=["partner"],

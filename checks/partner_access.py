@@ -31,6 +31,12 @@ SIGN_IN_WINDOW_DAYS = 30  # the rule's window; also what Microsoft keeps of sign
 @check(
     id="PAR-5",
     title="Every active GDAP relationship is in use (has an access assignment)",
+    action="Assign or end unused GDAP relationships",
+    fix=(
+        "Assign the security group of the staff who support the customer to each listed relationship, or "
+        "terminate it if nobody needs access."
+    ),
+    effort="low",
     area="partner",
     severity="low",
     applies_to=["partner"],
@@ -147,6 +153,12 @@ def _partners_by_sign_in(sign_ins: list[dict[str, Any]], ctx: CheckContext) -> d
 @check(
     id="PAR-6",
     title="Every partner with access to the tenant is a known partner",
+    action="Remove the access of partners you do not recognise",
+    fix=(
+        "Review each listed partner; remove the roles of one you do not work with under Settings > "
+        "Partner relationships in the Microsoft 365 admin center."
+    ),
+    effort="low",
     area="partner",
     severity="medium",
     applies_to=["customer"],
@@ -158,8 +170,11 @@ def _partners_by_sign_in(sign_ins: list[dict[str, Any]], ctx: CheckContext) -> d
         Review each partner tenant in the evidence with the customer. For a partner the customer does not
         recognise or no longer works with, remove its access: Microsoft 365 admin center > Settings > Partner
         relationships > the partner > Remove roles (legacy DAP), and ask the partner to terminate its GDAP
-        relationship (or terminate it under Partner relationships). A partner that is legitimate belongs in
-        the auditor's tenants.toml as [[known_partners]] (id, name).
+        relationship (or terminate it under Partner relationships). Tell your partner which of the listed
+        partners are legitimate.
+
+        Partner: add a partner the customer confirms as legitimate to tenants.toml as [[known_partners]]
+        (id, name), so the next audit accepts it.
     """,
     wave=2,
 )

@@ -21,6 +21,12 @@ NONCOMPLIANT = frozenset({"noncomplaint", "noncompliant"})
 @check(
     id="CON-4",
     title="Every Partner Center security requirement is compliant",
+    action="Meet every Partner Center security requirement",
+    fix=(
+        "Open Partner Center > Security > Security requirements and fix each listed requirement with its "
+        "action link."
+    ),
+    effort="medium",
     area="contacts",
     severity="high",
     applies_to=["partner"],

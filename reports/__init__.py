@@ -1,2 +1,2 @@
 """The report templates (Jinja2), the print stylesheet and the bundled assets, shipped as package data.
-``auditor.render`` finds them through this package's ``__path__``."""
+``auditor.report.paths`` finds them through this package's ``__path__``."""

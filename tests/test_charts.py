@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from auditor import charts
+from auditor.report import charts
 from auditor.results import round_half_up
 from auditor.scoring import grade_for
 
@@ -72,7 +72,8 @@ def test_bars_are_proportional_and_labels_escaped() -> None:
 
 
 def test_heatmap_cells_and_escaped_tenant_names() -> None:
-    svg = charts.heatmap([EVIL, "Contoso"], ["MFA enforcement", "Cost alerts"], [[95.0, None], [40.0, float("nan")]])
+    svg = charts.heatmap([EVIL, "Contoso"], ["MFA enforcement", "Cost alerts"], [[95.0, None], [40.0, float("nan")]],
+                         legend=False)
     assert "<img" not in svg and "<script" not in svg
     root = parse(svg)
     fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
@@ -102,3 +103,35 @@ def test_a_shown_score_never_reaches_a_grade_floor_the_score_is_below() -> None:
     assert grade_for(round_half_up(89.94), False) == "B" and grade_for(round_half_up(89.95), False) == "A"
     assert "89.6" in texts(parse(charts.gauge(89.6, "B")))
     assert "79.5" in texts(parse(charts.heatmap(["T"], ["Area"], [[79.5]])))
+
+
+def test_heatmap_legend_names_every_grade_band_and_the_empty_cells() -> None:
+    root = parse(charts.heatmap(["Contoso"], ["MFA"], [[95.0]]))
+    labels = texts(root)
+    for band in ("A 90–100", "B 80–89.9", "C 70–79.9", "D 60–69.9", "F below 60", "Inc. incomplete", "– no check"):
+        assert band in labels
+    fills = [r.get("fill") for r in root.iter(f"{SVG}rect")]
+    assert all(charts.GRADE_COLOURS[letter] in fills for letter in "ABCDF")
+
+
+def test_grade_colour_is_the_colour_of_the_letter_shown() -> None:
+    # A score of 95 capped at D by a critical failure reads as D: orange, not the green of its score.
+    assert charts.grade_colour("D") == charts.score_colour(65.0) != charts.score_colour(95.0)
+    assert charts.grade_colour("Incomplete") == charts.NO_SCORE
+
+
+def test_bar_labels_too_long_for_their_column_wrap_instead_of_running_into_the_bars() -> None:
+    label = "Security contacts, alerts and partner security requirements"
+    root = parse(charts.bars([charts.Bar(label, 50.0), charts.Bar("MFA", 90.0)], width=400, label_width=120))
+    lines = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text[0].isalpha() and t.text != "MFA"]
+    assert len(lines) == 2 and " ".join(lines) in label + "…" or " ".join(lines).rstrip("…") in label
+    assert all(charts.text_width(line, 11) <= 120 for line in lines)
+
+
+def test_trend_points_are_labelled_with_their_audit_dates() -> None:
+    start = datetime(2026, 2, 20, tzinfo=timezone.utc)
+    points = [charts.TrendPoint(start + timedelta(days=91 * i), 50.0 + i) for i in range(4)]
+    labels = texts(parse(charts.trend_line(points)))
+    for point in points:
+        assert point.at.strftime("%d %b").lstrip("0") in labels
+    assert "2026" in labels

@@ -19,7 +19,7 @@ from auditor.evaluate import evaluate_tenant
 from auditor.framework_view import FAILING, NOT_ASSESSED, PASSING, portfolio_frameworks, tenant_frameworks
 from auditor.outputs import results_csv, results_json
 from auditor.registry import Registry
-from auditor.render import render_portfolio_html, render_scorecard_html
+from auditor.report import render_portfolio_html, render_scorecard_html
 from auditor.results import Acceptance, FrameworkRef
 from auditor.xlsx_export import FINDINGS_COLUMNS, write_xlsx
 from tests.builders import make_snapshot

@@ -12,7 +12,7 @@ import pytest
 from auditor.config import ConfigError, parse_config
 from auditor.evaluate import evaluate
 from auditor.registry import Outcome, Registry, check
-from auditor.render import RenderContext, render_scorecard_html, resolve_brand
+from auditor.report import RenderContext, render_scorecard_html, resolve_brand
 from auditor.results import INCOMPLETE, Status
 from tests.builders import NOW, TENANT_ID, forbidden, make_snapshot
 

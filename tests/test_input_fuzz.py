@@ -24,7 +24,7 @@ from auditor.config import AuditConfig, Branding, ConfigError, load_config
 from auditor.input_files import CONFIG_MAX_BYTES, RESULTS_MAX_BYTES, SNAPSHOT_MAX_BYTES
 from auditor.outputs import results_json
 from auditor.redact import redact_url
-from auditor.render import BrandingError, validate_branding
+from auditor.report import BrandingError, validate_branding
 from auditor.results import AuditResults, ResultsError, load_results
 from auditor.snapshot import SnapshotError, TenantSnapshot, dump_snapshot, load_snapshot
 from tests.builders import make_snapshot

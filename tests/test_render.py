@@ -12,22 +12,14 @@ from pathlib import Path
 import pytest
 
 from auditor.config import Branding
-from auditor.render import (
-    EVIDENCE_LINE_CHARS,
-    BrandingError,
-    RenderContext,
-    RenderError,
-    evidence_table,
-    remediation_blocks,
-    render_portfolio_html,
-    render_scorecard_html,
-    resolve_brand,
-    slugify,
-    tenant_slugs,
-    unknown_item,
-    validate_branding,
-    _paper,
-)
+from auditor.report.branding import resolve_brand, validate_branding
+from auditor.report.environment import RenderContext, render_portfolio_html, render_scorecard_html
+from auditor.report.evidence import EVIDENCE_LINE_CHARS, WIDE_LINE_CHARS, evidence_table
+from auditor.report.formatting import remediation_blocks, slugify, tenant_slugs
+from auditor.report.paths import BrandingError, RenderError
+from auditor.report.paths import paper_size as _paper
+from auditor.report.priority import CheckTexts
+from auditor.report.unknowns import unknown_item
 from auditor.results import Acceptance, Area, CheckResult, Severity, Status
 from auditor.trend import ScorePoint, TenantChange
 from tests.test_render_helpers import NOW, make_results, make_tenant, portfolio
@@ -40,11 +32,11 @@ PNG_1X1 = bytes.fromhex(
 
 def context(branding: Branding | None = None, why: dict[str, str] | None = None) -> RenderContext:
     return RenderContext("csp-posture-auditor", "0.1.0", "3", "run42abc", "ops@partner.example", NOW,
-                         resolve_brand(branding), "A4", why or {})
+                         resolve_brand(branding), "A4", {k: CheckTexts(why=v) for k, v in (why or {}).items()})
 
 
 def visible_text(html: str) -> str:
-    body = re.sub(r"<style.*?</style>|<svg.*?</svg>", " ", html, flags=re.S)
+    body = re.sub(r"<style.*?</style>|<svg.*?</svg>|<script.*?</script>", " ", html, flags=re.S).replace("<wbr>", "")
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
@@ -153,6 +145,20 @@ def test_evidence_columns_of_words_are_not_squeezed_by_columns_of_ids() -> None:
     assert widths[3] / 100 * EVIDENCE_LINE_CHARS >= len("Administrator") + 3
 
 
+def test_many_columns_never_squeeze_a_header_below_its_longest_word() -> None:
+    rows = [{"alert": "Action Required: Virtual machine connecting to crypto currency mining pool Detected",
+             "alert_id": "6ba163ec-e952-427f-a316-62747d00bf36", "type": "networkConnectionsToCryptoMiningPools",
+             "severity": "high", "customer_tenant_id": "f13edfe8-eaeb-47c6-8875-2a00c5e0745e",
+             "subscription_id": "aca6fe20-22f8-43bd-80f0-c5d9fa996816", "raised": "2026-11-17T22:03:05+00:00",
+             "hours_open": "56.7", "state": "overdue"}]
+    table = evidence_table(rows, "a")
+    assert abs(sum(table.widths) - 100) < 0.1
+    assert table.wide  # printed in smaller type, which holds WIDE_LINE_CHARS a line
+    for header, width in zip(table.headers, table.widths):
+        longest = max(len(word) for word in header.split())
+        assert width / 100 * WIDE_LINE_CHARS >= longest * 1.25, header
+
+
 # --- Scorecard ------------------------------------------------------------------------------------------
 
 
@@ -183,24 +189,34 @@ def test_summary_counts_every_critical_failure_and_never_rounds_up_to_the_next_g
     assert "89.9 out of 100 (grade B)" in summary
 
 
-def test_top_actions_are_the_five_most_severe_failures() -> None:
+def test_top_actions_are_the_first_five_of_the_action_plan() -> None:
     tenant = make_tenant("Poor Co", posture=0.1, unknown_rate=0.0, seed=5)
     html = render_scorecard_html(tenant, context())
     section = html.split('id="top-actions"')[1].split("</ol>")[0]
     listed = re.findall(r'class="check-id">([A-Z]+-\d+)<', section)
-    failing = sorted((r for r in tenant.results if r.status is Status.FAIL), key=lambda r: (r.severity.rank, r.check_id))
-    assert len(listed) == 5
-    assert [r.severity for r in failing if r.check_id in listed] == [r.severity for r in failing[:5]]
+    failing = [r for r in tenant.results if r.status is Status.FAIL]
+    assert len(failing) > 5 and len(listed) == 5
+    # Severity first: no listed action is less severe than a failing check left out.
+    worst_left_out = min(r.severity.rank for r in failing if r.check_id not in listed)
+    assert all(r.severity.rank <= worst_left_out for r in failing if r.check_id in listed)
+    # The findings follow the same order, numbered from 1, and begin with the five actions.
+    to_fix = html.split('id="to-fix"')[1].split("</section>")[0]
+    numbers = re.findall(r'class="finding-number">(\d+)<', to_fix)
+    assert numbers == [str(n) for n in range(1, len(failing) + 1)]
+    ids = re.findall(r'<article class="finding finding-fail" id="check-([a-z]+-\d+)"', to_fix)
+    assert [i.upper() for i in ids[:5]] == listed
 
 
-def test_findings_fail_first_within_each_area() -> None:
+def test_checks_in_place_are_one_line_each_with_their_evidence_in_the_appendix() -> None:
     tenant = make_tenant("Mixed", posture=0.5, unknown_rate=0.0, seed=9)
     html = render_scorecard_html(tenant, context())
-    for area in {r.area for r in tenant.results}:
-        block = html.split(f'id="area-{area.value}"')[1].split("</section>")[0]
-        statuses = re.findall(r'class="finding finding-([a-z_]+)', block)
-        ranks = [["fail", "error", "accepted", "manual", "unknown", "pass", "not_applicable"].index(s) for s in statuses]
-        assert ranks == sorted(ranks)
+    in_place = html.split('id="in-place"')[1].split("</section>")[0]
+    appendix = html.split('id="appendix-evidence"')[1]
+    for result in (r for r in tenant.results if r.status is Status.PASS):
+        assert f'<tr id="check-{result.check_id.lower()}">' in in_place
+        assert f'<article class="finding finding-pass" id="check-{result.check_id.lower()}"' not in html
+        if result.evidence:
+            assert f'id="check-{result.check_id.lower()}-evidence"' in appendix
 
 
 def test_long_evidence_is_cut_and_listed_in_full_in_the_appendix() -> None:
@@ -209,8 +225,12 @@ def test_long_evidence_is_cut_and_listed_in_full_in_the_appendix() -> None:
     mfa4.evidence = [{"userPrincipalName": f"user{i}@many.example", "displayName": f"User {i}"} for i in range(30)]
     html = render_scorecard_html(tenant, context())
     assert "… and 22 more." in unescape(html)
-    appendix = html.split('id="appendix-evidence"')[1]
-    assert all(f"user{i}@many.example" in appendix for i in range(30))
+    finding = html.split('id="check-mfa-4"')[1].split("</article>")[0].replace("<wbr>", "")
+    appendix = html.split('id="appendix-evidence"')[1].replace("<wbr>", "")
+    # The finding shows the first 8; the appendix continues with the other 22, without repeating them.
+    assert all(f"user{i}@many.example" in finding for i in range(8))
+    assert all(f"user{i}@many.example" in appendix for i in range(8, 30))
+    assert not any(f"user{i}@many.example<" in appendix for i in range(8))
 
 
 def test_unknown_accepted_and_why_sections() -> None:
@@ -244,7 +264,8 @@ def test_first_audit_and_changes_since_the_last_one() -> None:
     assert "This is the first audit recorded for this tenant." in first
     points = [ScorePoint("r1", datetime(2026, 5, 1, tzinfo=timezone.utc), 40.0, "F"),
               ScorePoint("r2", datetime(2026, 8, 1, tzinfo=timezone.utc), 55.0, "F"),
-              ScorePoint("run42abc", NOW, tenant.score, tenant.grade)]
+              # Recorded when the run started (30 Nov); evaluated as of NOW (26 Nov, an --as-of date).
+              ScorePoint("run42abc", datetime(2026, 11, 30, tzinfo=timezone.utc), tenant.score, tenant.grade)]
     change = TenantChange(tenant_id=tenant.tenant_id, points=points, previous_run_id="r2",
                           previous_at=points[1].at, newly_failing=["CON-1"], fixed=["MFA-1"], still_failing=["ADM-1"],
                           score_change=12.0)
@@ -253,8 +274,13 @@ def test_first_audit_and_changes_since_the_last_one() -> None:
     text = visible_text(since)
     assert "first audit" not in text
     assert "up 12.0 points" in text and "1 August 2026" in text
-    assert "Fixed 1 MFA-1" in text and "New failures 1 CON-1" in text and "Still failing 1 ADM-1" in text
+    # Still-failing checks are counted, not listed: they are the action plan above.
+    assert "Fixed 1 MFA-1" in text and "New failures 1 CON-1" in text and "Still failing 1" in text
     assert '<svg' in since and "polyline" in since
+    # Each point is labelled with its audit date; this run's own with its evaluation (--as-of) time.
+    for label in ("1 May", "1 Aug", NOW.strftime("%d %b").lstrip("0")):
+        assert f">{label}<" in since
+    assert ">30 Nov<" not in since
 
 
 @pytest.mark.parametrize(("score_change", "wording", "cell"),
@@ -284,10 +310,15 @@ def test_portfolio_ranks_tenants_and_counts_common_failures() -> None:
     expected = sorted(results.tenants, key=lambda t: (-(t.score if t.score is not None else -1), t.display_name))
     assert names == [t.display_name for t in expected]
     common = html.split('id="common"')[1].split("</table>")[0]
-    first_id = re.search(r'class="check-id">([A-Z]+-\d+)<', common).group(1)
-    top_count = max(sum(1 for t in results.tenants for r in t.results if r.check_id == cid and r.status is Status.FAIL)
-                    for cid in {r.check_id for t in results.tenants for r in t.results})
-    assert sum(1 for t in results.tenants for r in t.results if r.check_id == first_id and r.status is Status.FAIL) == top_count
+    listed = re.findall(r'class="check-id">([A-Z]+-\d+)<', common)
+
+    def impact(check_id: str) -> int:  # severity weight × tenants where the check fails
+        failing = [r for t in results.tenants for r in t.results if r.check_id == check_id and r.status is Status.FAIL]
+        return failing[0].severity.weight * len(failing) if failing else 0
+
+    impacts = [impact(check_id) for check_id in listed]
+    assert impacts == sorted(impacts, reverse=True) and impacts[0] == max(
+        impact(r.check_id) for t in results.tenants for r in t.results)
     assert "<svg" in html.split('id="heatmap"')[1]
     partner = visible_text(html.split('id="partner"')[1].split("</section>")[0])
     assert "Fabrikam Partner Services" in partner and "PAR-2" in partner
@@ -309,4 +340,25 @@ def test_autoescape_on_for_every_template() -> None:
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     results = make_results([tenant, make_tenant("Other", seed=2)])
     portfolio_html = render_portfolio_html(results, context(), tenant_slugs(results.tenants))
-    assert "<script" not in portfolio_html and "&lt;script&gt;alert(1)&lt;/script&gt;" in portfolio_html
+    # The one script is the portfolio's own sorting and filtering; the tenant's text stays text.
+    assert portfolio_html.count("<script") == 1 and "<script>alert(1)" not in portfolio_html
+    assert "Sorting and filtering" in portfolio_html.split("<script>")[1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in portfolio_html
+
+
+def test_a_tenant_is_readable_when_microsoft_answered_even_with_a_refusal() -> None:
+    from auditor.report.portfolio import is_readable
+
+    def unknown(summary: str) -> CheckResult:
+        return CheckResult(check_id="MFA-1", title="t", area=Area.MFA, severity=Severity.HIGH, status=Status.UNKNOWN,
+                           summary=summary)
+
+    tenant = make_tenant("Dark Co", posture=0.5, seed=1)
+    tenant.results = [unknown("Not evaluated: section users is error (Graph 503 Service Unavailable).")]
+    assert not is_readable(tenant)
+    tenant.results.append(unknown("Not evaluated: section security_defaults is forbidden (the app lacks the "
+                                  "Policy.Read.All permission)."))
+    assert is_readable(tenant)
+    tenant.results = [CheckResult(check_id="MFA-1", title="t", area=Area.MFA, severity=Severity.HIGH,
+                                  status=Status.PASS, summary="ok")]
+    assert is_readable(tenant)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from auditor import charts
-from auditor.render import ASSETS_DIR, STYLESHEET, render_reports
+from auditor.report import charts
+from auditor.report import ASSETS_DIR, STYLESHEET, render_reports
 from tests.test_render_helpers import make_results, make_tenant
 
 FONTS_DIR = ASSETS_DIR / "fonts"

@@ -93,7 +93,7 @@ def test_the_changed_tenant_has_a_two_point_trend_and_a_change_section(two_audit
 
 
 def test_the_scorecard_view_shows_the_trend_and_the_change(two_audits):
-    from auditor.render import scorecard_view
+    from auditor.report import scorecard_view
 
     engine, changed, _, _ = two_audits
     tenant = next(t for t in store.load_run_results(engine, "2026-q4").tenants if t.tenant_id == changed)

@@ -39,6 +39,20 @@ def score_colour(score: float | None) -> str:
     return next(colour for floor, colour in _BANDS if score >= floor)
 
 
+GRADE_COLOURS: dict[str, str] = dict(zip(("A", "B", "C", "D", "F"), (colour for _, colour in _BANDS)))
+
+
+def grade_colour(grade: str) -> str:
+    """The colour of a grade letter, the one a reader sees: a score of 95 capped at D is orange, not
+    green. Grey without a letter grade (Incomplete)."""
+    return GRADE_COLOURS.get(grade, NO_SCORE)
+
+
+def text_width(label: str, size: float) -> float:
+    """About how wide ``label`` is in Liberation Sans at ``size`` px (0.56 em a character on average)."""
+    return len(label) * size * 0.56
+
+
 def score_label(score: float | None) -> str:
     """A score as every output prints it: one decimal with the one rounding rule (the grade is given from
     the same rounded figure, so "89.9" always sits beside a B); "–" when nothing is scored."""
@@ -142,44 +156,49 @@ class Bar:
 
 
 def bars(items: Sequence[Bar], *, width: float = 460, label_width: float = 170, row: float = 22) -> str:
-    """Horizontal 0–100 bars, one per item, coloured by grade band; an unscored item says so."""
+    """Horizontal 0–100 bars, one per item, coloured by grade band; an unscored item says so. A label too
+    long for ``label_width`` wraps onto a second line (the row grows), so labels never run into the bars."""
     value_width = 44
     note_width = 104 if any(item.note for item in items) else 0
     track_width = width - label_width - value_width - note_width - 8
-    height = row * max(len(items), 1) + 4
+    chars = max(8, int((label_width - 6) / (11 * 0.56)))
+    labels = [_wrap(item.label.split(), chars, max_lines=2) or [""] for item in items]
+    heights = [row + 12 * (len(lines) - 1) for lines in labels]
+    height = sum(heights) + 4 if items else row + 4
     body: list[str] = []
-    for index, item in enumerate(items):
-        y = 2 + index * row
-        mid = y + row / 2
-        body.append(
-            f'<text x="0" y="{_fmt(mid + 4)}" font-size="11" fill="{INK}">{text(_clip(item.label, 30))}</text>'
-        )
+    y = 2.0
+    for item, lines, row_height in zip(items, labels, heights):
+        mid = y + row_height / 2
+        for number, line in enumerate(lines):
+            line_y = mid + 4 - 6 * (len(lines) - 1) + 12 * number
+            body.append(f'<text x="0" y="{_fmt(line_y)}" font-size="11" fill="{INK}">{text(line)}</text>')
         x0 = label_width
+        bar_y = mid - (row - 8) / 2
         body.append(
-            f'<rect x="{_fmt(x0)}" y="{_fmt(y + 4)}" width="{_fmt(track_width)}" height="{_fmt(row - 8)}" '
+            f'<rect x="{_fmt(x0)}" y="{_fmt(bar_y)}" width="{_fmt(track_width)}" height="{_fmt(row - 8)}" '
             f'rx="2" fill="{TRACK}"/>'
         )
-        if item.value is not None and not item.incomplete:
-            value = max(0.0, min(100.0, float(item.value)))
+        scored = item.value is not None and not item.incomplete
+        if scored:
+            value = max(0.0, min(100.0, float(item.value)))  # type: ignore[arg-type]
             # A zero still gets a sliver, so it reads as "scored 0" rather than "no data".
             body.append(
-                f'<rect x="{_fmt(x0)}" y="{_fmt(y + 4)}" width="{_fmt(max(track_width * value / 100, 2.5))}" '
+                f'<rect x="{_fmt(x0)}" y="{_fmt(bar_y)}" width="{_fmt(max(track_width * value / 100, 2.5))}" '
                 f'height="{_fmt(row - 8)}" rx="2" fill="{score_colour(value)}"/>'
             )
             shown = score_label(value)
         else:
-            shown = "–"  # nothing scored in this area (the tooltip says so)
-        if item.incomplete:
-            shown = "–"
+            shown = "–"  # nothing scored, or below the coverage floor (the note says which)
         body.append(
             f'<text x="{_fmt(x0 + track_width + 6)}" y="{_fmt(mid + 4)}" font-size="11" font-weight="bold" '
-            f'fill="{INK if item.value is not None and not item.incomplete else MUTED}">{text(shown)}</text>'
+            f'fill="{INK if scored else MUTED}">{text(shown)}</text>'
         )
         if item.note:
             body.append(
                 f'<text x="{_fmt(x0 + track_width + 6 + value_width)}" y="{_fmt(mid + 4)}" font-size="10" '
                 f'fill="{MUTED}">{text(_clip(item.note, 20))}</text>'
             )
+        y += row_height
     title = "; ".join(
         f"{item.label}: {INCOMPLETE if item.incomplete else 'not scored' if item.value is None else score_label(item.value)}"
         for item in items
@@ -197,13 +216,27 @@ def heatmap(
     row: float = 20,
     header: float = 50,
     incomplete: Sequence[Sequence[bool]] | None = None,
+    legend: bool = True,
 ) -> str:
     """A grid of scores: one row per tenant, one column per area; empty cells mean "not scored", and a
-    cell marked in ``incomplete`` (area coverage below the floor) reads "Inc." on grey, without a score."""
+    cell marked in ``incomplete`` (area coverage below the floor) reads "Inc." on grey, without a score.
+    With ``legend``, a key under the grid names each colour's score band, "Inc." and "–"."""
     columns = list(columns)
     cell_width = (width - label_width) / max(len(columns), 1)
-    height = header + row * len(rows) + 2
+    legend_height = 26.0 if legend else 0.0
+    height = header + row * len(rows) + 2 + legend_height
     body: list[str] = []
+    if legend:
+        y = header + row * len(rows) + 12
+        x = 0.0
+        keys = [(colour, f"{floor:g}–{100 if index == 0 else _BANDS[index - 1][0] - 0.1:g}" if floor else "below 60")
+                for index, (floor, colour) in enumerate(_BANDS)]
+        keys = [(colour, f"{letter} {band}") for (colour, band), letter in zip(keys, "ABCDF")]
+        keys += [("#f1f3f5", "Inc. incomplete"), ("#f1f3f5", "– no check")]
+        for colour, label in keys:
+            body.append(f'<rect x="{_fmt(x)}" y="{_fmt(y)}" width="12" height="10" fill="{colour}" stroke="#c9ced4" stroke-width="0.5"/>')
+            body.append(f'<text x="{_fmt(x + 16)}" y="{_fmt(y + 9)}" font-size="9" fill="{INK}">{text(label)}</text>')
+            x += 16 + text_width(label, 9) + 14
     for col, name in enumerate(columns):
         x = label_width + col * cell_width + cell_width / 2
         # Up to three short lines, as many characters as the column holds in bold 9.5 px (about 6.2 px each),
@@ -262,7 +295,7 @@ class TrendPoint:
 
 def trend_line(points: Sequence[TrendPoint], *, width: float = 300, height: float = 110) -> str:
     """The score over past audits (oldest left), 0–100 on the vertical axis; unscored audits are gaps."""
-    left, right, top, bottom = 26.0, 12.0, 10.0, 22.0
+    left, right, top, bottom = 26.0, 12.0, 10.0, 28.0
     plot_w, plot_h = width - left - right, height - top - bottom
     body: list[str] = []
     for mark in (0, 50, 100):
@@ -309,17 +342,21 @@ def trend_line(points: Sequence[TrendPoint], *, width: float = 300, height: floa
                 f'<text x="{_fmt(x + (0 if count == 1 else -5))}" y="{_fmt(y - 6 if y > top + 12 else y + 14)}" '
                 f'text-anchor="{anchor}" font-size="10" font-weight="bold" fill="{INK}">{score_label(point.score)}</text>'
             )
-    if points:
-        first, last_point = points[0], points[-1]
+    # Each audit is labelled with its date (the --as-of date of a run that gave one). Labels need about 46 px;
+    # when points are closer, every k-th is labelled, always the last.
+    spacing = plot_w / (count - 1) if count > 1 else plot_w
+    step = max(1, math.ceil(46 / spacing)) if count > 1 else 1
+    for index, point in enumerate(points):
+        if (count - 1 - index) % step:
+            continue
+        x = left + (plot_w * index / (count - 1) if count > 1 else plot_w / 2)
+        anchor = "end" if index == count - 1 and count > 1 else "start" if index == 0 and count > 1 else "middle"
         body.append(
-            f'<text x="{_fmt(left)}" y="{_fmt(height - 6)}" font-size="8.5" fill="{MUTED}">'
-            f"{text(first.at.strftime('%d %b %Y'))}</text>"
+            f'<text x="{_fmt(x)}" y="{_fmt(height - 12)}" text-anchor="{anchor}" font-size="8" fill="{MUTED}">'
+            f"{text(point.at.strftime('%d %b').lstrip('0'))}</text>"
+            f'<text x="{_fmt(x)}" y="{_fmt(height - 3)}" text-anchor="{anchor}" font-size="8" fill="{MUTED}">'
+            f"{text(point.at.strftime('%Y'))}</text>"
         )
-        if count > 1:
-            body.append(
-                f'<text x="{_fmt(width - right)}" y="{_fmt(height - 6)}" text-anchor="end" font-size="8.5" '
-                f"fill=\"{MUTED}\">{text(last_point.at.strftime('%d %b %Y'))}</text>"
-            )
     title = "Score over past audits: " + ", ".join(
         f"{p.at:%Y-%m-%d} {'not scored' if p.score is None else score_label(p.score)}" for p in points
     )

@@ -24,7 +24,7 @@ from auditor.results import (
 )
 
 if TYPE_CHECKING:
-    from auditor.render import UnknownItem
+    from auditor.report.unknowns import UnknownItem
 
 VERDICTS = {
     "A": "strong: the important protections are in place",
@@ -149,8 +149,8 @@ def plain_summary(
         )
         paragraphs += coverage_gaps(unknown, tenant.results)
         if counts[Status.FAIL] and top_title:
-            paragraphs.append(f"Of what we could assess, the most urgent item is \u201c{top_title}\u201d; the top "
-                              "actions below are in the order we recommend.")
+            paragraphs.append(f"Of what we could assess, the most urgent action is \u201c{top_title}\u201d; "
+                              "\u201cWhat to do first\u201d below lists the actions in the order we recommend.")
         return paragraphs
     not_met = assessed - counts[Status.PASS]
     paragraphs.append(
@@ -166,13 +166,13 @@ def plain_summary(
         paragraphs[-1] += (f" {accepted} of those not in place {'is an accepted risk' if accepted == 1 else 'are accepted risks'}: "
                            "accepted, not fixed, so it earns no points.")
     if counts[Status.FAIL] and top_title:
-        text = f"The most urgent item is \u201c{top_title}\u201d"
+        text = f"The most urgent action is \u201c{top_title}\u201d"
         if critical:
             text += (
                 f"; {'it is' if critical == 1 else f'it is one of {critical} items'} rated critical, the kind of gap "
                 "that attackers use to take over accounts, and any critical gap limits the grade to D until it is fixed"
             )
-        text += ". The top actions below are in the order we recommend."
+        text += ". \u201cWhat to do first\u201d below lists the actions in the order we recommend."
         paragraphs.append(text)
     elif counts[Status.ACCEPTED]:
         paragraphs.append("No assessed practice failed apart from the accepted risks; review each before its "

@@ -1,0 +1,140 @@
+"""Writing the reports: each scorecard and the portfolio as HTML and PDF from one view model, in one
+process or in a pool of render workers that end with their parent."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.config import Branding
+from auditor.fsutil import atomic_write_bytes, atomic_write_text
+from auditor.progress import NoProgress, Progress
+from auditor.report.branding import resolve_brand
+from auditor.report.environment import RenderContext, environment, portfolio_values, render, scorecard_values
+from auditor.report.formatting import tenant_slugs
+from auditor.report.paths import paper_size
+from auditor.report.pdf import _stylesheets, html_to_pdf
+from auditor.report.priority import CheckTexts, check_texts
+from auditor.results import AuditResults, TenantResult
+from auditor.trend import TenantChange
+
+
+@dataclass(frozen=True)
+class Written:
+    paths: tuple[Path, ...]
+    pages: int
+    html_seconds: float
+    pdf_seconds: float
+    label: str
+
+
+def _write_html_and_pdf(template: str, ctx: RenderContext, folder: Path, label: str, started: float,
+                        values: dict[str, Any]) -> Written:
+    """FOLDER/<template> as HTML and as PDF from one view model; html_seconds includes building the view."""
+    stem = Path(template).stem
+    html_path = atomic_write_text(folder / f"{stem}.html", render(template, ctx, "html", values))
+    html_done = time.perf_counter()
+    pdf = html_to_pdf(render(template, ctx, "pdf", values), ctx.brand, ctx.paper)
+    pdf_path = atomic_write_bytes(folder / f"{stem}.pdf", pdf.data)
+    return Written((html_path, pdf_path), pdf.pages, html_done - started, time.perf_counter() - html_done, label)
+
+
+def write_scorecard(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
+    started = time.perf_counter()
+    values = scorecard_values(tenant, ctx, change)
+    return _write_html_and_pdf("scorecard.html", ctx, folder, tenant.display_name, started, values)
+
+
+def write_portfolio(results: AuditResults, ctx: RenderContext, out_dir: Path, slugs: dict[str, str],
+                    history: dict[str, TenantChange] | None) -> Written:
+    started = time.perf_counter()
+    values = portfolio_values(results, ctx, slugs, history)
+    return _write_html_and_pdf("portfolio.html", ctx, out_dir, "portfolio", started, values)
+
+
+def _warm_up(paper: str) -> None:
+    from auditor.workers import die_with_parent
+
+    die_with_parent()  # SIGTERM or SIGKILL to the main process must not leave workers writing files
+    _stylesheets(paper)
+    environment()
+
+
+def render_all(
+    results: AuditResults,
+    out_dir: Path,
+    branding: Branding | None = None,
+    *,
+    paper: str = "A4",
+    history: dict[str, TenantChange] | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    texts: dict[str, CheckTexts] | None = None,
+) -> list[Written]:
+    """Render every report; returns one ``Written`` per document (paths, pages, timings) for the caller
+    and the benchmark. Branding and paper are checked before anything is rendered."""
+    brand = resolve_brand(branding)
+    size = paper_size(paper)
+    ctx = RenderContext(
+        results_tool=results.tool.name,
+        tool_version=results.tool.version,
+        ruleset_version=results.tool.ruleset_version,
+        run_id=results.run_id,
+        operator=results.operator,
+        generated_at=results.generated_at,
+        brand=brand,
+        paper=size,
+        texts=check_texts() if texts is None else texts,
+        scoring=results.scoring,
+    )
+    history = history or {}
+    slugs = tenant_slugs(results.tenants)
+    with_portfolio = len(results.tenants) > 1 or any(t.kind == "partner" for t in results.tenants)
+    progress = progress or NoProgress()
+    progress.start(len(results.tenants) + (1 if with_portfolio else 0), "Rendering reports")
+    written: list[Written] = []
+    if jobs <= 1:
+        for tenant in results.tenants:
+            written.append(write_scorecard(tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id)))
+            progress.advance(tenant.display_name)
+        if with_portfolio:
+            written.append(write_portfolio(results, ctx, out_dir, slugs, history))
+            progress.advance("portfolio")
+    else:
+        from auditor.workers import stopping_workers
+
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, initargs=(size,)) as pool:
+            futures = []
+            if with_portfolio:  # the longest document first, so it does not finish last alone
+                futures.append(pool.submit(write_portfolio, results, ctx, out_dir, slugs, history))
+            futures += [
+                pool.submit(write_scorecard, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
+                for tenant in results.tenants
+            ]
+            # One failed document, Ctrl-C or SIGTERM stops the run: the workers are killed, nothing more is written.
+            with stopping_workers(pool):
+                for future in as_completed(futures):
+                    done = future.result()
+                    written.append(done)
+                    progress.advance(done.label)
+    progress.finish()
+    return written
+
+
+def render_reports(
+    results: AuditResults,
+    out_dir: Path,
+    branding: Branding | None = None,
+    *,
+    paper: str = "A4",
+    history: dict[str, TenantChange] | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write DIR/<tenant-slug>/scorecard.html and .pdf for every tenant (the partner's own included) and
+    DIR/portfolio.html and .pdf when there is more than one tenant or a partner tenant."""
+    written = render_all(results, out_dir, branding, paper=paper, history=history, jobs=jobs, progress=progress)
+    return [path for item in written for path in item.paths]
