@@ -92,3 +92,32 @@ def test_spreadsheet_text_neutralises_formula_starts(raw):
 def test_shorten():
     assert shorten("x" * 10, 10) == "x" * 10
     assert shorten("x" * 11, 10) == "x" * 9 + "…"
+
+
+def test_reports_show_hostile_names_as_text_and_long_names_shortened(tmp_path):
+    """HTML and PDF (issue 11, kind 2): no control character reaches them, a right-to-left override is
+    isolated, a name of thousands of characters is shortened (JSON keeps it whole), and a tenant called
+    CON or "snapshots" gets a folder Windows and the tool can both use."""
+    from pypdf import PdfReader
+
+    from auditor.report import render_reports
+    from auditor.report.formatting import slugify
+
+    hostile = "Evil \x1b[31mRED\x1b[0m \u202egnp.exe\x00\x0b\x08"
+    long_name = "Very Long Name " * 600
+    results = make_results([make_tenant(hostile, tenant_id="00000000-0000-4000-8000-0000000000a1"),
+                            make_tenant(long_name, tenant_id="00000000-0000-4000-8000-0000000000a2")])
+    render_reports(results, tmp_path, None, jobs=1)
+    html_files = sorted(tmp_path.rglob("*.html"))
+    assert len(html_files) == 3
+    for path in html_files:
+        text = path.read_text()
+        assert not any(ord(ch) < 32 and ch not in "\n\t\r" for ch in text), path
+        assert "\u202egnp.exe" not in text or "\u2068Evil" in text
+        assert long_name not in text
+    assert long_name[:150] in (tmp_path / "portfolio.html").read_text()
+    for pdf in tmp_path.rglob("*.pdf"):
+        extracted = "".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
+        assert "\x1b" not in extracted
+    assert slugify("CON") == "con-tenant" and slugify("nul.txt") == "nul-txt-tenant"
+    assert slugify("Snapshots") == "snapshots-tenant" and slugify("Contoso") == "contoso"

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+
+from auditor.safe_text import file_text
 from typing import Sequence
 
 from auditor.results import INCOMPLETE, fmt_coverage, fmt_score, is_letter_grade
@@ -62,8 +64,8 @@ def score_label(score: float | None) -> str:
 
 
 def text(value: object) -> str:
-    """Escape for SVG text and attribute values."""
-    return escape(str(value), quote=True)
+    """Escape for SVG text and attribute values (tenant text: controls dropped, bidi isolated first)."""
+    return escape(file_text(str(value)), quote=True)
 
 
 def _fmt(value: float) -> str:

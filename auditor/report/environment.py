@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from auditor.safe_text import file_text
 from auditor.framework_view import portfolio_frameworks, tenant_frameworks
 from auditor.report import charts
 from auditor.report.branding import Brand
@@ -42,7 +43,7 @@ _BREAK_AFTER = re.compile(r"(?<=[@_/-])(?=.)|(?<=.)(?=[.#])")
 def breakable(value: Any) -> Markup:
     """Escaped text with line-break opportunities (<wbr>) at "@", ".", "_", "#", "/" and "-" inside words
     longer than 16 characters, so UPNs and identifiers wrap there rather than mid-word."""
-    text = str(value)
+    text = file_text(str(value))
     parts = []
     for token in re.split(r"(\s+)", text):
         if len(token) > 16 and not token.isspace():
@@ -54,6 +55,10 @@ def breakable(value: Any) -> Markup:
 
 
 @lru_cache(maxsize=1)
+def _finalize(value: Any) -> Any:
+    return file_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def environment() -> Environment:
     # autoescape=True (not select_autoescape): every template escapes, whatever its file name.
     env = Environment(
@@ -63,6 +68,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Every value a template prints is the tenants' text at heart: controls dropped, bidi overrides isolated
+    # (auditor.safe_text.file_text), before autoescape. Markup (already escaped by a filter) passes as is.
+    env.finalize = _finalize
     env.filters.update(score=fmt_score, pct=fmt_pct, date=fmt_date, datetime=fmt_datetime, breakable=breakable)
     env.globals.update(
         Status=Status,

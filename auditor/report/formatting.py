@@ -17,10 +17,21 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"\u201c])")
 FIX_CHARS = 320  # a fix longer than this is cut at a sentence end: the finding has the full steps
 
 
+# Folder names Windows refuses (CON, NUL, COM1, …, whatever the extension) and the names of the tool's own
+# files and folders under --out: a tenant called "snapshots" or "CON" gets "-tenant" appended.
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_TOOL_NAMES = {"snapshots", "partner-context", "portfolio", "results", "sample-history", "reports"}
+
+
 def slugify(name: str, limit: int = 48) -> str:
+    """A folder name for a tenant: lower-case ASCII letters, digits and hyphens, at most ``limit``
+    characters, never a name Windows reserves nor one of the tool's own."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:limit].strip("-")
-    return slug or "tenant"
+    slug = slug or "tenant"
+    if slug.split("-")[0] in _WINDOWS_RESERVED or slug in _TOOL_NAMES:
+        slug = f"{slug}-tenant"
+    return slug
 
 
 def tenant_slugs(tenants: Iterable[TenantResult]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from auditor.report.formatting import tenant_slugs
 from auditor.report.paths import paper_size
 from auditor.report.pdf import _stylesheets, html_to_pdf
 from auditor.report.priority import CheckTexts, check_texts
+from auditor.safe_text import shorten
 from auditor.results import AuditResults, TenantResult
 from auditor.trend import TenantChange
 
@@ -63,6 +64,9 @@ def _warm_up(paper: str) -> None:
     environment()
 
 
+NAME_CHARS = 200  # a tenant name in reports
+
+
 def render_all(
     results: AuditResults,
     out_dir: Path,
@@ -91,6 +95,11 @@ def render_all(
         scoring=results.scoring,
     )
     history = history or {}
+    # Reports (and folder names) show at most NAME_CHARS of a tenant's name: an 8 KB name took minutes to lay
+    # out. results.json, CSV and XLSX keep it whole.
+    results = results.model_copy(update={"tenants": [
+        t if len(t.display_name) <= NAME_CHARS else t.model_copy(update={"display_name": shorten(t.display_name, NAME_CHARS)})
+        for t in results.tenants]})
     slugs = tenant_slugs(results.tenants)
     with_portfolio = len(results.tenants) > 1 or any(t.kind == "partner" for t in results.tenants)
     progress = progress or NoProgress()
