@@ -192,8 +192,10 @@ def run(
     except OSError as exc:
         raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
     _print_results_table(results)
-    typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ "
-               f"(results.json, results.csv, results.xlsx, portfolio and scorecards)")
+    kinds = ["results.json, results.csv, results.xlsx", f"{sum(1 for p in written if p.name == 'scorecard.pdf')} scorecard(s)"]
+    if any(p.name == "portfolio.pdf" for p in written):
+        kinds.append("the portfolio")
+    typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ ({', '.join(kinds)})")
     unreadable = report_unreadable(selected.snapshots)
     # issue 15: notifications last, once everything is written and recorded; a failure is a warning only.
     from auditor.cli_notify import notify_after_run
