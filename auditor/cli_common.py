@@ -233,3 +233,25 @@ JobsOption = Annotated[
     typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
                  help="Reports rendered in parallel processes."),
 ]
+
+
+REPORT_MEDIA = ("html", "pdf")
+DATA_FORMATS = ("json", "csv", "xlsx")
+
+
+def parse_formats(value: str | None, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """``--formats html,pdf,json`` as a tuple in a fixed order; None gives every allowed format. An unknown
+    or empty list is a usage error (exit 2) naming the choices."""
+    if value is None:
+        return allowed
+    asked = [part.strip().lower() for part in value.split(",") if part.strip()]
+    unknown = [part for part in asked if part not in allowed]
+    if unknown or not asked:
+        raise fail(f"--formats {value!r}: choose among {', '.join(allowed)} (comma-separated)", EXIT_USAGE)
+    return tuple(name for name in allowed if name in asked)
+
+
+def formats_option(allowed: tuple[str, ...]):
+    """The ``--formats`` option for a command writing ``allowed``."""
+    return typer.Option("--formats", metavar="LIST", help=f"Only these outputs, comma-separated: {', '.join(allowed)} "
+                        "(default: all).")

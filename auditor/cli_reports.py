@@ -9,7 +9,19 @@ from typing import Annotated, Optional
 
 import typer
 
-from auditor.cli_common import EXIT_USAGE, DbOption, GroupOption, JobsOption, Paper, default_jobs, fail, open_history
+from auditor.cli_common import (
+    EXIT_USAGE,
+    REPORT_MEDIA,
+    DbOption,
+    GroupOption,
+    JobsOption,
+    Paper,
+    default_jobs,
+    fail,
+    formats_option,
+    open_history,
+    parse_formats,
+)
 from auditor.safe_text import terminal
 
 
@@ -36,6 +48,7 @@ def register(app: typer.Typer) -> None:
         group: GroupOption = None,
         paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.", case_sensitive=False)] = Paper.A4,
         jobs: JobsOption = None,
+        formats: Annotated[Optional[str], formats_option(REPORT_MEDIA)] = None,
     ) -> None:
         """Render the scorecards (HTML and PDF) and the portfolio report from saved results or a stored run,
         with each tenant's trend from the history database."""
@@ -47,6 +60,7 @@ def register(app: typer.Typer) -> None:
 
         if (results_path is None) == (run_id is None):
             raise fail("give either RESULTS.json or --run ID (with --db)", EXIT_USAGE)
+        media = parse_formats(formats, REPORT_MEDIA)
         config = None
         if config_path is not None:
             try:
@@ -70,13 +84,13 @@ def register(app: typer.Typer) -> None:
                         validate_branding(branding)
                 results = select_results(results, group)
                 written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs or default_jobs(),
-                                         progress=terminal_progress())
+                                         progress=terminal_progress(), media=media)
         except (BrandingError, RenderError, ResultsError, SelectionError) as exc:
             raise fail(str(exc))
         except OSError as exc:
             raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
-        scorecards = sum(1 for path in written if path.name == "scorecard.pdf")
-        portfolio = "a portfolio" if any(p.name == "portfolio.pdf" for p in written) else "no portfolio"
+        scorecards = len({path.parent for path in written if path.stem == "scorecard"})
+        portfolio = "a portfolio" if any(p.stem == "portfolio" for p in written) else "no portfolio"
         typer.echo(f"wrote {scorecards} scorecard(s) and {portfolio} to {out}")
 
 

@@ -12,6 +12,10 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import (
+    DATA_FORMATS,
+    REPORT_MEDIA,
+    formats_option,
+    parse_formats,
     JobsOption,
     default_jobs,
     EXIT_UNREADABLE,
@@ -119,6 +123,7 @@ def run(
         Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this, or is incomplete or unscored.")
     ] = None,
     allow_unreadable: AllowUnreadableOption = False,
+    formats: Annotated[Optional[str], formats_option(DATA_FORMATS + REPORT_MEDIA)] = None,
 ) -> None:
     """Audit tenants end to end: collect (or read snapshots), evaluate, score, record in the history, and
     write results.json/.csv/.xlsx, a scorecard per tenant and the portfolio to --out."""
@@ -130,6 +135,7 @@ def run(
 
     if sum((sample, snapshots_dir is not None)) > 1 or not (sample or snapshots_dir or config_path):
         raise fail("give one source: --sample, --snapshots DIR, or --config tenants.toml (live collection)", EXIT_USAGE)
+    chosen = parse_formats(formats, DATA_FORMATS + REPORT_MEDIA)  # a bad list fails before any work
     registry = load_registry()
     config_source = config_path or (sample_config_path() if sample else None)
     config = load_checked_config(config_source, registry)
@@ -184,16 +190,20 @@ def run(
     )
     changes = None if history is None else _record_run(history, results, branding, recording)
     try:
-        written = write_results(results, out)
+        written = write_results(results, out, [f for f in chosen if f in DATA_FORMATS])
         written += render_reports(results, out, branding, paper=paper.value, history=changes, jobs=jobs or default_jobs(),
+                                  media=tuple(f for f in chosen if f in REPORT_MEDIA),
                                   progress=_progress())
     except (BrandingError, RenderError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{exc.filename or out}: cannot write: {exc.strerror or exc}")
     _print_results_table(results)
-    kinds = ["results.json, results.csv, results.xlsx", f"{sum(1 for p in written if p.name == 'scorecard.pdf')} scorecard(s)"]
-    if any(p.name == "portfolio.pdf" for p in written):
+    kinds = [f"results.{f}" for f in chosen if f in DATA_FORMATS]
+    scorecards = len({p.parent for p in written if p.stem == "scorecard"})
+    if scorecards:
+        kinds.append(f"{scorecards} scorecard(s)")
+    if any(p.stem == "portfolio" for p in written):
         kinds.append("the portfolio")
     typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ ({', '.join(kinds)})")
     unreadable = report_unreadable(selected.snapshots)

@@ -137,3 +137,27 @@ def test_jobs_defaults_to_the_cpu_count(monkeypatch):
     for command in ("run", "report"):
         help_text = runner.invoke(app, [command, "--help"]).stdout
         assert "--jobs" in help_text and "the CPU count" in help_text
+
+
+def test_formats_write_only_what_they_name(tmp_path):
+    """`run --formats` and `report --formats` write exactly the outputs named (issue: formats on demand)."""
+    from auditor.samples import sample_snapshots_dir
+
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    for name in ("fabrikam-legal.json", "woodgrove-dental.json"):
+        (folder / name).write_text((sample_snapshots_dir() / name).read_text())
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--snapshots", str(folder), "--no-history", "--out", str(out),
+                                 "--formats", "json,html", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert "results.json" in names and "portfolio.html" in names
+    assert not [n for n in names if n.endswith((".pdf", ".csv", ".xlsx"))], names
+    again = tmp_path / "again"
+    report = runner.invoke(app, ["report", str(out / "results.json"), "--out", str(again), "--formats", "pdf",
+                                 "--jobs", "1"])
+    assert report.exit_code == 0, report.output
+    assert {p.suffix for p in again.rglob("*") if p.is_file()} == {".pdf"}
+    bad = runner.invoke(app, ["run", "--snapshots", str(folder), "--out", str(tmp_path / "x"), "--formats", "docx"])
+    assert bad.exit_code == 2 and "choose among" in bad.stderr

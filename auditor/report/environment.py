@@ -105,6 +105,7 @@ class RenderContext:
     paper: str
     texts: dict[str, CheckTexts] = field(default_factory=dict)
     scoring: ScoringRule = field(default_factory=ScoringRule)
+    media: tuple[str, ...] = ("html", "pdf")  # which of the two each document is written as (--formats)
 
     @property
     def checklist(self) -> str:

@@ -36,11 +36,16 @@ def _write_html_and_pdf(template: str, ctx: RenderContext, folder: Path, label: 
                         values: dict[str, Any]) -> Written:
     """FOLDER/<template> as HTML and as PDF from one view model; html_seconds includes building the view."""
     stem = Path(template).stem
-    html_path = atomic_write_text(folder / f"{stem}.html", render(template, ctx, "html", values))
+    paths: list[Path] = []
+    if "html" in ctx.media:
+        paths.append(atomic_write_text(folder / f"{stem}.html", render(template, ctx, "html", values)))
     html_done = time.perf_counter()
-    pdf = html_to_pdf(render(template, ctx, "pdf", values), ctx.brand, ctx.paper)
-    pdf_path = atomic_write_bytes(folder / f"{stem}.pdf", pdf.data)
-    return Written((html_path, pdf_path), pdf.pages, html_done - started, time.perf_counter() - html_done, label)
+    pages = 0
+    if "pdf" in ctx.media:
+        pdf = html_to_pdf(render(template, ctx, "pdf", values), ctx.brand, ctx.paper)
+        paths.append(atomic_write_bytes(folder / f"{stem}.pdf", pdf.data))
+        pages = pdf.pages
+    return Written(tuple(paths), pages, html_done - started, time.perf_counter() - html_done, label)
 
 
 def write_scorecard(tenant: TenantResult, ctx: RenderContext, folder: Path, change: TenantChange | None) -> Written:
@@ -77,6 +82,7 @@ def render_all(
     jobs: int = 1,
     progress: Progress | None = None,
     texts: dict[str, CheckTexts] | None = None,
+    media: tuple[str, ...] = ("html", "pdf"),
 ) -> list[Written]:
     """Render every report; returns one ``Written`` per document (paths, pages, timings) for the caller
     and the benchmark. Branding and paper are checked before anything is rendered."""
@@ -93,6 +99,7 @@ def render_all(
         paper=size,
         texts=check_texts() if texts is None else texts,
         scoring=results.scoring,
+        media=tuple(media),
     )
     history = history or {}
     # Reports (and folder names) show at most NAME_CHARS of a tenant's name: an 8 KB name took minutes to lay
@@ -142,8 +149,12 @@ def render_reports(
     history: dict[str, TenantChange] | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    media: tuple[str, ...] = ("html", "pdf"),
 ) -> list[Path]:
     """Write DIR/<tenant-slug>/scorecard.html and .pdf for every tenant (the partner's own included) and
     DIR/portfolio.html and .pdf when there is more than one tenant or a partner tenant."""
-    written = render_all(results, out_dir, branding, paper=paper, history=history, jobs=jobs, progress=progress)
+    if not media:
+        return []
+    written = render_all(results, out_dir, branding, paper=paper, history=history, jobs=jobs, progress=progress,
+                         media=media)
     return [path for item in written for path in item.paths]
