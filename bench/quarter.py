@@ -1,0 +1,154 @@
+"""Benchmark: the whole quarterly job for N synthetic customers and their partner, through the real CLI
+against the local emulator (issue: a 1,000-customer quarter in minutes on one machine).
+
+    python bench/quarter.py --tenants 100 --latency-ms 100 [--users 300] [--jobs N]
+
+Phases, each one `auditor` command in a child process, timed by wall clock and by the children's CPU:
+  collect  `auditor collect`  Graph/ARM through the emulator (its own process, not counted)
+  audit    `auditor run --snapshots … --formats json,csv,xlsx`  evaluate, record in a fresh SQLite history,
+           results.json/.csv/.xlsx
+  render   `auditor report --run LABEL --formats html,pdf`  every scorecard and the portfolio
+Then, in this process, a WeasyPrint "floor": a plain document of dense paragraphs with as many pages as the
+scorecards rendered, so `floor_ratio` = render seconds per page / floor seconds per page (CPU time; the
+render phase's CPU over all its workers).
+
+Ends with one line of key=value figures. Never run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.collect import TENANT_PREFIX, _factory, tenant_id  # noqa: E402  (same synthetic tenants)
+
+PARTNER_ID = "00000000-0000-4000-8000-00000000ffff"
+
+
+def _serve(users: int, latency_ms: float, port_queue) -> None:
+    import asyncio
+
+    from auditor.collect.emulator import Emulator
+    from sample_data.generate import synthetic_snapshot
+
+    customers = _factory(users)
+
+    def make(tenant: str):
+        if tenant.lower() == PARTNER_ID:
+            snapshot = synthetic_snapshot(0, users=users, subscriptions=1, kind="partner")
+            snapshot.tenant.id = PARTNER_ID
+            return snapshot
+        return customers(tenant)
+
+    async def main() -> None:
+        emulator = Emulator(factory=make, latency_ms=latency_ms)
+        await emulator.start()
+        port_queue.put(emulator.port)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def _children_cpu() -> tuple[float, float]:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _phase(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall s, CPU s) of one auditor command; its output goes to a log beside the outputs."""
+    cpu0, _ = _children_cpu()
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 3):  # 3: a tenant below --fail-under is not a failure of the benchmark
+        sys.exit(f"{' '.join(command[:3])}… exited {done.returncode}: {done.stderr.strip()[-600:]}")
+    return wall, _children_cpu()[0] - cpu0
+
+
+def _floor_seconds_per_page(pages: int) -> float:
+    """CPU seconds per page WeasyPrint needs for plain dense paragraphs, same paper and bundled fonts."""
+    from weasyprint import CSS, HTML
+
+    from auditor.report.paths import ASSETS_DIR
+
+    paragraph = "<p>" + ("Microsoft Entra Conditional Access policies decide who signs in, from where and "
+                         "with which proof; administrators review them every quarter. " * 6) + "</p>"
+    html = "<html><body>" + paragraph * (pages * 6) + "</body></html>"
+    css = CSS(string='@page { size: A4; margin: 20mm } body { font: 9.2pt "Liberation Sans"; line-height: 1.38 }')
+    fonts = CSS(filename=str(ASSETS_DIR / "fonts.css"))
+    started = time.process_time()
+    document = HTML(string=html, base_url=ASSETS_DIR.as_uri() + "/").render(stylesheets=[fonts, css])
+    document.write_pdf()
+    return (time.process_time() - started) / max(len(document.pages), 1)
+
+
+def _pages(folder: Path) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(PdfReader(path).pages) for path in folder.rglob("*.pdf"))  # scorecards and portfolio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--users", type=int, default=300)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    server = context.Process(target=_serve, args=(args.users, args.latency_ms, ports), daemon=True)
+    server.start()
+    auditor = str(Path(sys.executable).with_name("auditor"))
+    try:
+        base = f"http://127.0.0.1:{ports.get(timeout=60)}"
+        with tempfile.TemporaryDirectory(prefix="auditor-quarter-") as work:
+            work_dir = Path(work)
+            config = work_dir / "tenants.toml"
+            config.write_text(
+                "discover_customers = false\nconcurrency = 64\n"
+                f'[partner]\nid = "{PARTNER_ID}"\nname = "Bench Partner"\n'
+                + "".join(f'[[tenants]]\nid = "{tenant_id(i)}"\nname = "Bench customer {i}"\n'
+                          for i in range(args.tenants))
+                + f'[auth]\nmethod = "static_token"\n[endpoints]\ngraph = "{base}"\narm = "{base}"\n'
+                f'authority = "{base}"\n'
+            )
+            env = {**os.environ, "AUDITOR_STATIC_TOKEN": "tenant:{tenant}",
+                   "AUDITOR_DB": str(work_dir / "history.sqlite")}
+            out = work_dir / "out"
+            figures: dict[str, float] = {}
+            figures["collect_wall_s"], figures["collect_cpu_s"] = _phase(
+                [auditor, "collect", "--config", str(config), "--out", str(work_dir / "snapshots"),
+                 "--allow-unreadable"], env)
+            figures["audit_wall_s"], figures["audit_cpu_s"] = _phase(
+                [auditor, "run", "--snapshots", str(work_dir / "snapshots"), "--config", str(config), "--out",
+                 str(out), "--run-label", "bench-quarter", "--formats", "json,csv,xlsx"], env)
+            figures["render_wall_s"], figures["render_cpu_s"] = _phase(
+                [auditor, "report", "--run", "bench-quarter", "--out", str(out), "--formats", "html,pdf",
+                 "--jobs", str(args.jobs)], env)
+            pages = _pages(out)
+            peak_mb = _children_cpu()[1]
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+    per_page = figures["render_cpu_s"] / max(pages, 1)
+    floor = _floor_seconds_per_page(max(1, min(pages, 200)))
+    total_wall = figures["collect_wall_s"] + figures["audit_wall_s"] + figures["render_wall_s"]
+    print(" ".join(f"{key}={value:.1f}" for key, value in figures.items())
+          + f" total_wall_s={total_wall:.1f} tenants={args.tenants + 1} pages={pages} render_cpu_s_per_page={per_page:.3f}"
+          f" floor_cpu_s_per_page={floor:.3f} floor_ratio={per_page / floor:.2f} peak_child_rss_mb={peak_mb:.0f}"
+          f" jobs={args.jobs}")
+
+
+if __name__ == "__main__":
+    main()
