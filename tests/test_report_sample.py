@@ -17,8 +17,11 @@ from auditor.results import AuditResults, Status
 
 from tests.report_sample import OPERATOR
 
-BEST_MAX_PAGES = 6  # the sample's best tenant (issue 10: down from 14)
-WORST_MAX_PAGES = 12  # the sample's worst tenant, and every other one
+# Issue 10 aimed at 6 and 12 pages for the 23-check wave-1 list (met: 6 and 12, from 16 and 19). The
+# checklist now holds 38 checks (wave 2, Azure governance, delegated) and a frameworks page, so the
+# bounds follow: best tenant 8 pages (from 16), every tenant at most 14 (from 19).
+BEST_MAX_PAGES = 8  # the sample's best tenant
+WORST_MAX_PAGES = 14  # the sample's worst tenant, and every other one
 
 
 class _Text(HTMLParser):

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from auditor.safe_text import file_text
+from auditor.report.wording import customer_text
 from auditor.framework_view import portfolio_frameworks, tenant_frameworks
 from auditor.report import charts
 from auditor.report.branding import Brand
@@ -71,7 +72,8 @@ def environment() -> Environment:
     # Every value a template prints is the tenants' text at heart: controls dropped, bidi overrides isolated
     # (auditor.safe_text.file_text), before autoescape. Markup (already escaped by a filter) passes as is.
     env.finalize = _finalize
-    env.filters.update(score=fmt_score, pct=fmt_pct, date=fmt_date, datetime=fmt_datetime, breakable=breakable)
+    env.filters.update(score=fmt_score, pct=fmt_pct, date=fmt_date, datetime=fmt_datetime, breakable=breakable,
+                       customer_words=customer_text)
     env.globals.update(
         Status=Status,
         STATUS_LABELS=STATUS_LABELS,
