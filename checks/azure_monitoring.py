@@ -137,7 +137,10 @@ def _alert_verdict(subscription: SubscriptionSnapshot, groups: dict[str, dict], 
 @check(
     id="AZR-3",
     action="Alert on Azure role changes",
-    fix='In Azure Monitor, create an activity-log alert on "Create role assignment" for each subscription that notifies your security team.',
+    fix=(
+        'In Azure Monitor, create an activity-log alert on "Create role assignment" for each subscription'
+        ' that notifies your security team.'
+    ),
     effort="low",
     title="Every Azure subscription alerts on role-assignment changes",
     area="azure",
@@ -243,7 +246,10 @@ def _exported(setting: dict) -> tuple[set[str], list[str]]:
 @check(
     id="AZR-5",
     action="Keep your Azure activity log beyond 90 days",
-    fix="Export each subscription's activity log (at least Administrative and Security) to a Log Analytics workspace, a storage account or an event hub.",
+    fix=(
+        "Export each subscription's activity log (at least Administrative and Security) to a Log "
+        "Analytics workspace, a storage account or an event hub."
+    ),
     effort="medium",
     title="Every Azure subscription keeps its activity log beyond 90 days",
     area="azure",

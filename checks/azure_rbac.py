@@ -106,7 +106,10 @@ def _read(snapshot: TenantSnapshot) -> tuple[list[Assignment], list[str]]:
 @check(
     id="AZR-1",
     action="Remove unknown partners from your Azure subscriptions",
-    fix='In the Azure portal, open each subscription > Access control (IAM) > Role assignments, filter by "Foreign principal" and remove every assignment you do not recognise.',
+    fix=(
+        'In the Azure portal, open each subscription > Access control (IAM) > Role assignments, filter by'
+        ' "Foreign principal" and remove every assignment you do not recognise.'
+    ),
     effort="low",
     title="No unfamiliar foreign principal holds a role on an Azure subscription",
     area="azure",
@@ -198,7 +201,10 @@ def foreign_principals(snapshot: TenantSnapshot, ctx: CheckContext) -> Outcome:
 @check(
     id="AZR-2",
     action="Make every Azure subscription owner register for MFA",
-    fix="Ask each owner, contributor and user access administrator in the evidence to register at https://aka.ms/mysecurityinfo, and remove roles no longer needed.",
+    fix=(
+        "Ask each owner, contributor and user access administrator in the evidence to register at "
+        "https://aka.ms/mysecurityinfo, and remove roles no longer needed."
+    ),
     effort="low",
     title="Every owner and contributor of an Azure subscription is registered for MFA",
     area="azure",

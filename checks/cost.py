@@ -243,7 +243,10 @@ def fraud_note(found: dict[str, Any]) -> tuple[int, str]:
 @check(
     id="CST-4",
     action="Review the Azure resources created this week",
-    fix="Check each new resource with its owner, fraud-prone ones (GPU virtual machines, scale sets, Machine Learning, Batch, container instances) first, and delete what nobody asked for.",
+    fix=(
+        "Check each new resource with its owner, fraud-prone ones (GPU virtual machines, scale sets, "
+        "Machine Learning, Batch, container instances) first, and delete what nobody asked for."
+    ),
     effort="low",
     title="Resources created in the last 7 days are reviewed",
     area="cost",

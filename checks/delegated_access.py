@@ -81,7 +81,10 @@ def customer_spending_budgets(snapshot: TenantSnapshot, ctx: CheckContext) -> Ou
 @check(
     id="PAR-7",
     action="Receive Azure fraud alerts from Partner Center",
-    fix="Register a Partner Center webhook for the azure-fraud-event-detected event, or confirm that fraud alert e-mails reach a monitored mailbox.",
+    fix=(
+        "Register a Partner Center webhook for the azure-fraud-event-detected event, or confirm that "
+        "fraud alert e-mails reach a monitored mailbox."
+    ),
     effort="low",
     title="The partner receives Azure fraud and security alerts",
     area="partner",
@@ -129,7 +132,11 @@ def _exported(setting: dict[str, Any]) -> tuple[set[str], list[str]]:
 @check(
     id="LOG-1",
     action="Keep your Microsoft Entra sign-in and audit logs",
-    fix="In the Microsoft Entra admin center, open Monitoring > Diagnostic settings and send the audit, sign-in and non-interactive sign-in logs to a Log Analytics workspace, a storage account or an event hub.",
+    fix=(
+        "In the Microsoft Entra admin center, open Monitoring > Diagnostic settings and send the audit, "
+        "sign-in and non-interactive sign-in logs to a Log Analytics workspace, a storage account or an "
+        "event hub."
+    ),
     effort="medium",
     tenant_wide=True,
     title="Entra ID audit and sign-in logs are kept beyond the built-in retention",

@@ -105,8 +105,10 @@ def render_all(
     # Reports (and folder names) show at most NAME_CHARS of a tenant's name: an 8 KB name took minutes to lay
     # out. results.json, CSV and XLSX keep it whole.
     results = results.model_copy(update={"tenants": [
-        t if len(t.display_name) <= NAME_CHARS else t.model_copy(update={"display_name": shorten(t.display_name, NAME_CHARS)})
-        for t in results.tenants]})
+        t.model_copy(update={"display_name": shorten(t.display_name, NAME_CHARS)})
+        if len(t.display_name) > NAME_CHARS else t
+        for t in results.tenants
+    ]})
     slugs = tenant_slugs(results.tenants)
     with_portfolio = len(results.tenants) > 1 or any(t.kind == "partner" for t in results.tenants)
     progress = progress or NoProgress()
