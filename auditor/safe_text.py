@@ -6,6 +6,7 @@ function is pure and total (any str in, a str out, never an exception)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 _NUL = "\x00"
@@ -101,3 +102,15 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+# For one-line messages (notifications): controls, zero-width and direction characters and the Unicode
+# line and paragraph separators, in runs, each run one space.
+_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
+def one_line(text: object, limit: int) -> str:
+    """``text`` as one line of plain words: every run of control, zero-width or direction-changing
+    characters (and line separators) becomes a space, the ends are trimmed, and it is shortened to
+    ``limit`` characters with an ellipsis. Escaping for a format is the renderer's job."""
+    return shorten(_ONE_LINE.sub(" ", str(text)).strip(), limit)

@@ -121,3 +121,10 @@ def test_reports_show_hostile_names_as_text_and_long_names_shortened(tmp_path):
         assert "\x1b" not in extracted
     assert slugify("CON") == "con-tenant" and slugify("nul.txt") == "nul-txt-tenant"
     assert slugify("Snapshots") == "snapshots-tenant" and slugify("Contoso") == "contoso"
+
+
+def test_one_line_for_notifications():
+    from auditor.safe_text import one_line
+
+    assert one_line("Contoso\r\n\x1b[31m\u202eevil\u2028x", 100) == "Contoso [31m evil x"
+    assert one_line("  " + "y" * 10, 5) == "yyyy…"

@@ -16,11 +16,11 @@ Adaptive Card version 1.4 (what Teams renders everywhere, mobile included); the 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 from auditor.notify.digest import Digest, TenantNews
 from auditor.results import fmt_score
+from auditor.safe_text import one_line
 
 CARD_VERSION = "1.4"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -28,15 +28,13 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 # Teams refuses a message over about 28 KB; leave room for the envelope.
 CARD_MAX_BYTES = 24_000
 DIGEST_SCHEMA = "csp-posture-auditor/notification-digest/1"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
 MAX_DATA_CHARS = 160
 
 
 def clean(text: object) -> str:
-    """Untrusted text made safe to show on one line: control and direction-changing characters become a
-    space, and it is cut to ``MAX_DATA_CHARS``. Escaping for a format is the renderer's job."""
-    value = _CONTROL.sub(" ", str(text)).strip()
-    return value if len(value) <= MAX_DATA_CHARS else value[: MAX_DATA_CHARS - 1] + "…"
+    """Untrusted text made safe to show on one line, cut to ``MAX_DATA_CHARS`` (auditor.safe_text.one_line,
+    the project's one rule for text from tenants)."""
+    return one_line(text, MAX_DATA_CHARS)
 
 
 @dataclass(frozen=True)
