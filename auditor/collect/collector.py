@@ -36,7 +36,6 @@ from auditor.collect.plan import (
 )
 from auditor.collect.subscriptions import collect_arm
 from auditor.config import AuditConfig
-from auditor.fsutil import atomic_write_text
 from auditor.progress import NoProgress, Progress
 from auditor.snapshot import (
     SCHEMA_VERSION,
@@ -48,7 +47,7 @@ from auditor.snapshot import (
     Tenant,
     TenantKind,
     TenantSnapshot,
-    dump_snapshot,
+    write_snapshot,
 )
 from checks.privileged import PRIVILEGED_ROLES  # the checklist's privileged roles (signInActivity is read for their holders)
 
@@ -390,7 +389,8 @@ async def collect_all_async(
         async with limit:
             run = await collect_tenant(target, config, options, now)
             path = out_dir / snapshot_filename(target.id)
-            await asyncio.to_thread(atomic_write_text, path, dump_snapshot(run.snapshot))
+            # Serialising a 300-user tenant is ~2 ms of CPU: done in a thread, off this loop's other tenants.
+            await asyncio.to_thread(write_snapshot, path, run.snapshot)
             label = run.snapshot.tenant.display_name
             if not keep_snapshots and not (discover and target is partner):
                 run.snapshot = None  # 1,000 tenants of snapshots would otherwise stay in memory

@@ -15,9 +15,8 @@ from pathlib import Path
 from auditor.collect.collector import Target, collect_tenant, snapshot_filename
 from auditor.collect.options import CollectOptions
 from auditor.config import AuditConfig
-from auditor.fsutil import atomic_write_text
 from auditor.partner_context import CONTEXT_SECTIONS
-from auditor.snapshot import TenantKind, dump_snapshot
+from auditor.snapshot import TenantKind, write_snapshot
 
 CONTEXT_FOLDER = "partner-context"
 
@@ -36,5 +35,5 @@ def collect_partner_context(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / snapshot_filename(target.id)
     assert run.snapshot is not None
-    atomic_write_text(path, dump_snapshot(run.snapshot))
+    write_snapshot(path, run.snapshot)
     return path

@@ -12,7 +12,6 @@ or not at all.
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 from dataclasses import dataclass, field
 from typing import Any, Hashable
@@ -20,6 +19,8 @@ from urllib.parse import urlsplit
 
 import httpx
 from azure.core.exceptions import AzureError
+
+from auditor import jsonfast
 
 from auditor.collect.answers import (
     RETRYABLE_STATUSES,
@@ -230,7 +231,7 @@ class GraphReader:
         payload = {"requests": [{"id": str(i), "method": "GET", "url": c.url} for i, c in enumerate(chunk)]}
         try:
             response = await self._send(
-                "POST", f"{self._root}/{api.value}/$batch", json.dumps(payload).encode("utf-8")
+                "POST", f"{self._root}/{api.value}/$batch", jsonfast.dumps(payload)
             )
         except httpx.ReadTimeout:
             # A $batch waits for its slowest item: when it times out as a whole, each item is sent on its
