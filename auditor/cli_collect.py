@@ -14,7 +14,9 @@ from auditor.safe_text import terminal
 from auditor.cli_common import (
     EXIT_UNREADABLE,
     AllowUnreadableOption,
+    CollectJobsOption,
     TableFormat,
+    default_jobs,
     fail,
     load_registry,
     open_history,
@@ -40,6 +42,7 @@ def collect_command(
                      "SQLite path; default $AUDITOR_DB, else ~/.local/share/csp-posture-auditor/history.sqlite."),
     ] = None,
     allow_unreadable: AllowUnreadableOption = False,
+    jobs: CollectJobsOption = None,
 ) -> None:
     """Collect one snapshot per tenant from Microsoft Graph and Azure Resource Manager (read-only)."""
     from auditor.cli_progress import terminal_progress
@@ -55,7 +58,8 @@ def collect_command(
     # azure-identity logs every failed token request as a warning with the full response; the snapshot
     # already records the reason, once.
     logging.getLogger("azure").setLevel(logging.ERROR)
-    options = CollectOptions(timeout_s=timeout, concurrency=concurrency)
+    # One event loop keeps one core busy: the tenants are spread over a process per core (issue 16).
+    options = CollectOptions(timeout_s=timeout, concurrency=concurrency, jobs=jobs or default_jobs())
     require_writable_out(out)  # before a long collection whose snapshots would have nowhere to go
     try:
         paths = collect_all(config, out, progress=terminal_progress(), options=options)

@@ -219,7 +219,8 @@ def record(engine: "Engine", results: Any, **kwargs: Any) -> str:
 
 
 def default_jobs() -> int:
-    """Render processes by default: every core this process may use (``--jobs`` overrides)."""
+    """Worker processes by default (rendering, collection): every core this process may use (``--jobs``
+    overrides)."""
     import os
 
     try:
@@ -232,6 +233,11 @@ JobsOption = Annotated[
     Optional[int],
     typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
                  help="Reports rendered in parallel processes."),
+]
+CollectJobsOption = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
+                 help="Worker processes the tenants are spread over (each collects --concurrency/N at once)."),
 ]
 
 

@@ -4,7 +4,8 @@
 are imported by the submodules that need them.
 """
 
-from auditor.collect.collector import CollectError, collect_all, collect_all_async, collect_tenant
+from auditor.collect.collector import CollectError, collect_tenant
+from auditor.collect.portfolio import collect_all, collect_all_async
 from auditor.collect.options import CollectOptions
 
 __all__ = ["CollectError", "CollectOptions", "collect_all", "collect_all_async", "collect_tenant"]

@@ -1,4 +1,4 @@
-"""Collect every configured tenant into snapshot files: Graph and ARM, tenants in parallel (bounded).
+"""Collect one tenant into a snapshot: Graph and ARM (every tenant of a config: auditor/collect/portfolio.py).
 
 Per tenant: one credential, one Graph reader, one ARM reader, closed at the end. Graph is read in rounds of
 JSON $batch requests (the tenant-wide lists first, then what depends on them: members of role-holding
@@ -15,14 +15,13 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Collection, Hashable
 
 from auditor import __version__
 from auditor.collect.answers import ACCESS, Fetched, auth_reason
 from auditor.collect.arm import ArmReader
 from auditor.collect.delegated_sections import collect_delegated_sections
-from auditor.collect.credentials import SINGLE_TENANT_METHODS, CredentialError, build_credential, close_credential
+from auditor.collect.credentials import CredentialError, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
 from auditor.collect.options import CollectOptions
 from auditor.collect.trust import TrustError, trust_context
@@ -36,7 +35,6 @@ from auditor.collect.plan import (
 )
 from auditor.collect.subscriptions import collect_arm
 from auditor.config import AuditConfig
-from auditor.progress import NoProgress, Progress
 from auditor.snapshot import (
     SCHEMA_VERSION,
     SUBSCRIPTION_SECTIONS,
@@ -47,7 +45,6 @@ from auditor.snapshot import (
     Tenant,
     TenantKind,
     TenantSnapshot,
-    write_snapshot,
 )
 from checks.privileged import PRIVILEGED_ROLES  # the checklist's privileged roles (signInActivity is read for their holders)
 
@@ -333,95 +330,3 @@ async def collect_tenant(
             if reader is not None:
                 await reader.close()
         await close_credential(credential)
-
-
-def _targets(config: AuditConfig) -> tuple[Target | None, list[Target]]:
-    partner = None
-    if config.partner is not None:
-        partner = Target(config.partner.id, config.partner.name, TenantKind.PARTNER)
-    customers = [Target(t.id, t.name, TenantKind.CUSTOMER, tuple(t.tags)) for t in config.tenants]
-    return partner, customers
-
-
-def discovered_customers(partner_snapshot: TenantSnapshot) -> list[Target]:
-    """Customers from the partner's active GDAP relationships (one per customer tenant)."""
-    relationships = partner_snapshot.section("delegated_admin_relationships")
-    if not relationships.ok:
-        return []
-    found: dict[str, Target] = {}
-    for relationship in relationships.data or []:
-        customer = relationship.get("customer") or {}
-        tenant_id = customer.get("tenantId")
-        if relationship.get("status") == "active" and tenant_id and tenant_id.lower() not in found:
-            found[tenant_id.lower()] = Target(tenant_id, customer.get("displayName") or "", TenantKind.CUSTOMER)
-    return list(found.values())
-
-
-async def collect_all_async(
-    config: AuditConfig,
-    out_dir: Path,
-    *,
-    progress: Progress | None = None,
-    now: datetime | None = None,
-    options: CollectOptions | None = None,
-    keep_snapshots: bool = True,
-) -> list[TenantRun]:
-    """Collect every tenant of the config; the runs in target order (the partner first, then customers in
-    config or discovery order), whatever order they finished in."""
-    options = options or CollectOptions()
-    progress = progress or NoProgress()
-    partner, customers = _targets(config)
-    if partner is None and not customers:
-        raise CollectError("the config lists no tenants: add [partner] and/or [[tenants]]")
-    discover = not customers and config.discover_customers and partner is not None
-    if config.auth.method in SINGLE_TENANT_METHODS and (len(customers) + (partner is not None) > 1 or discover):
-        raise CollectError(
-            f"auth.method {config.auth.method!r} signs in to a single tenant; list one tenant, or use "
-            "client_secret or certificate (a multi-tenant app consented in each customer)"
-        )
-    try:
-        trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)  # built once, shared
-    except TrustError as exc:
-        raise CollectError(str(exc)) from None
-    limit = asyncio.Semaphore(options.concurrency or config.concurrency)
-
-    async def one(target: Target) -> TenantRun:
-        async with limit:
-            run = await collect_tenant(target, config, options, now)
-            path = out_dir / snapshot_filename(target.id)
-            # Serialising a 300-user tenant is ~2 ms of CPU: done in a thread, off this loop's other tenants.
-            await asyncio.to_thread(write_snapshot, path, run.snapshot)
-            label = run.snapshot.tenant.display_name
-            if not keep_snapshots and not (discover and target is partner):
-                run.snapshot = None  # 1,000 tenants of snapshots would otherwise stay in memory
-            progress.advance(label, failed=run.failed_whole or bool(run.errors))
-            return run
-
-    progress.start(len(customers) + (partner is not None), "Collecting tenants")
-    try:
-        if partner is not None and discover:
-            partner_run = await one(partner)
-            assert partner_run.snapshot is not None
-            customers = discovered_customers(partner_run.snapshot)
-            # The total is known only now; a second start() updates it (the partner stays counted).
-            progress.start(1 + len(customers), "Collecting tenants")
-            return [partner_run, *await asyncio.gather(*(one(t) for t in customers))]
-        return list(await asyncio.gather(*(one(t) for t in ([partner] if partner else []) + customers)))
-    finally:
-        progress.finish()
-
-
-def collect_all(
-    config: AuditConfig,
-    out_dir: Path,
-    *,
-    progress: Progress | None = None,
-    now: datetime | None = None,
-    options: CollectOptions | None = None,
-) -> list[Path]:
-    """Collect every tenant of the config into out_dir/<tenant id>.json; return the paths written (the
-    partner first, then customers in config or discovery order)."""
-    runs = asyncio.run(
-        collect_all_async(config, out_dir, progress=progress, now=now, options=options, keep_snapshots=False)
-    )
-    return [out_dir / snapshot_filename(r.target.id) for r in runs]

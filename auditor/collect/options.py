@@ -22,7 +22,10 @@ class CollectOptions:
     max_retry_wait_s: float = RETRY_AFTER_CEILING_S  # a longer Retry-After gives up, with the reason
     backoff_s: float = 2.0  # wait before retry n is backoff_s * 2**(n-1) when no Retry-After is given
     batch_size: int = 20  # Graph's JSON $batch limit
-    concurrency: int | None = None  # tenants collected at once; None uses the config's value
+    concurrency: int | None = None  # tenants collected at once (in all processes); None uses the config's value
+    # Worker processes the tenants are spread over (auditor/collect/pool.py); 1 collects in this process.
+    # `auditor collect` passes the CPU count.
+    jobs: int = 1
     subscription_concurrency: int = 8  # ARM requests in flight per tenant
     # Graph HTTP requests ($batch or single) in flight per tenant. Graph throttles per app per tenant and
     # counts every request inside a $batch (learn.microsoft.com/graph/throttling), so 2,000 role holders
