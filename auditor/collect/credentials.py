@@ -22,6 +22,10 @@ from azure.core.credentials import AccessToken
 from auditor.config import AuthConfig, Endpoints
 
 SINGLE_TENANT_METHODS = ("azure_cli", "device_code", "default")
+# One partner sign-in serves every tenant, through one in-memory view of its persistent token cache per
+# process (auditor/collect/delegated.py: shared_partner_credential). Worker processes would each refresh
+# through the same cache file at once, which loses the account now and then: these collect in one process.
+ONE_PROCESS_METHODS = ("gdap",)
 
 
 class CredentialError(Exception):

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from auditor.collect.collector import CollectError, Target, TenantRun, collect_tenant, snapshot_filename
-from auditor.collect.credentials import SINGLE_TENANT_METHODS
+from auditor.collect.credentials import ONE_PROCESS_METHODS, SINGLE_TENANT_METHODS
 from auditor.collect.options import CollectOptions
 from auditor.collect.trust import TrustError, trust_context
 from auditor.config import AuditConfig
@@ -94,10 +94,11 @@ async def collect_all_async(
             return run
 
     async def spread(targets: list[Target]) -> list[TenantRun]:
-        if min(options.jobs, len(targets)) > 1:  # each worker process tunes its own garbage collector
+        jobs = 1 if config.auth.method in ONE_PROCESS_METHODS else min(options.jobs, len(targets))
+        if jobs > 1:  # each worker process tunes its own garbage collector
             from auditor.collect.pool import collect_in_workers
 
-            return await collect_in_workers(targets, config, out_dir, options, jobs=options.jobs,
+            return await collect_in_workers(targets, config, out_dir, options, jobs=jobs,
                                             concurrency=concurrency, now=now, keep_snapshots=keep_snapshots,
                                             on_done=done)
         from auditor.collect.pool import collection_gc
