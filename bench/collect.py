@@ -13,6 +13,22 @@ under 2 minutes on a 2-core machine. Measured on the shared 2-core machine (load
 work): before issue 13, 9.1 requests per tenant and 83 s for 1,000 tenants; with issue 13 alone, 13.2 and
 101 s; with the wave-2 Graph checks merged in (their beta sign-ins and per-user signInActivity), 14.2 before
 Resource Graph listed the subscriptions, 13.2 after, 118.5 s for 1,000 tenants.
+
+Issue 16 (collection using both cores): `--jobs` worker processes (default: the CPU count, as `auditor
+collect`); cpu_s_per_tenant counts the workers (waited for) and this process, not the emulator, whose own
+share is printed apart (emulator_cpu_s_per_tenant, ~0.020: on a 2-core machine it takes part of the second
+core). Same machine, same load (average 2-3 from other work), before and after run in turns:
+  --tenants 200:  before 13.3 requests, 12.8-18.0 tenants/s, 0.048-0.053 s CPU, 263-269 MB;
+                  after  13.3 requests, 18.1-20.5 tenants/s, 0.035-0.039 s CPU, 167-172 MB (largest process;
+                  --jobs 1: 16.8-27.8 tenants/s, 0.029-0.037 s CPU, 290-309 MB).
+  --tenants 1000: before 13.2 requests, 78.7 s (12.7 tenants/s), 0.060 s CPU, 271 MB;
+                  after  13.2 requests, 48.9 s (20.5 tenants/s), 0.038 s CPU, 191 MB.
+Where the CPU went: JSON (orjson now, auditor/jsonfast.py), the cyclic garbage collector walking every
+in-flight tenant's parsed answers (thresholds raised while collecting, auditor/collect/pool.py), and, where
+sniffio is not installed, httpcore's import of it retried ~75 times per tenant (~15 ms; now a dependency).
+What is left is mostly the HTTP stack (httpx, httpcore, anyio, h11: ~35 %), ~9 new connections per tenant
+(a pool shared by a process's tenants was tried: httpcore's pool scales badly with hundreds of connections,
+3-4x the CPU).
 """
 
 from __future__ import annotations
