@@ -233,7 +233,12 @@ def test_permissions_gdap_prints_the_roles_per_check() -> None:
     rows = {(r["kind"], r["name"]): r for r in json.loads(result.output)}
     assert "MFA-5" in rows[("gdap", "Security Reader")]["checks"]  # Conditional Access policies
     assert "risky_users" in rows[("gdap", "Security Reader")]["sections"]
-    assert "ADM-3" in rows[("gdap", "Global Reader")]["checks"] or "authentication_methods" in rows[("gdap", "Global Reader")]["sections"]
+    # Verified roles (tests/test_gdap_roles.py): Global Reader only for other users' authentication methods.
+    assert rows[("gdap", "Global Reader")]["sections"] == ["authentication_methods"]
+    assert rows[("gdap", "Global Reader")]["checks"] == ["ADM-6"]
+    assert rows[("gdap", "Reports Reader")]["sections"] == ["service_provider_sign_ins", "sign_in_activity",
+                                                             "user_registration_details"]
+    assert "azure_group_members" in rows[("gdap", "Directory Readers")]["sections"]  # was a Global Reader fallback
     assert rows[("gdap", "Admin agent (partner tenant)")]["partner_only"] is True
     assert {"CST-3", "PAR-7"} <= set(rows[("gdap", "Admin agent (partner tenant)")]["checks"])
     assert "LOG-1" in rows[("gdap", "Security Reader")]["checks"]
