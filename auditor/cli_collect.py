@@ -56,7 +56,7 @@ def collect_command(
     # already records the reason, once.
     logging.getLogger("azure").setLevel(logging.ERROR)
     options = CollectOptions(timeout_s=timeout, concurrency=concurrency)
-    require_writable_out(out)  # before a long collection whose snapshots would have nowhere to go
+    require_writable_out(out, config.auth)  # before a long collection whose snapshots would have nowhere to go
     try:
         paths = collect_all(config, out, progress=terminal_progress(), options=options)
     except CollectError as exc:
