@@ -86,9 +86,12 @@ def _report_html_class() -> type:
     own tests override for the same purpose; should a later WeasyPrint rename it, the override is simply not
     called and reports render as before, only slower."""
     from weasyprint import CSS, HTML
-    from weasyprint.html import UA, UA_COUNTER_STYLE
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.html import UA
 
-    sheet = CSS(string=lean_user_agent_css(UA), counter_style=UA_COUNTER_STYLE)
+    # The @counter-style rules go to a throwaway registry: WeasyPrint's own (``_ua_counter_style``, already
+    # filled from the same rules) still serves the documents, and nothing is defined twice.
+    sheet = CSS(string=lean_user_agent_css(UA), counter_style=CounterStyle())
 
     class ReportHTML(HTML):
         def _ua_stylesheets(self, forms: bool = False) -> list:
