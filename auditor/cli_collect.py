@@ -60,7 +60,7 @@ def collect_command(
     logging.getLogger("azure").setLevel(logging.ERROR)
     # One event loop keeps one core busy: the tenants are spread over a process per core (issue 16).
     options = CollectOptions(timeout_s=timeout, concurrency=concurrency, jobs=jobs or default_jobs())
-    require_writable_out(out)  # before a long collection whose snapshots would have nowhere to go
+    require_writable_out(out, config.auth)  # before a long collection whose snapshots would have nowhere to go
     try:
         paths = collect_all(config, out, progress=terminal_progress(), options=options)
     except CollectError as exc:

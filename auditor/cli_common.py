@@ -17,7 +17,7 @@ import typer
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from auditor.config import AuditConfig
+    from auditor.config import AuditConfig, AuthConfig
     from auditor.registry import Registry
     from auditor.selection import Shard
 
@@ -57,17 +57,27 @@ AllowUnreadableOption = Annotated[
 ]
 
 
-def require_writable_out(out) -> None:
-    """Exit 1 with one line unless files can be written in the folder ``out`` (created when missing)."""
-    from pathlib import Path
+def refuse_secret_overlap(folder: Path, auth: "AuthConfig | None", option: str = "--out") -> None:
+    """Exit 2 with one line when ``folder`` and the token cache folder, or the sign-in record of a ``gdap``
+    ``auth``, overlap (either inside the other): outputs are shared, the token cache never is. The one
+    check of auditor.collect.secret_paths, for every command that writes or reads an output folder."""
+    from auditor.collect.secret_paths import SecretPathError, check_output_folder
 
-    from auditor.collect.delegated import token_cache_folder
+    try:
+        check_output_folder(folder, auth, option=option)
+    except SecretPathError as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+
+
+def require_writable_out(out: Path, auth: "AuthConfig | None" = None, snapshots: Path | None = None) -> None:
+    """Exit 2 when ``out`` or the ``--snapshots`` folder read overlaps the token cache or sign-in record
+    (refuse_secret_overlap); exit 1 with one line unless files can be written in ``out`` (created when
+    missing)."""
     from auditor.fsutil import check_writable_dir
 
-    cache = token_cache_folder().resolve()
-    target = Path(out).resolve()
-    if target == cache or cache in target.parents:  # outputs are shared; the token cache never is
-        raise fail(f"{out}: is inside the token cache folder {cache}; choose another output folder")
+    refuse_secret_overlap(out, auth)
+    if snapshots is not None:
+        refuse_secret_overlap(snapshots, auth, "--snapshots")
     try:
         check_writable_dir(out)
     except OSError as exc:

@@ -21,6 +21,7 @@ from auditor.cli_common import (
     formats_option,
     open_history,
     parse_formats,
+    refuse_secret_overlap,
 )
 from auditor.safe_text import terminal
 
@@ -67,6 +68,7 @@ def register(app: typer.Typer) -> None:
                 config = load_config(config_path)
             except ConfigError as exc:
                 raise fail(str(exc))
+        refuse_secret_overlap(out, config.auth if config is not None else None)
         # A stored run is rendered with the branding it was recorded with, unless the config has a [branding].
         overrides = config is not None and "branding" in config.model_fields_set
         branding = config.branding if config is not None and (overrides or results_path is not None) else None

@@ -8,6 +8,7 @@ never the user's real cache; a marker refresh token is planted and every output 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import httpx
@@ -198,8 +199,12 @@ def test_an_expired_sign_in_is_one_line_saying_to_sign_in_again(tmp_path: Path) 
         assert "Traceback" not in result.output
 
 
-def test_the_token_cache_never_reaches_an_output(tmp_path: Path, isolated_home: Path) -> None:
-    """A marker refresh token planted in the emulator's answers lands in the token cache and nowhere else."""
+def test_the_token_cache_never_reaches_an_output(tmp_path: Path, isolated_home: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """A marker refresh token planted in the emulator's answers lands in the token cache and nowhere else:
+    not in any file under --out, not in login's, run's or doctor's (table and JSON) output, not in any log
+    record (every logger at DEBUG, MSAL's included)."""
+    caplog.set_level(logging.DEBUG)
     with EmulatorThread(_emulator()) as emulator:
         config = _config(emulator, tmp_path)
         delegated = emulator.delegated
@@ -217,9 +222,16 @@ def test_the_token_cache_never_reaches_an_output(tmp_path: Path, isolated_home: 
         out = tmp_path / "out"
         result = CliRunner().invoke(app, ["run", "--config", str(config), "--out", str(out)])
         assert result.exit_code in (0, 2, 3), result.output
+        # doctor reads every tenant with the same cache: neither its table nor its JSON carries a token.
+        doctor_json = CliRunner().invoke(app, ["doctor", "--config", str(config), "--format", "json"])
+        assert doctor_json.exit_code == 0, doctor_json.output
+        assert json.loads(doctor_json.stdout)  # the rows were written, not an error
+        doctor_table = CliRunner().invoke(app, ["doctor", "--config", str(config)])
+        assert doctor_table.exit_code == 0, doctor_table.output
     cache_files = list((isolated_home / ".IdentityService").glob("*"))
     assert any(MARKER in p.read_text(errors="replace") for p in cache_files if p.is_file())  # the marker is real
-    for text in (login, result.output):
+    assert any(r.name.startswith("msal.") for r in caplog.records)  # MSAL's own records were captured
+    for text in (login, result.output, doctor_json.output, doctor_table.output, caplog.text):
         assert MARKER not in text
     for path in out.rglob("*"):
         if path.is_file():
@@ -233,7 +245,12 @@ def test_permissions_gdap_prints_the_roles_per_check() -> None:
     rows = {(r["kind"], r["name"]): r for r in json.loads(result.output)}
     assert "MFA-5" in rows[("gdap", "Security Reader")]["checks"]  # Conditional Access policies
     assert "risky_users" in rows[("gdap", "Security Reader")]["sections"]
-    assert "ADM-3" in rows[("gdap", "Global Reader")]["checks"] or "authentication_methods" in rows[("gdap", "Global Reader")]["sections"]
+    # Verified roles (tests/test_gdap_roles.py): Global Reader only for other users' authentication methods.
+    assert rows[("gdap", "Global Reader")]["sections"] == ["authentication_methods"]
+    assert rows[("gdap", "Global Reader")]["checks"] == ["ADM-6"]
+    assert rows[("gdap", "Reports Reader")]["sections"] == ["service_provider_sign_ins", "sign_in_activity",
+                                                             "user_registration_details"]
+    assert "azure_group_members" in rows[("gdap", "Directory Readers")]["sections"]  # was a Global Reader fallback
     assert rows[("gdap", "Admin agent (partner tenant)")]["partner_only"] is True
     assert {"CST-3", "PAR-7"} <= set(rows[("gdap", "Admin agent (partner tenant)")]["checks"])
     assert "LOG-1" in rows[("gdap", "Security Reader")]["checks"]
@@ -310,5 +327,17 @@ def test_out_is_never_the_token_cache_folder(tmp_path: Path, isolated_home: Path
     config = tmp_path / "tenants.toml"
     config.write_text('discover_customers = false\n[[tenants]]\nid = "52eaad04-13a2-4a2f-9ce8-93a294fadf36"\n'
                       '[auth]\nmethod = "gdap"\nclient_id = "22222222-0000-4000-8000-00000000a11d"\n')
-    result = CliRunner().invoke(app, ["collect", "--config", str(config), "--out", str(isolated_home / ".IdentityService")])
-    assert result.exit_code == 1 and "token cache folder" in result.output
+    refused = [
+        (["collect", "--out", str(isolated_home / ".IdentityService")], "is the token cache folder"),
+        (["collect", "--out", str(isolated_home / ".IdentityService" / "snapshots")], "inside the token cache folder"),
+        (["collect", "--out", str(isolated_home)], "holds the token cache folder"),  # sharing it would share the cache
+        (["collect", "--out", str(isolated_home / ".config")], "holds the sign-in record"),
+        (["run", "--out", str(tmp_path / "out"), "--snapshots", str(isolated_home / ".config" / "csp-posture-auditor")],
+         "--snapshots"),
+        (["report", "results.json", "--out", str(isolated_home)], "holds the token cache folder"),
+    ]
+    for arguments, said in refused:
+        result = CliRunner().invoke(app, [*arguments, "--config", str(config)])
+        assert result.exit_code == 2, (arguments, result.output)
+        assert said in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not (isolated_home / ".IdentityService" / "snapshots").exists()  # refused before anything was written

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from auditor import jsonfast
-from auditor.collect.permissions import AZURE_ROLES, gdap_role_for, licence_for, permission_for
+from auditor.collect.permissions import AZURE_ROLES, DELEGATED_ONLY_ROLES, gdap_fix, licence_for, permission_for
 
 # "app" (application permissions, consented per tenant) or "gdap" (a partner user's delegated token): set by
 # the collector for one tenant's reads, so a 403 names the fix that applies to the way in.
@@ -115,6 +115,9 @@ def failure(
     if status in _LICENCE_STATUSES and is_licence_error(code, message):
         return Fetched(SectionStatus.NOT_LICENSED, None, f"the tenant has no {licence_for(section)} licence ({detail})")
     if status == 403:
+        if ACCESS.get() == "gdap" and section in DELEGATED_ONLY_ROLES:  # Entra diagnostic settings: an Entra role
+            return Fetched(SectionStatus.FORBIDDEN, None, f"the partner's GDAP roles do not allow it: "
+                           f"{gdap_fix(section)} ({detail})")
         if arm:
             where = f" on subscription {subscription_id}" if subscription_id else ""
             role = AZURE_ROLES.get(section, "Reader")
@@ -123,8 +126,8 @@ def failure(
                                f"the partner's GDAP security group lacks the {role} Azure role{where} ({detail})")
             return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {role} role{where} ({detail})")
         if ACCESS.get() == "gdap":
-            return Fetched(SectionStatus.FORBIDDEN, None, f"the partner's GDAP roles do not allow it: add the "
-                           f"{gdap_role_for(section)} role to the GDAP relationship ({detail})")
+            return Fetched(SectionStatus.FORBIDDEN, None, f"the partner's GDAP roles do not allow it: "
+                           f"{gdap_fix(section)} ({detail})")
         return Fetched(SectionStatus.FORBIDDEN, None, f"the app lacks the {permission_for(section)} permission ({detail})")
     if status == 404:
         return Fetched(SectionStatus.NOT_FOUND, None, f"not found ({detail})")

@@ -15,7 +15,8 @@ prompting), `additionally_allowed_tenants=["*"]` and `get_token(*scopes, tenant_
 
 Each customer tenant still gets its own credential object (`TenantBoundCredential`), which always asks for a
 token of its own tenant and refuses a request naming another: a token issued for one tenant is never sent to
-another. The token cache is azure-identity's own store, never a file of ours, never under `--out`.
+another. The token cache is azure-identity's own store, never a file of ours; where it and the record live,
+and the check that keeps every output folder apart from both, is auditor.collect.secret_paths.
 """
 
 from __future__ import annotations
@@ -48,12 +49,6 @@ def default_record_path(environ: dict[str, str] | os._Environ[str] | None = None
 
 def record_path(auth: AuthConfig, environ: Any = None) -> Path:
     return auth.authentication_record or default_record_path(environ)
-
-
-def token_cache_folder() -> Path:
-    """Where azure-identity keeps a file-backed token cache on Linux and macOS (~/.IdentityService);
-    `--out` must never be inside it (and never holds the cache: the cache is not ours to copy)."""
-    return Path(os.path.expanduser(os.path.join("~", ".IdentityService")))
 
 
 def login_tenant(auth: AuthConfig) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from auditor.collect.answers import ACCESS, auth_reason, failure
-from auditor.collect.permissions import AZURE_ROLES, gdap_role_for, permission_for
+from auditor.collect.permissions import AZURE_ROLES, DELEGATED_ONLY_ROLES, gdap_fix, permission_for
 from auditor.collect.credentials import CredentialError, build_credential, close_credential
 from auditor.collect.plan import ARM_SUBSCRIPTION_REQUESTS, ARM_SUBSCRIPTIONS, GRAPH_REQUESTS, SectionRequest
 from auditor.collect.trust import trust_context
@@ -104,12 +104,14 @@ async def _cell(client: httpx.AsyncClient, credential: Any, scope: str, url: str
 def _fix(section: str, arm: bool, subscription_id: str) -> str:
     """The action that closes a forbidden gap, for the way in of this run."""
     delegated = ACCESS.get() == "gdap"
+    if delegated and section in DELEGATED_ONLY_ROLES:  # Entra diagnostic settings: ARM, but an Entra role
+        return gdap_fix(section)
     if arm:
         who = "the GDAP security group" if delegated else "the app's service principal"
         where = f" on subscription {subscription_id}" if subscription_id else " on each subscription"
         return f"assign the {AZURE_ROLES.get(section, 'Reader')} Azure role to {who}{where}"
     if delegated:
-        return f"add the {gdap_role_for(section)} role to the GDAP relationship"
+        return gdap_fix(section)
     return f"add the {permission_for(section)} application permission to the app and grant admin consent in this tenant"
 
 
@@ -178,9 +180,6 @@ async def _delegated_cells(row: TenantDiagnosis, config: AuditConfig, client: ht
     row.cells["Entra diagnostic settings"], _ = await _cell(
         client, credential, arm_scope, f"{config.endpoints.arm}{ENTRA_DIAGNOSTIC_SETTINGS.relative_url()}",
         "entra_diagnostic_settings", arm=True)
-    if row.cells["Entra diagnostic settings"].state is Readable.FORBIDDEN:
-        row.cells["Entra diagnostic settings"].fix = ("add the Security Reader role to the GDAP relationship: "
-                                                      + row.cells["Entra diagnostic settings"].fix)
     if config.partner is None or row.tenant_id.lower() != config.partner.id.lower():
         row.cells["Partner Center"] = Cell(Readable.READABLE, "read in the partner tenant only")
         return

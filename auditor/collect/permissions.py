@@ -56,39 +56,84 @@ AZURE_ROLES: dict[str, str] = {
 }
 
 # Delegated (GDAP) runs: the least-privileged Microsoft Entra built-in role, in the customer's GDAP
-# relationship, that lets the signed-in partner user make the section's read (the "least privileged role"
-# of each Graph API page's delegated-permission notes). Global Reader covers every row; these are smaller.
-# Partner-only sections are read in the partner's own tenant, where the user's own directory roles apply.
+# relationship, that lets the signed-in partner user make the section's read. Verified section by section
+# against Microsoft's documentation (issue 14); where a page lists several roles the one with least power
+# that reads is chosen. Sources, abbreviated:
+#   GD  = github.com/microsoftgraph/microsoft-graph-docs-contrib, api-reference/ (Graph API reference)
+#   RB  = GD v1.0/includes/rbac-for-apis/ (the "least privileged roles" notes those pages include)
+#   ED  = github.com/MicrosoftDocs/entra-docs, docs/identity/role-based-access-control/
+#         (delegate-by-task.md = "Least privileged roles by task"; includes/<role>.md = a role's permissions)
+#   PC  = learn.microsoft.com/partner-center/developer/
+# Partner-only sections are read in the partner's own tenant with the user's own roles there, never through a
+# GDAP relationship: see PARTNER_AGENT_ROLE and gdap_role_for.
 GDAP_ROLES: dict[str, str] = {
+    # GET /organization. RB rbac-organization-apis-read.md lists Directory Readers (and Global Reader, Security
+    # Reader, ...); ED includes/directory-readers.md: microsoft.directory/organization/standard/read.
     "organization": "Directory Readers",
+    # GET /users. PC get-a-list-of-all-user-accounts-for-a-customer: "GDAP roles: Directory Reader, Global
+    # reader, User Administrator"; ED includes/directory-readers.md: microsoft.directory/users/standard/read.
+    # (The stored GD v1.0/api/user-list.md names no role.)
     "users": "Directory Readers",
+    # GET /groups/{id}/transitiveMembers (role-assignable groups, and the Azure role holders' groups).
+    # ED delegate-by-task.md, Groups, "Read all configuration (except hidden membership)": Directory Readers;
+    # ED includes/directory-readers.md: microsoft.directory/groups/members/read.
     "group_members": "Directory Readers",
+    "azure_group_members": "Directory Readers",
+    # GET /roleManagement/directory/roleAssignments?$expand=principal. RB rbac-role-assignment-apis-read.md:
+    # Directory Readers, Global Reader, Privileged Role Administrator (least to most privileged).
     "role_assignments": "Directory Readers",
-    "contracts": "Directory Readers",
+    # GET /policies/identitySecurityDefaultsEnforcementPolicy. Not stated by the docs: GD v1.0/api/
+    # identitysecuritydefaultsenforcementpolicy-get.md names no role. Security Reader holds
+    # microsoft.directory/policies/standard/read (ED includes/security-reader.md); Directory Readers has no
+    # policy read (ED includes/directory-readers.md).
     "security_defaults": "Security Reader",
+    # GET /identity/conditionalAccess/policies. RB rbac-conditionalaccess-apis-read.md: Global Secure Access
+    # Administrator, Security Reader, Security Administrator, Global Reader, Conditional Access Administrator;
+    # ED delegate-by-task.md, Conditional Access, "Read all configuration": Security Reader.
     "conditional_access_policies": "Security Reader",
+    # GET /policies/authenticationStrengthPolicies. RB rbac-authenticationstrength-apis-read.md: Conditional
+    # Access Administrator, Security Administrator, Security Reader.
     "authentication_strength_policies": "Security Reader",
+    # GET /roleManagement/directory/roleEligibilitySchedules and .../roleAssignmentScheduleInstances.
+    # RB rbac-pim-entra-roles-apis.md, read operations: Global Reader, Security Operator, Security Reader,
+    # Security Administrator, Privileged Role Administrator.
     "role_eligibility_schedules": "Security Reader",
     "role_assignment_schedule_instances": "Security Reader",
+    # GET /security/secureScores?$top=1. GD v1.0/api/security-list-securescores.md names no role;
+    # github.com/MicrosoftDocs/defender-docs defender-xdr/microsoft-secure-score.md: read-only access for
+    # Helpdesk Administrator, User Administrator, Service Support Administrator, Security Reader, Security
+    # Operator, Global Reader ("If you want to use GraphAPI ... continue to use Microsoft Entra roles").
     "secure_scores": "Security Reader",
+    # GET /identityProtection/riskyUsers. learn.microsoft.com/graph/api/riskyuser-list and RB
+    # rbac-identity-protection-apis-read.md: Global Reader, Security Operator, Security Reader, Security
+    # Administrator.
     "risky_users": "Security Reader",
+    # GET /reports/authenticationMethods/userRegistrationDetails. RB rbac-reports-registration-usage-apis.md:
+    # Reports Reader, Security Reader, Security Administrator, Global Reader. Reports Reader has least power.
     "user_registration_details": "Reports Reader",
+    # GET /users/{id}?$select=signInActivity. Not stated by the Graph pages (GD v1.0/resources/
+    # signinactivity.md, user-list.md name no role). ED ../monitoring-health/howto-manage-inactive-user-accounts.md
+    # signs in "as at least a Reports Reader" to see a user's last sign-in; Reports Reader holds
+    # microsoft.directory/signInReports/allProperties/read (ED includes/reports-reader.md). The user object
+    # itself is Directory Readers (the users section, implied by sign_in_activity).
     "sign_in_activity": "Reports Reader",
+    # GET beta /auditLogs/signIns. GD beta/api/signin-list.md: Global Administrator, Global Reader, Reports
+    # Reader, Security Administrator, Security Operator, Security Reader; ED delegate-by-task.md, Sign-ins,
+    # "Read sign-in logs": Reports Reader.
     "service_provider_sign_ins": "Reports Reader",
-    # Other users' authentication methods: no reader role below Global Reader reads them.
+    # GET /users/{id}/authentication/methods (other users). RB rbac-authentication-methods-apis-read-others.md:
+    # Global Reader, Authentication Administrator, Privileged Authentication Administrator: Global Reader is
+    # the only reader role listed (ED includes/global-reader.md: users/authenticationMethods/standard/restrictedRead).
     "authentication_methods": "Global Reader",
 }
 # What each GDAP role adds, for docs/setup.md and `auditor permissions --gdap`.
 GDAP_ROLE_PURPOSE: dict[str, str] = {
-    "Directory Readers": "users, groups, directory role assignments, organisation",
-    "Security Reader": "Conditional Access, security defaults, PIM schedules, Secure Score, risky users",
-    "Reports Reader": "MFA registration details and sign-in logs",
-    "Global Reader": "other users' authentication methods (no smaller reader role reads them)",
+    "Directory Readers": "organisation, users, group members, directory role assignments",
+    "Security Reader": "security defaults, Conditional Access and authentication strengths, PIM schedules, "
+                       "Secure Score, risky users, Entra diagnostic settings",
+    "Reports Reader": "MFA registration details, privileged users' sign-in activity, service-provider sign-ins",
+    "Global Reader": "other users' authentication methods (the only reader role Microsoft lists for them)",
 }
-
-
-def gdap_role_for(section: str) -> str:
-    return GDAP_ROLES.get(section, "Global Reader")
 
 
 LICENCES: dict[str, str] = {
@@ -184,16 +229,44 @@ def requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:
 # -- delegated access through GDAP (issue 14) --------------------------------------------------------------
 
 
-# Sections read in the partner's own tenant: the signed-in user's Partner Center role there, not a GDAP role.
+# Sections read in the partner's own tenant: the signed-in user's roles there, not a GDAP role. Admin agent:
+# PC partner-center-webhooks names it among the "Appropriate roles" (Billing Admin | Admin agent | Sales agent |
+# Helpdesk agent). Not stated by the docs for the rest: PC get-a-list-of-customers and
+# get-a-customer-s-usage-spending-budget name no partner role, and the Graph pages of the partner-tenant reads
+# (contracts, GDAP relationships and access assignments, partner security alerts and requirements, the agent
+# groups) name no role; Admin agent is the judgement kept for them.
 PARTNER_AGENT_ROLE = "Admin agent (partner tenant)"
-# Sections only a delegated sign-in reads (auditor/collect/delegated_sections.py) and the role each needs:
-# Entra diagnostic settings need Security Reader (or Global Reader); Partner Center the Admin agent role.
+# Sections only a delegated sign-in reads (auditor/collect/delegated_sections.py) and the role each needs.
 DELEGATED_ONLY_ROLES: dict[str, str] = {
+    # GET /providers/microsoft.aadiam/diagnosticSettings (ARM, tenant level). Not stated by the docs: they
+    # name Security Administrator to configure the settings (ED ../monitoring-health/
+    # howto-configure-diagnostic-settings.md) and no role to read them (MicrosoftDocs/entra-docs issue 868:
+    # the least-privileged-roles page does not cover them). Security Reader is the judgement; Global Reader
+    # is the fallback if a tenant refuses it.
     "entra_diagnostic_settings": "Security Reader",
     "partner_center_customers": PARTNER_AGENT_ROLE,
     "partner_center_usage_budgets": PARTNER_AGENT_ROLE,
     "partner_center_webhook_registration": PARTNER_AGENT_ROLE,
 }
+
+
+def gdap_role_for(section: str) -> str:
+    """The role a delegated run needs for a section: the GDAP relationship's Entra role for customer-tenant
+    reads, the Admin agent role for partner-tenant ones. Every section the collector reads has an explicit
+    entry (tests/test_gdap_roles.py); Global Reader is only a last resort for a section added without one."""
+    if section in GDAP_ROLES:
+        return GDAP_ROLES[section]
+    if section in PARTNER_ONLY_SECTIONS:
+        return PARTNER_AGENT_ROLE
+    return DELEGATED_ONLY_ROLES.get(section, "Global Reader")
+
+
+def gdap_fix(section: str) -> str:
+    """What closes a delegated run's refusal of a section, in the words of the partner's admin."""
+    role = gdap_role_for(section)
+    if role == PARTNER_AGENT_ROLE:
+        return "give the signed-in user the Admin agent role in Partner Center (partner tenant)"
+    return f"add the {role} role to the GDAP relationship"
 
 
 def gdap_requirements(needs_by_check: dict[str, Iterable[str]]) -> list[Requirement]:

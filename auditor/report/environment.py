@@ -43,7 +43,8 @@ _BREAK_AFTER = re.compile(r"(?<=[@_/-])(?=.)|(?<=.)(?=[.#])")
 
 def breakable(value: Any) -> Markup:
     """Escaped text with line-break opportunities (<wbr>) at "@", ".", "_", "#", "/" and "-" inside words
-    longer than 16 characters, so UPNs and identifiers wrap there rather than mid-word."""
+    longer than 16 characters, so UPNs and identifiers wrap there rather than mid-word (the PDF turns each
+    into U+200B: see auditor.report.pdf.html_to_pdf)."""
     text = file_text(str(value))
     parts = []
     for token in re.split(r"(\s+)", text):
@@ -55,12 +56,13 @@ def breakable(value: Any) -> Markup:
     return Markup("").join(parts)
 
 
-@lru_cache(maxsize=1)
 def _finalize(value: Any) -> Any:
     return file_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
+    """The one environment of this process: templates are compiled once, not once per report."""
     # autoescape=True (not select_autoescape): every template escapes, whatever its file name.
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),

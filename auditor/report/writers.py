@@ -16,7 +16,7 @@ from auditor.report.branding import resolve_brand
 from auditor.report.environment import RenderContext, environment, portfolio_values, render, scorecard_values
 from auditor.report.formatting import tenant_slugs
 from auditor.report.paths import paper_size
-from auditor.report.pdf import _stylesheets, html_to_pdf
+from auditor.report.pdf import _report_html_class, _stylesheets, html_to_pdf
 from auditor.report.priority import CheckTexts, check_texts
 from auditor.safe_text import shorten
 from auditor.results import AuditResults, TenantResult
@@ -66,6 +66,7 @@ def _warm_up(paper: str) -> None:
 
     die_with_parent()  # SIGTERM or SIGKILL to the main process must not leave workers writing files
     _stylesheets(paper)
+    _report_html_class()
     environment()
 
 
