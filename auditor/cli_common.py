@@ -244,6 +244,11 @@ JobsOption = Annotated[
     typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
                  help="Reports rendered in parallel processes."),
 ]
+RunJobsOption = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
+                 help="Worker processes for collecting tenants and for rendering reports."),
+]
 CollectJobsOption = Annotated[
     Optional[int],
     typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",

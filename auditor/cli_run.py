@@ -16,7 +16,7 @@ from auditor.cli_common import (
     REPORT_MEDIA,
     formats_option,
     parse_formats,
-    JobsOption,
+    RunJobsOption,
     default_jobs,
     EXIT_UNREADABLE,
     EXIT_USAGE,
@@ -52,11 +52,11 @@ def _progress():
     return terminal_progress()
 
 
-def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
+def _collect(config, out: Path, started: datetime, shard, group, jobs: int) -> list[Path]:
     """Collect the tenants this run audits into out/snapshots: the listed customers in the shard and group,
     and the partner when the shard holds it and no group is asked for (groups are customer tags). Returns
     the files written, so stale snapshots of an earlier run in the same folder are never evaluated."""
-    from auditor.collect import CollectError, collect_all
+    from auditor.collect import CollectError, CollectOptions, collect_all
     from auditor.selection import SelectionError, select
 
     try:
@@ -76,7 +76,8 @@ def _collect(config, out: Path, started: datetime, shard, group) -> list[Path]:
     if config.tenants:
         update.update(tenants=listed, discover_customers=False)
     try:
-        return collect_all(config.model_copy(update=update), out / "snapshots", progress=_progress(), now=started)
+        return collect_all(config.model_copy(update=update), out / "snapshots", progress=_progress(), now=started,
+                           options=CollectOptions(jobs=jobs))
     except CollectError as exc:
         raise fail(str(exc)) from None
 
@@ -117,7 +118,7 @@ def run(
                            "(the whole run, in one transaction; not with --shard).")
     ] = False,
     paper: Annotated[Paper, typer.Option("--paper", help="A4 or Letter.", case_sensitive=False)] = Paper.A4,
-    jobs: JobsOption = None,
+    jobs: RunJobsOption = None,
     as_of: AsOfOption = None,
     fail_under: Annotated[
         Optional[float], typer.Option("--fail-under", help="Exit 3 when a tenant scores below this, or is incomplete or unscored.")
@@ -161,7 +162,7 @@ def run(
     elif snapshots_dir is not None:
         sources = [snapshots_dir]
     else:
-        sources = _collect(config, out, started, shard_spec, group)
+        sources = _collect(config, out, started, shard_spec, group, jobs or default_jobs())
     try:
         # A shard may hold no tenant; it is still recorded, so the history shows that shard as done.
         selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})

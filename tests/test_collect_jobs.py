@@ -204,3 +204,20 @@ def test_fast_parse_raises_what_json_loads_raises(body: bytes) -> None:
     with pytest.raises(ValueError) as got:
         jsonfast.loads(body)
     assert type(got.value) is type(expected.value) and str(got.value) == str(expected.value)
+
+
+def test_run_collects_with_its_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`auditor run --config` spreads collection over the same worker count it renders with: the CPU count
+    unless --jobs says otherwise."""
+    seen: list[CollectOptions] = []
+
+    def fake_collect_all(config, out, *, progress=None, options=None, now=None):
+        seen.append(options)
+        return []
+
+    monkeypatch.setattr("auditor.collect.collect_all", fake_collect_all)
+    (tmp_path / "tenants.toml").write_text(f'[[tenants]]\nid = "{CUSTOMER_A}"\n[auth]\nmethod = "static_token"\n')
+    for extra in ([], ["--jobs", "3"]):
+        CliRunner().invoke(app, ["run", "--config", str(tmp_path / "tenants.toml"), "--no-history",
+                                 "--out", str(tmp_path / "out"), *extra])
+    assert [o.jobs for o in seen] == [default_jobs(), 3]
