@@ -83,7 +83,7 @@ def write_csv(results: AuditResults, out_dir: Path) -> list[Path]:
 
 
 def write_xlsx(results: AuditResults, out_dir: Path) -> list[Path]:
-    from auditor.xlsx_export import write_xlsx as write  # openpyxl only when asked for
+    from auditor.xlsx_export import write_xlsx as write  # XlsxWriter only when asked for
 
     return write(results, out_dir)
 

@@ -56,7 +56,7 @@ def test_csv_rows_stay_rows_and_no_cell_is_a_formula(results):
 
 def test_xlsx_cells_are_text_without_controls(results, tmp_path):
     path = tmp_path / "r.xlsx"
-    build_workbook(results).save(path)
+    build_workbook(results, path)
     workbook = load_workbook(path)
     names = [row[0] for row in workbook["summary"].iter_rows(min_row=2, values_only=True)]
     assert len(names) == len(HOSTILE_NAMES)
