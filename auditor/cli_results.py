@@ -29,13 +29,15 @@ def note_without_config(config: Any) -> None:
 
 def evaluate_or_fail(snapshots: list, registry: Any, now: datetime, config: Any, **kwargs: Any) -> "AuditResults":
     """auditor.evaluate.evaluate with a config problem found while binding it to the run's tenants (a
-    reference matching no tenant, a review date in the future) as one ``error:`` line and exit 1."""
+    reference matching no tenant, a review date in the future), or a snapshot file that can no longer be
+    read when it is read again to be evaluated, as one ``error:`` line and exit 1."""
     from auditor.config import ConfigError
     from auditor.evaluate import evaluate
+    from auditor.snapshot import SnapshotError
 
     try:
         return evaluate(snapshots, registry, now, config, **kwargs)
-    except ConfigError as exc:
+    except (ConfigError, SnapshotError) as exc:  # SnapshotError: a file changed between reading and evaluating
         raise fail(str(exc)) from None
 
 

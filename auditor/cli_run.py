@@ -181,7 +181,7 @@ def run(
     evaluated_at = as_of_time(as_of, default_time)
     note_without_config(config)
     results = evaluate_or_fail(selected.snapshots, registry, evaluated_at, config, run_id=identity,
-                               operator=_operator(), partner_snapshot=partner_snapshot)
+                               operator=_operator(), partner_snapshot=partner_snapshot, whole=selected.whole)
 
     # Recorded before rendering: the reports read each tenant's trend back from the history.
     recording = dict(

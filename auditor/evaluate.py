@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 from auditor import RULESET_VERSION, TOOL_NAME, __version__
 from auditor.config import AuditConfig, CheckAttestation, ConfigError, RiskAcceptance, entry_location
@@ -181,6 +181,7 @@ def evaluate(
     run_id: str | None = None,
     operator: str = "",
     partner_snapshot: TenantSnapshot | None = None,
+    whole: Callable[[TenantSnapshot], TenantSnapshot] | None = None,
 ) -> AuditResults:
     """Evaluate and score every snapshot. ``config`` supplies per-tenant settings, the scoring rule, risk
     acceptances and attestations. Raises ConfigError for an acceptance or attestation whose tenant matches
@@ -188,7 +189,9 @@ def evaluate(
 
     The partner's snapshot is evaluated first and gives every customer check the same PartnerContext
     (auditor.partner_context). ``partner_snapshot`` supplies that context when the partner is not among
-    ``snapshots`` (a shard that does not hold the partner): it is read for context, not evaluated."""
+    ``snapshots`` (a shard that does not hold the partner): it is read for context, not evaluated.
+    ``whole`` turns an outline (auditor.snapshot.outline) into the complete snapshot for the time it is
+    evaluated (auditor.selection.Selected.whole), so only one tenant's data is in memory at a time."""
     snapshots = list(snapshots)
     # The partner first: its facts are the context every customer check is judged against.
     snapshots.sort(key=lambda s: s.tenant.kind is not TenantKind.PARTNER)
@@ -209,7 +212,9 @@ def evaluate(
             tags = config.tags_of(tenant_id) or list(snapshot.tenant.tags)
         else:
             settings, acceptances, attestations, tags = CheckSettings(), [], [], list(snapshot.tenant.tags)
-        tenant = evaluate_tenant(snapshot, registry, now, settings, acceptances, tags, attestations, rule, partner)
+        complete = whole(snapshot) if whole is not None else snapshot
+        tenant = evaluate_tenant(complete, registry, now, settings, acceptances, tags, attestations, rule, partner)
+        del complete  # the next tenant's data replaces it, not joins it
         tenants.append(tenant)
         progress.advance(snapshot.tenant.display_name, failed=any(r.status is Status.ERROR for r in tenant.results))
     progress.finish()

@@ -143,11 +143,21 @@ def select_results(results: "AuditResults", group: str | None) -> "AuditResults"
 class Selected:
     """The snapshots a run audits, and the file each came from (for the history's path and SHA-256)."""
 
-    snapshots: list  # list[TenantSnapshot]
+    snapshots: list  # list[TenantSnapshot]: outlines of the customers (auditor.snapshot.outline), the partner whole
     files: dict[str, "Path"]  # tenant id -> snapshot file
     # The partner's snapshot when the folder holds one, chosen or not: a shard or group that leaves the
     # partner out still judges its customers against the partner's context (auditor/partner_context.py).
     partner: Any = None
+    outlined: frozenset[str] = frozenset()  # ids of the tenants whose snapshot here is an outline
+
+    def whole(self, snapshot: Any) -> Any:
+        """The complete snapshot of one of ``snapshots``: an outline is read again from its file (for the
+        time it is evaluated), anything else is returned as it is. Raises SnapshotError like the first read."""
+        from auditor.snapshot import load_snapshot
+
+        if snapshot.tenant.id not in self.outlined:
+            return snapshot
+        return load_snapshot(self.files[snapshot.tenant.id])
 
 
 def load_selected(
@@ -161,7 +171,10 @@ def load_selected(
     guess), and SelectionError for a bad or empty group."""
     from auditor.snapshot import SnapshotError, load_snapshot, snapshot_files
 
-    loaded = [(path, load_snapshot(path)) for path in snapshot_files(paths)]
+    # Customers are kept as outlines (statuses, no bulk data) and read again one at a time when evaluated:
+    # a thousand 300-user snapshots held at once took 2 GB. The partner stays whole: its context is read
+    # for every customer.
+    loaded = [(path, _light(load_snapshot(path))) for path in snapshot_files(paths)]
     if not loaded:
         raise SnapshotError(f"no snapshot files found in {', '.join(str(p) for p in paths)}")
     by_tenant: dict[str, Path] = {}
@@ -172,4 +185,11 @@ def load_selected(
         by_tenant[snapshot.tenant.id.lower()] = path
     chosen = select([snapshot for _, snapshot in loaded], group, shard, config)
     partner = next((s for _, s in loaded if s.tenant.kind.value == "partner"), None)
-    return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id.lower()] for s in chosen}, partner)
+    outlined = frozenset(s.tenant.id for _, s in loaded if s.tenant.kind.value != "partner")
+    return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id.lower()] for s in chosen}, partner, outlined)
+
+
+def _light(snapshot: Any) -> Any:
+    from auditor.snapshot import outline
+
+    return snapshot if snapshot.tenant.kind.value == "partner" else outline(snapshot)

@@ -281,6 +281,22 @@ def load_snapshot(path: Path) -> TenantSnapshot:
         raise SnapshotError(f"{path}: nested too deeply") from None
 
 
+# The sections an outline keeps whole: the organization names the tenant's verified domains, which config
+# references (risk acceptances, attestations) may use before any tenant is evaluated.
+OUTLINE_KEEPS = frozenset({"organization"})
+
+
+def outline(snapshot: TenantSnapshot) -> TenantSnapshot:
+    """The snapshot without its bulk: every section keeps its status, reason and request (what the
+    readability, hint and selection steps read); only the sections in OUTLINE_KEEPS keep their data. A
+    300-user tenant's outline is a few KB where the snapshot is 1.7 MB in memory: a run holds outlines and
+    reloads each snapshot whole only while it is evaluated (1,000 snapshots at once were 2 GB)."""
+    sections = {name: section if name in OUTLINE_KEEPS or section.data is None
+                else section.model_copy(update={"data": None})
+                for name, section in snapshot.sections.items()}
+    return snapshot.model_copy(update={"sections": sections})
+
+
 def snapshot_files(paths: list[Path]) -> Iterator[Path]:
     """Snapshot files named directly or found in folders (``*.json``, sorted, not recursive)."""
     for path in paths:
