@@ -13,6 +13,17 @@ scorecards rendered, so `floor_ratio` = render seconds per page / floor seconds 
 render phase's CPU over all its workers).
 
 Ends with one line of key=value figures. Never run by the tests.
+
+Measured on the 2-core machine (issue 16), 300 users and one subscription per customer, 100 ms latency:
+  before (the previous session, 100 tenants): collect 5.4 s, audit 9.5 s, render 124.1 s wall, 1,251 pages,
+    floor_ratio=6.38, peak 312 MB; 1,000 tenants not run (estimated at hours).
+  python bench/quarter.py --tenants 100 --latency-ms 100   (other work on the machine, load 2-3)
+    collect_wall_s=8.5 audit_wall_s=11.4 render_wall_s=119.4 render_cpu_s=142.7 pages=1223 floor_ratio=3.69
+  python bench/quarter.py --tenants 1000 --latency-ms 100  (machine otherwise idle)
+    collect_wall_s=30.4 collect_cpu_s=35.0 audit_wall_s=58.4 audit_cpu_s=58.0 render_wall_s=669.8
+    render_cpu_s=1325.4 total_wall_s=758.6 tenants=1001 pages=12077 render_cpu_s_per_page=0.110
+    floor_cpu_s_per_page=0.034 floor_ratio=3.25 peak_child_rss_mb=885 jobs=2
+    (the run before `run` held snapshots as outlines: total 774.7 s, peak 2,150 MB in the audit phase)
 """
 
 from __future__ import annotations
