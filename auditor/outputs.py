@@ -92,8 +92,10 @@ WRITERS: dict[str, Writer] = {"json": write_json, "csv": write_csv, "xlsx": writ
 
 
 def write_results(results: AuditResults, out_dir: Path, formats: list[str] | None = None) -> list[Path]:
+    """Write the data outputs named in ``formats`` (json, csv, xlsx); None means all of them, and an empty
+    list none (``run --formats pdf`` asks for no data file)."""
     written: list[Path] = []
-    for name in formats or list(WRITERS):
+    for name in list(WRITERS) if formats is None else formats:
         written.extend(WRITERS[name](results, out_dir))
     return written
 

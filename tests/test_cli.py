@@ -161,3 +161,17 @@ def test_formats_write_only_what_they_name(tmp_path):
     assert {p.suffix for p in again.rglob("*") if p.is_file()} == {".pdf"}
     bad = runner.invoke(app, ["run", "--snapshots", str(folder), "--out", str(tmp_path / "x"), "--formats", "docx"])
     assert bad.exit_code == 2 and "choose among" in bad.stderr
+
+
+def test_formats_naming_only_reports_write_no_data_file(tmp_path):
+    """`run --formats html` (or pdf) writes reports only: no results.json, .csv or .xlsx appears unasked."""
+    from auditor.samples import sample_snapshots_dir
+
+    folder = tmp_path / "snaps"
+    folder.mkdir()
+    (folder / "woodgrove-dental.json").write_text((sample_snapshots_dir() / "woodgrove-dental.json").read_text())
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "--snapshots", str(folder), "--no-history", "--out", str(out),
+                                 "--formats", "html", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert {p.suffix for p in out.rglob("*") if p.is_file()} == {".html"}
