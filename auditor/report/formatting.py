@@ -131,3 +131,19 @@ def first_sentences(text: str, limit: int = FIX_CHARS) -> str:
             break
         out = f"{out} {sentence}"
     return out
+
+
+_LONG_RUN = re.compile(r"\S{25,}")
+SOFT_BREAK_EVERY = 10
+
+
+def soft_wrapped(text: str, every: int = SOFT_BREAK_EVERY) -> str:
+    """``text`` with U+200B ZERO WIDTH SPACE after every ``every`` characters of a run of more than 24
+    non-space characters, so a name with no space (Entra display names allow 256 characters of one) wraps
+    wherever a report prints it instead of running off the page. Ordinary words are untouched; the
+    character is invisible, as WeasyPrint's own ``<wbr>`` is."""
+    def broken(match: re.Match[str]) -> str:
+        run = match.group(0)
+        return "\u200b".join(run[i : i + every] for i in range(0, len(run), every))
+
+    return _LONG_RUN.sub(broken, text)

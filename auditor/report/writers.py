@@ -14,7 +14,7 @@ from auditor.fsutil import atomic_write_bytes, atomic_write_text
 from auditor.progress import NoProgress, Progress
 from auditor.report.branding import resolve_brand
 from auditor.report.environment import RenderContext, environment, portfolio_values, render, scorecard_values
-from auditor.report.formatting import tenant_slugs
+from auditor.report.formatting import soft_wrapped, tenant_slugs
 from auditor.report.paths import paper_size
 from auditor.report.pdf import _report_html_class, _stylesheets, html_to_pdf
 from auditor.report.priority import CheckTexts, check_texts
@@ -111,6 +111,13 @@ def render_all(
         for t in results.tenants
     ]})
     slugs = tenant_slugs(results.tenants)
+    # Then a long run without a space (Entra allows 256 characters of one) gets invisible break points, so
+    # the name wraps on the cover, in the summary and in the running header instead of leaving the page.
+    results = results.model_copy(update={"tenants": [
+        t.model_copy(update={"display_name": soft_wrapped(t.display_name)}) if soft_wrapped(t.display_name) != t.display_name
+        else t
+        for t in results.tenants
+    ]})
     with_portfolio = len(results.tenants) > 1 or any(t.kind == "partner" for t in results.tenants)
     progress = progress or NoProgress()
     progress.start(len(results.tenants) + (1 if with_portfolio else 0), "Rendering reports")
