@@ -206,7 +206,8 @@ def run(
         kinds.append(f"{scorecards} scorecard(s)")
     if any(p.stem == "portfolio" for p in written):
         kinds.append("the portfolio")
-    typer.echo(f"run {results.run_id}: wrote {len(written)} files to {out}/ ({', '.join(kinds)})")
+    typer.echo(f"run {results.run_id}: wrote {len(written)} file{'' if len(written) == 1 else 's'} to {out}/ "
+               f"({', '.join(kinds)})")
     unreadable = report_unreadable(selected.snapshots)
     # issue 15: notifications last, once everything is written and recorded; a failure is a warning only.
     from auditor.cli_notify import notify_after_run

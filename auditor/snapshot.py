@@ -263,6 +263,8 @@ def load_snapshot(path: Path) -> TenantSnapshot:
         raw = read_input(path, SNAPSHOT_MAX_BYTES)
     except InputFileError as exc:
         raise SnapshotError(str(exc)) from None
+    if not raw.strip():
+        raise SnapshotError(f"{path}: the file is empty, not a snapshot")
     try:
         document = jsonfast.loads(raw)  # json.loads's value and errors, through orjson (auditor/jsonfast.py)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

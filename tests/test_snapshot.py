@@ -38,6 +38,14 @@ def test_round_trip_keeps_everything(tmp_path):
     assert set(loaded.azure_subscriptions[0].sections) == set(SUBSCRIPTION_SECTIONS)
 
 
+@pytest.mark.parametrize("body", ["", "  \n\t"])
+def test_an_empty_snapshot_file_says_so(tmp_path, body):
+    path = write(tmp_path, body)
+    with pytest.raises(SnapshotError) as error:
+        load_snapshot(path)
+    assert str(error.value) == f"{path}: the file is empty, not a snapshot"
+
+
 def test_invalid_json_is_one_line_naming_file(tmp_path):
     path = write(tmp_path, '{"schema_version": "1",')
     with pytest.raises(SnapshotError) as error:
