@@ -300,10 +300,15 @@ def outline(snapshot: TenantSnapshot) -> TenantSnapshot:
 
 
 def snapshot_files(paths: list[Path]) -> Iterator[Path]:
-    """Snapshot files named directly or found in folders (``*.json``, sorted, not recursive)."""
+    """Snapshot files named directly or found in folders (``*.json``, sorted, not recursive). A ``*.json``
+    entry that is not a file (a folder named like a snapshot) is a SnapshotError rather than skipped: a run
+    that silently audits fewer tenants than the folder seems to hold would flatter the portfolio."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.glob("*.json") if p.is_file())
+            for entry in sorted(path.glob("*.json")):
+                if not entry.is_file():
+                    raise SnapshotError(f"{entry}: named like a snapshot but not a file; move it out of {path}")
+                yield entry
         elif path.exists():
             yield path
         else:

@@ -38,6 +38,15 @@ def test_round_trip_keeps_everything(tmp_path):
     assert set(loaded.azure_subscriptions[0].sections) == set(SUBSCRIPTION_SECTIONS)
 
 
+def test_a_folder_named_like_a_snapshot_is_refused(tmp_path):
+    from auditor.snapshot import snapshot_files
+
+    (tmp_path / "extra-tenant.json").mkdir()
+    with pytest.raises(SnapshotError) as error:
+        list(snapshot_files([tmp_path]))
+    assert "extra-tenant.json: named like a snapshot but not a file" in str(error.value)
+
+
 @pytest.mark.parametrize("body", ["", "  \n\t"])
 def test_an_empty_snapshot_file_says_so(tmp_path, body):
     path = write(tmp_path, body)
