@@ -239,21 +239,16 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-JobsOption = Annotated[
-    Optional[int],
-    typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
-                 help="Reports rendered in parallel processes."),
-]
-RunJobsOption = Annotated[
-    Optional[int],
-    typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
-                 help="Worker processes for collecting tenants and for rendering reports."),
-]
-CollectJobsOption = Annotated[
-    Optional[int],
-    typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
-                 help="Worker processes the tenants are spread over (each collects --concurrency/N at once)."),
-]
+def _jobs_option(help: str) -> Any:
+    """A ``--jobs/-j`` option (1 to 64, the CPU count when not given) with the command's own help text."""
+    return Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, show_default="the CPU count",
+                                                 help=help)]
+
+
+JobsOption = _jobs_option("Reports rendered in parallel processes.")
+RunJobsOption = _jobs_option("Worker processes for collecting tenants and for rendering reports.")
+CollectJobsOption = _jobs_option("Worker processes the tenants are spread over (each collects --concurrency/N "
+                                 "at once).")
 
 
 REPORT_MEDIA = ("html", "pdf")

@@ -148,7 +148,8 @@ def run(
             raise fail(str(exc)) from None
     shard_spec = parse_shard_option(shard)
     identity, label = run_identity(run_id, run_label)
-    require_writable_out(out, config.auth if config else None, snapshots_dir)  # before anything is recorded: a rerun under the same label would be refused
+    # Before anything is recorded: a rerun under the same label would be refused.
+    require_writable_out(out, config.auth if config else None, snapshots_dir)
     if sample and db is None and not no_history:
         db = _sample_history(out)
     # Opened (and its schema checked) before a long collection, so a bad --db fails first.

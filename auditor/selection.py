@@ -185,11 +185,16 @@ def load_selected(
         by_tenant[snapshot.tenant.id.lower()] = path
     chosen = select([snapshot for _, snapshot in loaded], group, shard, config)
     partner = next((s for _, s in loaded if s.tenant.kind.value == "partner"), None)
-    outlined = frozenset(s.tenant.id for _, s in loaded if s.tenant.kind.value != "partner")
+    outlined = frozenset(s.tenant.id for _, s in loaded if not _kept_whole(s))
     return Selected(chosen, {s.tenant.id: by_tenant[s.tenant.id.lower()] for s in chosen}, partner, outlined)
+
+
+def _kept_whole(snapshot: Any) -> bool:
+    """The partner's snapshot stays whole: its context is read for every customer."""
+    return snapshot.tenant.kind.value == "partner"
 
 
 def _light(snapshot: Any) -> Any:
     from auditor.snapshot import outline
 
-    return snapshot if snapshot.tenant.kind.value == "partner" else outline(snapshot)
+    return snapshot if _kept_whole(snapshot) else outline(snapshot)

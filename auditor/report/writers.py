@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from auditor.config import Branding
 from auditor.fsutil import atomic_write_bytes, atomic_write_text
@@ -73,6 +73,16 @@ def _warm_up(paper: str) -> None:
 NAME_CHARS = 200  # a tenant name in reports
 
 
+def _renamed(results: AuditResults, name_for: Callable[[str], str]) -> AuditResults:
+    """``results`` with each tenant's display name passed through ``name_for`` (a copy only of the tenants
+    whose name changes)."""
+    tenants = []
+    for tenant in results.tenants:
+        name = name_for(tenant.display_name)
+        tenants.append(tenant if name == tenant.display_name else tenant.model_copy(update={"display_name": name}))
+    return results.model_copy(update={"tenants": tenants})
+
+
 def render_all(
     results: AuditResults,
     out_dir: Path,
@@ -105,19 +115,11 @@ def render_all(
     history = history or {}
     # Reports (and folder names) show at most NAME_CHARS of a tenant's name: an 8 KB name took minutes to lay
     # out. results.json, CSV and XLSX keep it whole.
-    results = results.model_copy(update={"tenants": [
-        t.model_copy(update={"display_name": shorten(t.display_name, NAME_CHARS)})
-        if len(t.display_name) > NAME_CHARS else t
-        for t in results.tenants
-    ]})
+    results = _renamed(results, lambda name: shorten(name, NAME_CHARS))
     slugs = tenant_slugs(results.tenants)
     # Then a long run without a space (Entra allows 256 characters of one) gets invisible break points, so
     # the name wraps on the cover, in the summary and in the running header instead of leaving the page.
-    results = results.model_copy(update={"tenants": [
-        t.model_copy(update={"display_name": soft_wrapped(t.display_name)}) if soft_wrapped(t.display_name) != t.display_name
-        else t
-        for t in results.tenants
-    ]})
+    results = _renamed(results, soft_wrapped)
     with_portfolio = len(results.tenants) > 1 or any(t.kind == "partner" for t in results.tenants)
     progress = progress or NoProgress()
     progress.start(len(results.tenants) + (1 if with_portfolio else 0), "Rendering reports")
