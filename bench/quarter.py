@@ -1,7 +1,7 @@
 """Benchmark: the whole quarterly job for N synthetic customers and their partner, through the real CLI
 against the local emulator (issue: a 1,000-customer quarter in minutes on one machine).
 
-    python bench/quarter.py --tenants 100 --latency-ms 100 [--users 300] [--jobs N]
+    python bench/quarter.py --tenants 100 --latency-ms 100 [--users 300] [--jobs N] [--keep DIR]
 
 Phases, each one `auditor` command in a child process, timed by wall clock and by the children's CPU:
   collect  `auditor collect`  Graph/ARM through the emulator (its own process, not counted)
@@ -29,6 +29,7 @@ Measured on the 2-core machine (issue 16), 300 users and one subscription per cu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -114,7 +115,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR (a new or empty folder) and keep the snapshots, history and reports")
     args = parser.parse_args()
+    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
+        sys.exit(f"--keep {args.keep}: the folder is not empty")
 
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
@@ -123,8 +128,10 @@ def main() -> None:
     auditor = str(Path(sys.executable).with_name("auditor"))
     try:
         base = f"http://127.0.0.1:{ports.get(timeout=60)}"
-        with tempfile.TemporaryDirectory(prefix="auditor-quarter-") as work:
+        with (contextlib.nullcontext(str(args.keep)) if args.keep
+              else tempfile.TemporaryDirectory(prefix="auditor-quarter-")) as work:
             work_dir = Path(work)
+            work_dir.mkdir(parents=True, exist_ok=True)
             config = work_dir / "tenants.toml"
             config.write_text(
                 "discover_customers = false\nconcurrency = 64\n"

@@ -4,12 +4,14 @@ parsed once per process, and the bundled fonts. WeasyPrint is imported inside th
 
 from __future__ import annotations
 
+import gc
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from auditor.report.branding import Brand, image_type
@@ -51,16 +53,53 @@ def restricted_fetcher(allowed_files: Iterable[Path]):
     return RestrictedURLFetcher()
 
 
-@lru_cache(maxsize=4)
-def _stylesheets(paper: str) -> "tuple[CSS, ...]":
-    # Parsing the stylesheet once per process and reusing it saves a good share of each PDF's time.
+BrandColours = tuple[tuple[str, str], ...]  # (custom property without "--", "#rrggbb"), as brand_colours gives
+
+
+def brand_colours(brand: Brand) -> BrandColours:
+    """The brand's colours as the custom properties the stylesheet names them by (the same three base.html
+    sets on :root for the HTML reports)."""
+    return (("brand", brand.primary), ("on-brand", brand.on_primary), ("brand-soft", brand.primary_soft))
+
+
+_ROOT_RULE = re.compile(r"^:root \{(?P<body>[^}]*)\}", re.MULTILINE)
+_CUSTOM_PROPERTY = re.compile(r"--(?P<name>[a-z][a-z0-9-]*)\s*:\s*(?P<value>[^;]+);")
+_VAR = re.compile(r"var\(--(?P<name>[a-z][a-z0-9-]*)\)")
+
+
+def resolved_custom_properties(css: str, colours: BrandColours) -> str:
+    """``css`` with every ``var(--name)`` replaced by its value: the stylesheet's own ``:root`` declarations,
+    then the brand's colours over them. WeasyPrint resolves a var() again for every element that uses it
+    (and looks the property up through every ancestor): resolving them once, in the text, is 4 % of a
+    scorecard's time, with the same colours. Raises ValueError for a var() the stylesheet does not declare
+    (a typo would otherwise silently drop the declaration) or a fallback form ``var(--x, y)``, which is not
+    supported here."""
+    root = _ROOT_RULE.search(css)
+    values = {m["name"]: m["value"].strip() for m in _CUSTOM_PROPERTY.finditer(root["body"] if root else "")}
+    values.update(colours)
+    unsupported = re.search(r"var\((?!--[a-z][a-z0-9-]*\))[^)]*\)", css)
+    if unsupported:
+        raise ValueError(f"unsupported custom property use in the report stylesheet: {unsupported.group(0)}")
+
+    def value(match: re.Match[str]) -> str:
+        if match["name"] not in values:
+            raise ValueError(f"the report stylesheet uses --{match['name']} but does not declare it on :root")
+        return values[match["name"]]
+
+    return _VAR.sub(value, css)
+
+
+@lru_cache(maxsize=8)
+def _stylesheets(paper: str, colours: BrandColours) -> "tuple[CSS, ...]":
+    # Parsing the stylesheet once per process (per paper and brand) and reusing it saves a good share of
+    # each PDF's time.
     from weasyprint import CSS
 
     fonts = _font_config()
     return (
         # The bundled fonts come through the same restricted fetcher as everything else a report loads.
         CSS(filename=str(FONTS_STYLESHEET), font_config=fonts, url_fetcher=restricted_fetcher([])),
-        CSS(string=stylesheet_text(), font_config=fonts),
+        CSS(string=resolved_custom_properties(stylesheet_text(), colours), font_config=fonts),
         CSS(string=f"@page {{ size: {paper_size(paper)}; }}", font_config=fonts),
     )
 
@@ -124,6 +163,25 @@ class Pdf:
     refused: tuple[str, ...]
 
 
+@contextmanager
+def collected_once() -> Iterator[None]:
+    """Around one document: Python's cyclic garbage collector off, then one collection of what the document
+    allocated. WeasyPrint allocates a few hundred thousand objects per scorecard, and at the collector's
+    default thresholds it ran about every 700 of them, each time walking everything still alive: 12 % of
+    a scorecard's time. A document leaves about 50,000 objects in reference cycles (boxes and their styles
+    point at each other); the one young-generation collection at the end frees them, so memory stays flat
+    from one document to the next (measured: 109 MB after 18 scorecards, as with the default)."""
+    if not gc.isenabled():  # someone above already manages the collector
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
 def html_to_pdf(html: str, brand: Brand, paper: str = "A4") -> Pdf:
     """The report's PDF bytes and page count. ``<wbr>`` becomes U+200B, the character WeasyPrint's
     user-agent stylesheet would put in it anyway (``wbr::before { content: "\\200B" }``), so a long UPN's
@@ -131,8 +189,9 @@ def html_to_pdf(html: str, brand: Brand, paper: str = "A4") -> Pdf:
     Tenant text cannot carry a ``<wbr>`` of its own: it arrives escaped."""
     fetcher = restricted_fetcher([brand.logo_path])
     html = html.replace("<wbr>", "\u200b")
-    document = _report_html_class()(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).render(
-        stylesheets=list(_stylesheets(paper)), font_config=_font_config(), cache=_image_cache(brand.logo_path)
-    )
-    return Pdf(document.write_pdf(), len(document.pages), tuple(fetcher.refused))
+    with collected_once():
+        document = _report_html_class()(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).render(
+            stylesheets=list(_stylesheets(paper, brand_colours(brand))), font_config=_font_config(),
+            cache=_image_cache(brand.logo_path))
+        return Pdf(document.write_pdf(), len(document.pages), tuple(fetcher.refused))
 

@@ -3,11 +3,13 @@ process or in a pool of render workers that end with their parent."""
 
 from __future__ import annotations
 
+import gc
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from auditor.config import Branding
 from auditor.fsutil import atomic_write_bytes, atomic_write_text
@@ -16,7 +18,7 @@ from auditor.report.branding import resolve_brand
 from auditor.report.environment import RenderContext, environment, portfolio_values, render, scorecard_values
 from auditor.report.formatting import soft_wrapped, tenant_slugs
 from auditor.report.paths import paper_size
-from auditor.report.pdf import _report_html_class, _stylesheets, html_to_pdf
+from auditor.report.pdf import BrandColours, _report_html_class, _stylesheets, brand_colours, html_to_pdf
 from auditor.report.priority import CheckTexts, check_texts
 from auditor.safe_text import shorten
 from auditor.results import AuditResults, TenantResult
@@ -61,13 +63,28 @@ def write_portfolio(results: AuditResults, ctx: RenderContext, out_dir: Path, sl
     return _write_html_and_pdf("portfolio.html", ctx, out_dir, "portfolio", started, values)
 
 
-def _warm_up(paper: str) -> None:
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """While this process renders: what it already holds (the audit results, modules, stylesheets) is out of
+    the cyclic garbage collector's sight, so its collections walk only the documents' own objects; put back
+    afterwards, so nothing is kept longer than it would be."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _warm_up(paper: str, colours: BrandColours) -> None:
     from auditor.workers import die_with_parent
 
     die_with_parent()  # SIGTERM or SIGKILL to the main process must not leave workers writing files
-    _stylesheets(paper)
+    _stylesheets(paper, colours)
     _report_html_class()
     environment()
+    # What a render worker holds for its whole life (modules, stylesheets, templates) is moved out of the
+    # cyclic collector's sight: the collection after each document then walks only that document's objects.
+    gc.freeze()
 
 
 NAME_CHARS = 200  # a tenant name in reports
@@ -125,16 +142,19 @@ def render_all(
     progress.start(len(results.tenants) + (1 if with_portfolio else 0), "Rendering reports")
     written: list[Written] = []
     if jobs <= 1:
-        for tenant in results.tenants:
-            written.append(write_scorecard(tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id)))
-            progress.advance(tenant.display_name)
-        if with_portfolio:
-            written.append(write_portfolio(results, ctx, out_dir, slugs, history))
-            progress.advance("portfolio")
+        with frozen_heap():
+            for tenant in results.tenants:
+                written.append(write_scorecard(tenant, ctx, out_dir / slugs[tenant.tenant_id],
+                                               history.get(tenant.tenant_id)))
+                progress.advance(tenant.display_name)
+            if with_portfolio:
+                written.append(write_portfolio(results, ctx, out_dir, slugs, history))
+                progress.advance("portfolio")
     else:
         from auditor.workers import stopping_workers
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up, initargs=(size,)) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up,
+                                 initargs=(size, brand_colours(ctx.brand))) as pool:
             futures = []
             if with_portfolio:  # the longest document first, so it does not finish last alone
                 futures.append(pool.submit(write_portfolio, results, ctx, out_dir, slugs, history))
