@@ -9,10 +9,10 @@ shared rules of auditor/collect/policy.py (a list is read whole or not at all).
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from typing import Any
 
+import aiohttp
 import httpx
 
 from auditor.collect.answers import (
@@ -24,6 +24,7 @@ from auditor.collect.answers import (
     failure,
     parse_json,
 )
+from auditor.collect.connections import pooled_client
 from auditor.collect.network import connection_reason, is_transient
 from auditor.collect.options import CollectOptions
 from auditor.collect.policy import Paging, retry_delay
@@ -34,12 +35,12 @@ class ArmAuthError(Exception):
 
 
 class ArmReader:
-    def __init__(self, credential: Any, arm_root: str, options: CollectOptions, trust: ssl.SSLContext) -> None:
+    def __init__(self, credential: Any, arm_root: str, options: CollectOptions, session: aiohttp.ClientSession) -> None:
         self._credential = credential
         self._root = arm_root.rstrip("/")
         self._options = options
-        # The run's shared trust (auditor/collect/trust.py), as for Graph and the token requests.
-        self._http = httpx.AsyncClient(timeout=options.timeout_s, follow_redirects=False, verify=trust)
+        # The run's shared connection pool (auditor/collect/connections.py), verifying with the run's trust.
+        self._http = pooled_client(session, options.timeout_s)
         self._token: Any = None
         self._token_lock = asyncio.Lock()
         self.requests_sent = 0

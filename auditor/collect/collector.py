@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Collection, Hashable
 
+import aiohttp
+
 from auditor import __version__
 from auditor.collect.answers import ACCESS, Fetched, auth_reason
 from auditor.collect.arm import ArmReader
+from auditor.collect.connections import tenant_connections
 from auditor.collect.delegated_sections import collect_delegated_sections
 from auditor.collect.credentials import CredentialError, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
@@ -275,8 +279,18 @@ async def collect_tenant(
         trust = trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)
     except TrustError as exc:
         return TenantRun(target, failed_snapshot(target, f"TLS trust: {exc}", started), failed_whole=True)
+    # Tokens, Graph and ARM through one pool: the run's shared one, or the tenant's own when read alone.
+    async with tenant_connections(trust) as session:
+        return await _collect(target, config, options, started, trust, session)
+
+
+async def _collect(
+    target: Target, config: AuditConfig, options: CollectOptions, started: datetime, trust: ssl.SSLContext,
+    session: aiohttp.ClientSession,
+) -> TenantRun:
     try:
-        credential = build_credential(config.auth, config.endpoints, target.id, environ=options.environ, trust=trust)
+        credential = build_credential(config.auth, config.endpoints, target.id, environ=options.environ, trust=trust,
+                                      session=session)
     except CredentialError as exc:
         return TenantRun(target, failed_snapshot(target, f"authentication failed: {exc}", started), failed_whole=True)
     graph = arm = None
@@ -289,8 +303,8 @@ async def collect_tenant(
             await credential.get_token(f"{config.endpoints.graph}/.default", enable_cae=True)
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
-        graph = GraphReader(credential, config.endpoints.graph, options, trust)
-        arm = ArmReader(credential, config.endpoints.arm, options, trust)
+        graph = GraphReader(credential, config.endpoints.graph, options, session)
+        arm = ArmReader(credential, config.endpoints.arm, options, session)
         azure_groups: asyncio.Future[tuple[list[str], str]] = asyncio.get_running_loop().create_future()
         if target.only is not None:  # the partner's context only: no Azure
             azure_groups.set_result(([], CONTEXT_ONLY_REASON))

@@ -87,11 +87,14 @@ def build_credential(
     *,
     environ: Mapping[str, str] | None = None,
     trust: ssl.SSLContext | None = None,
+    session: Any = None,
 ) -> Any:
     """An async token credential for one tenant, its token requests verified with `trust` (default: the
-    trust of `environ`, see auditor.collect.trust.trust_context). Raises CredentialError (one line, no
-    secret) when the method cannot be used as configured. Call from a running event loop: the credential's
-    aiohttp session belongs to it."""
+    trust of `environ`, see auditor.collect.trust.trust_context). `session`: an aiohttp session (the run's
+    connection pool, auditor/collect/connections.py, built with the same trust) the token requests go
+    through; it stays open when the credential closes. None: the credential opens a session of its own.
+    Raises CredentialError (one line, no secret) when the method cannot be used as configured. Call from a
+    running event loop: the credential's aiohttp session belongs to it."""
     env = os.environ if environ is None else environ
     if trust is None:
         from auditor.collect.trust import trust_context
@@ -110,6 +113,9 @@ def build_credential(
         # running loop, and one that fails to build (a wrong certificate password) leaves no session open.
         import aiohttp
         from azure.core.pipeline.transport import AioHttpTransport
+
+        if session is not None:  # the run's pool: no TLS handshake with the authority per tenant
+            return AioHttpTransport(session=session, session_owner=False)
 
         class TrustedAioHttpTransport(AioHttpTransport):
             async def open(self) -> None:

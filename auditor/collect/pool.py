@@ -89,6 +89,16 @@ def _work(share: _Share) -> int:
 
 
 async def _work_async(share: _Share) -> int:
+    from auditor.collect.connections import shared_connections
+    from auditor.collect.trust import trust_context
+
+    # The worker's tenants share one keep-alive pool (auditor/collect/connections.py).
+    trust = trust_context(share.options.environ, share.config.endpoints.ca_bundle, share.options.ca_bundle)
+    async with shared_connections(trust):
+        return await _work_tenants(share)
+
+
+async def _work_tenants(share: _Share) -> int:
     from auditor.collect.portfolio import collect_and_write
 
     room = asyncio.Semaphore(share.concurrency)

@@ -1,0 +1,136 @@
+"""The HTTP connections of a collection: one bounded keep-alive pool per event loop, shared by every tenant.
+
+Before this module each tenant opened its own connections through two stacks: azure-identity's token
+requests through an aiohttp session of their own (azure-core's `AioHttpTransport`), Graph (msgraph-sdk's
+httpx client) and ARM (an httpx client) through httpcore, each client with its own pool. About 9 new
+connections per tenant (one a TLS handshake with the login authority), and httpcore/h11/anyio's pure-Python
+HTTP handling was the largest share of the collector's CPU (issue 16). A single httpx pool shared by all
+tenants of a process was tried and was 3-4x worse: httpcore's pool scans its connections linearly.
+
+Now every request of a tenant goes through one aiohttp ``ClientSession`` per event loop (a worker process):
+its connector keeps a bounded number of keep-alive connections per host (``CONNECTIONS_PER_HOST``) and hands
+them from one tenant's request to the next, and its HTTP parser is compiled. msgraph-sdk and ARM keep their
+httpx clients (kiota's middleware, our retry and error handling are unchanged): ``PooledTransport`` is the
+httpx transport those clients send through. Token requests use the same session
+(`AioHttpTransport(session=..., session_owner=False)`).
+
+What is shared is connections only, never state a tenant could leak into another: the session keeps no
+cookies (``DummyCookieJar``), every request carries its own tenant's token, and a connection is used by one
+request at a time. A connection that breaks fails only the request on it; the pool opens another for the
+next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import AsyncIterator
+
+import aiohttp
+import httpx
+from yarl import URL
+
+# Keep-alive connections per host (Graph, ARM, the login authority) in one pool, i.e. per worker process.
+# Measured at 100 ms latency: 32 tenants in flight per worker keep ~25 requests in flight per host at most,
+# so this bound rarely queues a request, and a few dozen connections stay reused all run long.
+CONNECTIONS_PER_HOST = 48
+
+_SHARED: ContextVar["aiohttp.ClientSession | None"] = ContextVar("auditor_shared_connections", default=None)
+
+
+def new_session(trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST) -> aiohttp.ClientSession:
+    """A session verifying TLS with ``trust`` (the run's one context, auditor/collect/trust.py), honouring
+    HTTPS_PROXY/NO_PROXY as httpx and azure-core do (``trust_env``), keeping no cookies, and leaving bodies
+    as sent (httpx and azure-core decode gzip themselves, so nothing is decoded twice). Call inside the
+    event loop that will use it."""
+    connector = aiohttp.TCPConnector(ssl=trust, limit=0, limit_per_host=per_host)
+    return aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=False,
+                                 cookie_jar=aiohttp.DummyCookieJar())
+
+
+@asynccontextmanager
+async def shared_connections(trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST) -> AsyncIterator[aiohttp.ClientSession]:
+    """Within this block (and the tasks it starts), every tenant's clients share one pool; closed at the end."""
+    session = new_session(trust, per_host)
+    token = _SHARED.set(session)
+    try:
+        yield session
+    finally:
+        _SHARED.reset(token)
+        await session.close()
+
+
+@asynccontextmanager
+async def tenant_connections(trust: ssl.SSLContext) -> AsyncIterator[aiohttp.ClientSession]:
+    """The pool a tenant's clients use: the shared one when a run opened it, else one of the tenant's own
+    (a tenant collected on its own: the partner's context, a test), closed when the tenant ends."""
+    shared = _SHARED.get()
+    if shared is not None and not shared.closed:
+        yield shared
+        return
+    session = new_session(trust)
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
+    """httpx's per-request timeouts in aiohttp's terms: connect bounds the TCP and TLS set-up (not the wait
+    for a free pooled connection, which is the run's own queue), read bounds each wait for data."""
+    timeouts = request.extensions.get("timeout") or {}
+    return aiohttp.ClientTimeout(total=None, connect=None, sock_connect=timeouts.get("connect"),
+                                 sock_read=timeouts.get("read"))
+
+
+def _as_httpx(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """aiohttp's failure as the httpx exception the same failure raises through httpcore, so the reasons
+    and retry decisions of auditor/collect/network.py hold for both (the original stays as the cause)."""
+    text = str(exc) or exc.__class__.__name__
+    kind: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        kind = httpx.ReadTimeout
+    elif isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
+        kind = httpx.ProxyError
+    elif isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ClientSSLError)):
+        kind = httpx.ConnectError
+    elif isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError)):
+        kind = httpx.RemoteProtocolError
+    elif isinstance(exc, (aiohttp.ClientOSError, OSError)):
+        kind = httpx.ReadError
+    else:
+        kind = httpx.TransportError if not isinstance(exc, aiohttp.ClientConnectionError) else httpx.NetworkError
+    return kind(text, request=request)
+
+
+class PooledTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends through an aiohttp session's pool. The request goes out as httpx built
+    it (method, URL as encoded, headers, body); the answer comes back with its status, headers and body
+    bytes untouched. Redirects are never followed here (httpx and kiota decide)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        try:
+            async with self._session.request(
+                request.method, URL(str(request.url), encoded=True), headers=headers,
+                data=body or None, allow_redirects=False, timeout=_timeout(request),
+            ) as response:
+                content = await response.read()
+                status, raw_headers, reason = response.status, response.raw_headers, response.reason or ""
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise _as_httpx(exc, request) from exc
+        return httpx.Response(status, headers=list(raw_headers), stream=httpx.ByteStream(content),
+                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason.encode("latin-1")})
+
+
+def pooled_client(session: aiohttp.ClientSession, timeout_s: float) -> httpx.AsyncClient:
+    """An httpx client over ``session`` (one per tenant and API: its cookies and settings stay the tenant's)."""
+    return httpx.AsyncClient(transport=PooledTransport(session), timeout=timeout_s, follow_redirects=False)
