@@ -46,8 +46,14 @@ def new_session(trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST) -> 
     as sent (httpx and azure-core decode gzip themselves, so nothing is decoded twice). Call inside the
     event loop that will use it."""
     connector = aiohttp.TCPConnector(ssl=trust, limit=0, limit_per_host=per_host)
-    return aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=False,
-                                 cookie_jar=aiohttp.DummyCookieJar())
+    session = aiohttp.ClientSession(connector=connector, trust_env=True, auto_decompress=False,
+                                    cookie_jar=aiohttp.DummyCookieJar())
+    # aiohttp resends a GET once, silently, when its connection drops (aiohttp/client.py,
+    # retry_persistent_connection); it has no public switch. Retries are ours alone (auditor/collect/policy.py:
+    # one bound, backoff, the reason kept), so a failing request reaches the server as often as the policy says.
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
 
 
 @asynccontextmanager
