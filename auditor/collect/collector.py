@@ -280,7 +280,7 @@ async def collect_tenant(
     except TrustError as exc:
         return TenantRun(target, failed_snapshot(target, f"TLS trust: {exc}", started), failed_whole=True)
     # Tokens, Graph and ARM through one pool: the run's shared one, or the tenant's own when read alone.
-    async with tenant_connections(trust) as session:
+    async with tenant_connections(trust, options.connections_per_host) as session:
         return await _collect(target, config, options, started, trust, session)
 
 

@@ -8,8 +8,8 @@ HTTP handling was the largest share of the collector's CPU (issue 16). A single 
 tenants of a process was tried and was 3-4x worse: httpcore's pool scans its connections linearly.
 
 Now every request of a tenant goes through one aiohttp ``ClientSession`` per event loop (a worker process):
-its connector keeps a bounded number of keep-alive connections per host (``CONNECTIONS_PER_HOST``) and hands
-them from one tenant's request to the next, and its HTTP parser is compiled. msgraph-sdk and ARM keep their
+its connector keeps a bounded number of keep-alive connections per host (`CollectOptions.
+connections_per_host`) and hands them from one tenant's request to the next, and its HTTP parser is compiled. msgraph-sdk and ARM keep their
 httpx clients (kiota's middleware, our retry and error handling are unchanged): ``PooledTransport`` is the
 httpx transport those clients send through. Token requests use the same session
 (`AioHttpTransport(session=..., session_owner=False)`).
@@ -32,10 +32,9 @@ import aiohttp
 import httpx
 from yarl import URL
 
-# Keep-alive connections per host (Graph, ARM, the login authority) in one pool, i.e. per worker process.
-# Measured at 100 ms latency: 32 tenants in flight per worker keep ~25 requests in flight per host at most,
-# so this bound rarely queues a request, and a few dozen connections stay reused all run long.
-CONNECTIONS_PER_HOST = 48
+from auditor.collect.options import CollectOptions
+
+CONNECTIONS_PER_HOST = CollectOptions.connections_per_host
 
 _SHARED: ContextVar["aiohttp.ClientSession | None"] = ContextVar("auditor_shared_connections", default=None)
 
@@ -57,7 +56,9 @@ def new_session(trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST) -> 
 
 
 @asynccontextmanager
-async def shared_connections(trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST) -> AsyncIterator[aiohttp.ClientSession]:
+async def shared_connections(
+    trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST
+) -> AsyncIterator[aiohttp.ClientSession]:
     """Within this block (and the tasks it starts), every tenant's clients share one pool; closed at the end."""
     session = new_session(trust, per_host)
     token = _SHARED.set(session)
@@ -69,14 +70,16 @@ async def shared_connections(trust: ssl.SSLContext, per_host: int = CONNECTIONS_
 
 
 @asynccontextmanager
-async def tenant_connections(trust: ssl.SSLContext) -> AsyncIterator[aiohttp.ClientSession]:
+async def tenant_connections(
+    trust: ssl.SSLContext, per_host: int = CONNECTIONS_PER_HOST
+) -> AsyncIterator[aiohttp.ClientSession]:
     """The pool a tenant's clients use: the shared one when a run opened it, else one of the tenant's own
     (a tenant collected on its own: the partner's context, a test), closed when the tenant ends."""
     shared = _SHARED.get()
     if shared is not None and not shared.closed:
         yield shared
         return
-    session = new_session(trust)
+    session = new_session(trust, per_host)
     try:
         yield session
     finally:

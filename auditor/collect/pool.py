@@ -94,7 +94,7 @@ async def _work_async(share: _Share) -> int:
 
     # The worker's tenants share one keep-alive pool (auditor/collect/connections.py).
     trust = trust_context(share.options.environ, share.config.endpoints.ca_bundle, share.options.ca_bundle)
-    async with shared_connections(trust):
+    async with shared_connections(trust, share.options.connections_per_host):
         return await _work_tenants(share)
 
 

@@ -109,7 +109,7 @@ async def collect_all_async(
             return list(await asyncio.gather(*(one(t) for t in targets)))
 
     async def pooled(work: Any) -> Any:
-        async with shared_connections(trust):  # one keep-alive pool for this process's tenants
+        async with shared_connections(trust, options.connections_per_host):  # one pool for this process's tenants
             return await work
 
     progress.start(len(customers) + (partner is not None), "Collecting tenants")

@@ -1,0 +1,75 @@
+"""The collection's shared connection pool (auditor/collect/connections.py): tenants reuse each other's
+keep-alive connections, the pool's bound holds, and a connection that breaks fails only the request on it,
+never another tenant sharing the pool. Connections are counted by the emulator; no test asserts a duration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from auditor.collect import CollectOptions
+from auditor.collect.emulator import Emulator
+from auditor.collect.faults import Fault, FaultKind
+from auditor.snapshot import SectionStatus
+from tests.test_collect import FAST, TOKEN_ENV, collect, comparable
+from tests.test_collect_data import CUSTOMER_A, CUSTOMER_B, customer
+
+CUSTOMER_C = "c3c3c3c3-0e1f-4a3b-8c5d-6e7f8a9b0c1d"
+CUSTOMER_D = "d4d4d4d4-0e1f-4a3b-8c5d-6e7f8a9b0c1d"
+CUSTOMER_E = "e5e5e5e5-0e1f-4a3b-8c5d-6e7f8a9b0c1d"
+
+
+def _tenants(count: int) -> list:
+    ids = [CUSTOMER_A, CUSTOMER_B, CUSTOMER_C, CUSTOMER_D, CUSTOMER_E][:count]
+    return [customer(tenant_id, name=f"Customer {i}") for i, tenant_id in enumerate(ids)]
+
+
+async def test_tenants_one_after_another_reuse_the_first_tenants_connections(tmp_path: Path) -> None:
+    """Tokens (TLS, azure-identity), Graph and ARM all through the pool: five tenants read one at a time
+    open about the connections one tenant needs, not five times as many."""
+    alone, five = _tenants(1), _tenants(5)
+    counts = []
+    for index, tenants in enumerate((alone, five)):
+        async with Emulator(tenants, client_secret="emulator-secret", tls_authority=True) as emulator:
+            options = CollectOptions(environ=TOKEN_ENV, ca_bundle=str(emulator.ca_path), concurrency=1)
+            got = await collect(emulator, tenants, tmp_path / str(index), options, method="client_secret")
+            counts.append(emulator.connections)
+            tokens = len(emulator.token_requests)
+        assert [comparable(got[t.tenant.id]) for t in tenants] == [comparable(t) for t in tenants]
+    one, all_five = counts
+    assert tokens == 10  # two per tenant, as before: only the connections are shared
+    assert one >= 3  # the authority, Graph and ARM at least
+    assert all_five <= one + 2  # one connection per tenant each would already be one + 4
+
+
+async def test_the_pool_bound_holds_for_tenants_read_at_once(tmp_path: Path) -> None:
+    tenants = _tenants(4)
+    async with Emulator(tenants, latency_ms=5) as emulator:
+        options = replace(FAST, concurrency=4, connections_per_host=2, timeout_s=5.0)
+        got = await collect(emulator, tenants, tmp_path, options)
+        connections = emulator.connections
+    assert 1 <= connections <= 2  # Graph and ARM share the emulator's one host and port
+    assert [comparable(got[t.tenant.id]) for t in tenants] == [comparable(t) for t in tenants]
+
+
+async def test_a_broken_connection_fails_only_its_own_tenants_request(tmp_path: Path) -> None:
+    """Tenant A's requests are reset (its `users` $batch twice, then answered; its `pricings` every time)
+    on the one connection it shares with B: A keeps the rest of its data, B loses nothing."""
+    tenants = _tenants(2)
+    faults = [Fault(FaultKind.CONNECTION_RESET, section="users", tenant=CUSTOMER_A, times=2),
+              Fault(FaultKind.CONNECTION_RESET, section="pricings", tenant=CUSTOMER_A)]
+    async with Emulator(tenants, faults=faults, latency_ms=2) as emulator:
+        options = replace(FAST, concurrency=2, connections_per_host=1, timeout_s=5.0)
+        got = await collect(emulator, tenants, tmp_path, options)
+        connections = emulator.connections
+        b_requests = [r.status for r in emulator.http_requests(CUSTOMER_B)]
+    assert comparable(got[CUSTOMER_B]) == comparable(tenants[1])
+    assert all(status == 200 for status in b_requests)  # none of B's requests was on a broken connection
+    a = got[CUSTOMER_A]
+    pricings = a.azure_subscriptions[0].sections["pricings"]
+    assert pricings.status is SectionStatus.ERROR
+    assert pricings.reason == f"connection reset by peer; gave up after {FAST.max_retries} retries"
+    assert a.sections["users"].ok and a.sections["users"].data == tenants[0].sections["users"].data
+    assert a.azure_subscriptions[0].sections["budgets"].ok
+    # Every reset took the pool's one connection with it; the pool opened a new one for the next request.
+    assert connections >= 2 + FAST.max_retries + 1
