@@ -5,7 +5,9 @@ tenants. Secrets come from environment variables only; error messages name the v
 Token requests trust what Graph and ARM trust: the run's one TLS context (auditor/collect/trust.py), handed
 to azure-identity as its transport (azure-identity credentials accept azure-core's `transport` keyword:
 https://learn.microsoft.com/python/api/azure-identity/azure.identity.aio.clientsecretcredential; azure-core's
-`AioHttpTransport(session=..., session_owner=True)` uses the given aiohttp session).
+`AioHttpTransport(session=..., session_owner=False)` uses the given aiohttp session and leaves it open). In a
+collection that session is the run's connection pool (auditor/collect/connections.py), shared with Graph and
+ARM: no TLS handshake with the authority per tenant.
 """
 
 from __future__ import annotations
