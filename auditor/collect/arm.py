@@ -24,7 +24,8 @@ from auditor.collect.answers import (
     failure,
     parse_json,
 )
-from auditor.collect.connections import pooled_client
+from auditor import jsonfast
+from auditor.collect.connections import send
 from auditor.collect.network import connection_reason, is_transient
 from auditor.collect.options import CollectOptions
 from auditor.collect.policy import Paging, retry_delay
@@ -40,13 +41,13 @@ class ArmReader:
         self._root = arm_root.rstrip("/")
         self._options = options
         # The run's shared connection pool (auditor/collect/connections.py), verifying with the run's trust.
-        self._http = pooled_client(session, options.timeout_s)
+        self._session = session
         self._token: Any = None
         self._token_lock = asyncio.Lock()
         self.requests_sent = 0
 
     async def close(self) -> None:
-        await self._http.aclose()
+        pass  # the connections are the pool's; nothing of this tenant's stays open
 
     async def _bearer(self) -> str:
         async with self._token_lock:
@@ -85,12 +86,14 @@ class ArmReader:
             try:
                 self.requests_sent += 1
                 if query is None:
-                    response = await self._http.get(url, headers=headers)
+                    response = await send(self._session, "GET", url, headers, self._options.timeout_s)
                 else:
                     options: dict[str, Any] = {"resultFormat": "objectArray", "$top": 1000}
                     if skip_token:
                         options["$skipToken"] = skip_token
-                    response = await self._http.post(url, headers=headers, json={"query": query, "options": options})
+                    headers["Content-Type"] = "application/json"
+                    payload = jsonfast.dumps({"query": query, "options": options})
+                    response = await send(self._session, "POST", url, headers, self._options.timeout_s, payload)
             except httpx.HTTPError as exc:
                 reason = connection_reason(exc, self._options.timeout_s)
                 if not is_transient(exc):
@@ -101,7 +104,7 @@ class ArmReader:
                     return Fetched.error(paging.failed(f"{reason}; {delay.give_up}"))
                 await asyncio.sleep(delay.seconds)
                 continue
-            status = response.status_code
+            status = response.status
             if status in RETRYABLE_STATUSES:
                 attempts += 1
                 delay = retry_delay(self._options, attempts, response.headers)

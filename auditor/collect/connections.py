@@ -26,7 +26,8 @@ import asyncio
 import ssl
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import AsyncIterator
+from dataclasses import dataclass
+from typing import AsyncIterator, Mapping
 
 import aiohttp
 import httpx
@@ -94,7 +95,7 @@ def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
                                  sock_read=timeouts.get("read"))
 
 
-def _as_httpx(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+def _as_httpx(exc: BaseException, request: httpx.Request | None) -> httpx.TransportError:
     """aiohttp's failure as the httpx exception the same failure raises through httpcore, so the reasons
     and retry decisions of auditor/collect/network.py hold for both (the original stays as the cause)."""
     text = str(exc) or exc.__class__.__name__
@@ -114,6 +115,32 @@ def _as_httpx(exc: BaseException, request: httpx.Request) -> httpx.TransportErro
     else:
         kind = httpx.TransportError if not isinstance(exc, aiohttp.ClientConnectionError) else httpx.NetworkError
     return kind(text, request=request)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer read whole: status, headers (case-insensitive) and the body, decoded (gzip)."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+async def send(
+    session: aiohttp.ClientSession, method: str, url: str, headers: Mapping[str, str], timeout_s: float,
+    body: bytes | None = None,
+) -> Answer:
+    """One request straight through the pool, for ARM (no SDK between: no httpx client to build or parse
+    the URL again). ``url`` is sent as written (already percent-encoded, as our request URLs and the
+    service's nextLinks are). A request without an HTTP answer raises the httpx exception the same failure
+    raises through httpx (``httpx.ConnectError``, ``httpx.ReadTimeout``...), as the transport below does."""
+    timeout = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=timeout_s, sock_read=timeout_s)
+    try:
+        async with session.request(method, URL(url, encoded=True), headers=headers, data=body,
+                                   allow_redirects=False, timeout=timeout, auto_decompress=True) as response:
+            return Answer(response.status, response.headers, await response.read())
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise _as_httpx(exc, None) from exc
 
 
 class PooledTransport(httpx.AsyncBaseTransport):
