@@ -1,13 +1,18 @@
 """The collection's shared connection pool (auditor/collect/connections.py): tenants reuse each other's
 keep-alive connections, the pool's bound holds, and a connection that breaks fails only the request on it,
-never another tenant sharing the pool. Connections are counted by the emulator; no test asserts a duration."""
+never another tenant sharing the pool. Connections are counted by the emulator; no test asserts a duration.
+And a tenant's tokens are kept for its SDK's per-request asks (credentials.ReusedTokens)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
+from azure.core.credentials import AccessToken
+
 from auditor.collect import CollectOptions
+from auditor.collect.credentials import ReusedTokens
 from auditor.collect.emulator import Emulator
 from auditor.collect.faults import Fault, FaultKind
 from auditor.snapshot import SectionStatus
@@ -73,3 +78,41 @@ async def test_a_broken_connection_fails_only_its_own_tenants_request(tmp_path: 
     assert a.azure_subscriptions[0].sections["budgets"].ok
     # Every reset took the pool's one connection with it; the pool opened a new one for the next request.
     assert connections >= 2 + FAST.max_retries + 1
+
+
+# -- tokens kept per tenant (credentials.ReusedTokens) ------------------------------------------------------
+
+class CountingCredential:
+    """Stands in for azure-identity: a new token per call, expiring ``lifetime_s`` from now."""
+
+    def __init__(self, lifetime_s: int = 3600) -> None:
+        self.calls: list[tuple[tuple[str, ...], dict]] = []
+        self.lifetime_s = lifetime_s
+
+    async def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+        self.calls.append((scopes, kwargs))
+        return AccessToken(f"token-{len(self.calls)}", int(time.time()) + self.lifetime_s)
+
+
+async def test_a_kept_token_is_handed_out_again_without_asking_the_credential() -> None:
+    credential = CountingCredential()
+    tokens = ReusedTokens(credential)
+    graph = [await tokens.get_token("https://graph/.default", claims=None, enable_cae=True) for _ in range(5)]
+    arm = [await tokens.get_token("https://arm/.default") for _ in range(3)]
+    assert {t.token for t in graph} == {"token-1"} and {t.token for t in arm} == {"token-2"}
+    # Asked as the callers asked: the SDK with enable_cae, ARM without it.
+    assert credential.calls == [(("https://graph/.default",), {"enable_cae": True}), (("https://arm/.default",), {})]
+
+
+async def test_a_token_near_its_expiry_or_a_claims_challenge_goes_to_the_credential() -> None:
+    expiring = CountingCredential(lifetime_s=ReusedTokens.REFRESH_MARGIN_S - 10)
+    tokens = ReusedTokens(expiring)
+    await tokens.get_token("https://graph/.default")
+    await tokens.get_token("https://graph/.default")
+    assert len(expiring.calls) == 2
+    fresh = CountingCredential()
+    tokens = ReusedTokens(fresh)
+    await tokens.get_token("https://graph/.default", enable_cae=True)
+    challenged = await tokens.get_token("https://graph/.default", claims='{"access_token":{}}', enable_cae=True)
+    assert challenged.token == "token-2"
+    assert fresh.calls[1] == (("https://graph/.default",), {"claims": '{"access_token":{}}', "enable_cae": True})

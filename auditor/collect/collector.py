@@ -25,7 +25,7 @@ from auditor.collect.answers import ACCESS, Fetched, auth_reason
 from auditor.collect.arm import ArmReader
 from auditor.collect.connections import tenant_connections
 from auditor.collect.delegated_sections import collect_delegated_sections
-from auditor.collect.credentials import CredentialError, build_credential, close_credential
+from auditor.collect.credentials import CredentialError, ReusedTokens, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
 from auditor.collect.options import CollectOptions
 from auditor.collect.trust import TrustError, trust_context
@@ -294,17 +294,18 @@ async def _collect(
     except CredentialError as exc:
         return TenantRun(target, failed_snapshot(target, f"authentication failed: {exc}", started), failed_whole=True)
     graph = arm = None
+    tokens = ReusedTokens(credential)  # Graph's SDK asks for a token per request: kept ones are handed out
     try:
         # One token first: a tenant without consent or with a bad secret fails here, once, with
         # azure-identity's own reason, rather than as a wall of per-section errors.
         try:
             # enable_cae=True as the Graph SDK's token provider asks: the token lands in the cache entry the
             # Graph reader reads, so its first concurrent requests ($batch and beta) fetch no second token.
-            await credential.get_token(f"{config.endpoints.graph}/.default", enable_cae=True)
+            await tokens.get_token(f"{config.endpoints.graph}/.default", enable_cae=True)
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
-        graph = GraphReader(credential, config.endpoints.graph, options, session)
-        arm = ArmReader(credential, config.endpoints.arm, options, session)
+        graph = GraphReader(tokens, config.endpoints.graph, options, session)
+        arm = ArmReader(tokens, config.endpoints.arm, options, session)
         azure_groups: asyncio.Future[tuple[list[str], str]] = asyncio.get_running_loop().create_future()
         if target.only is not None:  # the partner's context only: no Azure
             azure_groups.set_result(([], CONTEXT_ONLY_REASON))
