@@ -9,10 +9,12 @@ tenants of a process was tried and was 3-4x worse: httpcore's pool scans its con
 
 Now every request of a tenant goes through one aiohttp ``ClientSession`` per event loop (a worker process):
 its connector keeps a bounded number of keep-alive connections per host (`CollectOptions.
-connections_per_host`) and hands them from one tenant's request to the next, and its HTTP parser is compiled. msgraph-sdk and ARM keep their
-httpx clients (kiota's middleware, our retry and error handling are unchanged): ``PooledTransport`` is the
-httpx transport those clients send through. Token requests use the same session
-(`AioHttpTransport(session=..., session_owner=False)`).
+connections_per_host`) and hands them from one tenant's request to the next, and its HTTP parser is compiled.
+msgraph-sdk keeps its httpx client (kiota's middleware, our retry and error handling are unchanged):
+``PooledTransport`` is the httpx transport it sends through. ARM requests go straight through the pool
+(``send``); token requests too (`AioHttpTransport(session=..., session_owner=False)`, credentials.py).
+A failure without an answer is raised as the httpx exception httpcore raised for it, so
+auditor/collect/network.py words and classifies every failure one way.
 
 What is shared is connections only, never state a tenant could leak into another: the session keeps no
 cookies (``DummyCookieJar``), every request carries its own tenant's token, and a connection is used by one
