@@ -9,6 +9,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import aiohttp
+from aiohttp import web
 from azure.core.credentials import AccessToken
 
 from auditor.collect import CollectOptions
@@ -116,3 +118,57 @@ async def test_a_token_near_its_expiry_or_a_claims_challenge_goes_to_the_credent
     challenged = await tokens.get_token("https://graph/.default", claims='{"access_token":{}}', enable_cae=True)
     assert challenged.token == "token-2"
     assert fresh.calls[1] == (("https://graph/.default",), {"claims": '{"access_token":{}}', "enable_cae": True})
+
+
+# -- proxies from the environment (connections.env_proxy) ----------------------------------------------------
+
+class ForwardingProxy:
+    """A plain-HTTP forward proxy on 127.0.0.1: takes absolute-form requests, forwards them, counts them."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.port = 0
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        self.seen.append(f"{request.method} {request.url}")
+        async with aiohttp.ClientSession(auto_decompress=False) as session:
+            async with session.request(request.method, request.url, headers=request.headers,
+                                       data=await request.read(), allow_redirects=False) as answer:
+                return web.Response(status=answer.status, body=await answer.read(), headers=answer.headers)
+
+    async def __aenter__(self) -> "ForwardingProxy":
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        await self._runner.cleanup()
+
+
+async def test_graph_and_arm_go_through_the_proxy_http_proxy_names(tmp_path: Path, monkeypatch) -> None:
+    tenants = _tenants(1)
+    async with Emulator(tenants) as emulator, ForwardingProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        got = await collect(emulator, tenants, tmp_path)
+        sent = len(emulator.http_requests())
+    assert comparable(got[CUSTOMER_A]) == comparable(tenants[0])
+    assert len(proxy.seen) == sent > 0
+    assert any("/v1.0/$batch" in line for line in proxy.seen) and any("/subscriptions/" in line or
+                                                                     "ResourceGraph" in line for line in proxy.seen)
+
+
+async def test_no_proxy_exempts_its_hosts(tmp_path: Path, monkeypatch) -> None:
+    tenants = _tenants(1)
+    async with Emulator(tenants) as emulator, ForwardingProxy() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        got = await collect(emulator, tenants, tmp_path)
+    assert comparable(got[CUSTOMER_A]) == comparable(tenants[0])
+    assert proxy.seen == []

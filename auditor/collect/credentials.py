@@ -146,7 +146,9 @@ def build_credential(
         from azure.core.pipeline.transport import AioHttpTransport
 
         if session is not None:  # the run's pool: no TLS handshake with the authority per tenant
-            return AioHttpTransport(session=session, session_owner=False)
+            from auditor.collect.connections import token_transport
+
+            return token_transport(session)
 
         class TrustedAioHttpTransport(AioHttpTransport):
             async def open(self) -> None:
