@@ -36,20 +36,22 @@ Second step (auditor/collect/connections.py): every request of a worker's tenant
 through one aiohttp session, a bounded keep-alive pool (48 connections per host) with a compiled HTTP
 parser; msgraph-sdk keeps its httpx client and middleware, with an httpx transport over that pool; ARM
 sends straight through it; a tenant's tokens are kept for the SDK's per-request asks (MSAL's cache was
-looked up ~10 times per tenant). Same requests (13.2 per tenant, the same request lines) and byte-identical
-snapshots (40 bench tenants collected before and after with a fixed time, `diff -r`). `connections` (the
-emulator's count) went from ~9 per tenant to 161 for the whole run. 1,000 tenants, before (main) and after
-run in turns; another job held one of the two cores at 100 % throughout (load average 3-6.5):
-  before 13.2 requests, 17.6-21.1 tenants/s (47.5-57.0 s), 0.032-0.038 s CPU, 187-193 MB;
+looked up ~10 times per tenant); the proxy variables are looked up once per host (aiohttp's trust_env did it,
+with ~/.netrc, in a thread per request). Same requests (13.2 per tenant, the same request lines) and
+byte-identical snapshots (30-40 bench tenants collected before and after with a fixed time, `diff -r`).
+`connections` (the emulator's count) went from ~9 per tenant to 161 for the whole run. 1,000 tenants,
+before (main) and after run in turns; another job held one of the two cores at 100 % all along (load
+average 2-6.5), so the collector and the emulator had about one core between them:
+  before 13.2 requests, 17.6-21.1 tenants/s (47.5-57.0 s), 0.032-0.038 s CPU, 184-193 MB;
   after, the pool alone: 13.2 requests, 23.6-26.8 tenants/s (37.3-42.4 s), 0.025-0.027 s CPU, 162 MB;
-  after, with kept tokens and ARM straight through the pool: 13.2 requests, 21.3-24.7 tenants/s
-  (40.6-46.9 s), 0.023-0.025 s CPU, 159-164 MB.
+  after, all of it: 13.2 requests, 22.0-23.1 tenants/s (43.3-45.4 s), 0.020-0.022 s CPU, 159-160 MB
+  (the before runs of those turns: 18.6-20.3 tenants/s, 0.035-0.038 s CPU).
 With the machine otherwise idle (load average ~1 before the run), the pool alone: 28.9 tenants/s (34.6 s),
-0.027 s CPU; 200 tenants 29.8 tenants/s. Throughput follows the free CPU: the collector (~0.024 s) and the
-emulator (~0.016 s, down from ~0.020 as it no longer accepts ~9 connections per tenant) share the two cores.
-What is left (cProfile of one worker, 200 tenants): orjson parsing the answers (~10 %), aiohttp (~10 %),
-kiota's middleware and httpx around each Graph request (~8 %), socket calls, azure-identity's two token
-requests per tenant.
+0.027 s CPU; 200 tenants 29.8 tenants/s. Throughput follows the free CPU: the collector (~0.021 s) and the
+emulator (~0.016 s, down from ~0.020 as it no longer accepts ~9 connections per tenant) share the cores.
+What is left (cProfile of one worker, 200 tenants): orjson parsing the answers (~12 % of the CPU), aiohttp
+(~12 %), httpx and kiota's middleware around each Graph request (~10 %), socket calls, azure-identity's two
+token requests per tenant, pydantic building the snapshot; no single part left to remove.
 """
 
 from __future__ import annotations
