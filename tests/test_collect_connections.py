@@ -5,6 +5,8 @@ And a tenant's tokens are kept for its SDK's per-request asks (credentials.Reuse
 
 from __future__ import annotations
 
+import gzip
+import ssl
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +16,7 @@ from aiohttp import web
 from azure.core.credentials import AccessToken
 
 from auditor.collect import CollectOptions
+from auditor.collect.connections import pooled_client, send, shared_connections
 from auditor.collect.credentials import ReusedTokens
 from auditor.collect.emulator import Emulator
 from auditor.collect.faults import Fault, FaultKind
@@ -172,3 +175,35 @@ async def test_no_proxy_exempts_its_hosts(tmp_path: Path, monkeypatch) -> None:
         got = await collect(emulator, tenants, tmp_path)
     assert comparable(got[CUSTOMER_A]) == comparable(tenants[0])
     assert proxy.seen == []
+
+
+# -- bodies as the services send them (gzip) -------------------------------------------------------------------
+
+async def test_a_gzipped_answer_is_decoded_once_through_the_sdk_transport_and_for_arm() -> None:
+    """Graph and ARM gzip their JSON when asked (Accept-Encoding): httpx decodes for the SDK (the pool
+    leaves the body as sent), aiohttp for ARM; neither path decodes twice or not at all."""
+    document = b'{"value": [{"id": "1", "displayName": "Caf\\u00e9"}]}'
+    seen: list[str] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Accept-Encoding", ""))
+        return web.Response(body=gzip.compress(document), headers={"Content-Encoding": "gzip",
+                                                                   "Content-Type": "application/json"})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", answer)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/v1.0/users"  # type: ignore[union-attr]
+    try:
+        async with shared_connections(ssl.create_default_context()) as session:
+            client = pooled_client(session, 5.0)
+            through_sdk = await client.get(url)
+            await client.aclose()
+            for_arm = await send(session, "GET", url, {"Accept": "application/json"}, 5.0)
+    finally:
+        await runner.cleanup()
+    assert through_sdk.content == document and for_arm.content == document
+    assert all("gzip" in value for value in seen) and len(seen) == 2
