@@ -4,6 +4,7 @@ request counts, failure semantics per fault and section kind, whole-tenant failu
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -251,7 +252,8 @@ async def test_graph_token_failure_after_sign_in_fails_that_tenant_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A token refresh that fails mid-collection ends as that tenant's section errors, not as an exception
-    that stops the whole portfolio."""
+    that stops the whole portfolio. The tokens here expire within the refresh margin, so every request asks
+    the credential again (a kept token is handed out only while it is not about to expire)."""
     from azure.core.credentials import AccessToken
     from azure.core.exceptions import ClientAuthenticationError
 
@@ -265,7 +267,7 @@ async def test_graph_token_failure_after_sign_in_fails_that_tenant_only(
             self.tokens += 1
             if self.tenant_id == CUSTOMER_A and self.tokens > 1:
                 raise ClientAuthenticationError("ClientSecretCredential.get_token failed: AADSTS50058: refresh failed")
-            return AccessToken(f"tenant:{self.tenant_id}", 4102444800)
+            return AccessToken(f"tenant:{self.tenant_id}", int(time.time()) + 60)
 
     monkeypatch.setattr(collector, "build_credential", lambda auth, endpoints, tenant_id, **kw: FailsAfterFirstToken(tenant_id))
     tenants = [customer(), customer(CUSTOMER_B, "Fabrikam Ltd", users=8, domain="fabrikam.example")]

@@ -9,10 +9,10 @@ shared rules of auditor/collect/policy.py (a list is read whole or not at all).
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from typing import Any
 
+import aiohttp
 import httpx
 
 from auditor.collect.answers import (
@@ -24,6 +24,8 @@ from auditor.collect.answers import (
     failure,
     parse_json,
 )
+from auditor import jsonfast
+from auditor.collect.connections import send
 from auditor.collect.network import connection_reason, is_transient
 from auditor.collect.options import CollectOptions
 from auditor.collect.policy import Paging, retry_delay
@@ -34,18 +36,18 @@ class ArmAuthError(Exception):
 
 
 class ArmReader:
-    def __init__(self, credential: Any, arm_root: str, options: CollectOptions, trust: ssl.SSLContext) -> None:
+    def __init__(self, credential: Any, arm_root: str, options: CollectOptions, session: aiohttp.ClientSession) -> None:
         self._credential = credential
         self._root = arm_root.rstrip("/")
         self._options = options
-        # The run's shared trust (auditor/collect/trust.py), as for Graph and the token requests.
-        self._http = httpx.AsyncClient(timeout=options.timeout_s, follow_redirects=False, verify=trust)
+        # The run's shared connection pool (auditor/collect/connections.py), verifying with the run's trust.
+        self._session = session
         self._token: Any = None
         self._token_lock = asyncio.Lock()
         self.requests_sent = 0
 
     async def close(self) -> None:
-        await self._http.aclose()
+        pass  # the connections are the pool's; nothing of this tenant's stays open
 
     async def _bearer(self) -> str:
         async with self._token_lock:
@@ -84,12 +86,14 @@ class ArmReader:
             try:
                 self.requests_sent += 1
                 if query is None:
-                    response = await self._http.get(url, headers=headers)
+                    response = await send(self._session, "GET", url, headers, self._options.timeout_s)
                 else:
                     options: dict[str, Any] = {"resultFormat": "objectArray", "$top": 1000}
                     if skip_token:
                         options["$skipToken"] = skip_token
-                    response = await self._http.post(url, headers=headers, json={"query": query, "options": options})
+                    headers["Content-Type"] = "application/json"
+                    payload = jsonfast.dumps({"query": query, "options": options})
+                    response = await send(self._session, "POST", url, headers, self._options.timeout_s, payload)
             except httpx.HTTPError as exc:
                 reason = connection_reason(exc, self._options.timeout_s)
                 if not is_transient(exc):
@@ -100,7 +104,7 @@ class ArmReader:
                     return Fetched.error(paging.failed(f"{reason}; {delay.give_up}"))
                 await asyncio.sleep(delay.seconds)
                 continue
-            status = response.status_code
+            status = response.status
             if status in RETRYABLE_STATUSES:
                 attempts += 1
                 delay = retry_delay(self._options, attempts, response.headers)

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+import ssl
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Collection, Hashable
 
+import aiohttp
+
 from auditor import __version__
 from auditor.collect.answers import ACCESS, Fetched, auth_reason
 from auditor.collect.arm import ArmReader
+from auditor.collect.connections import tenant_connections
 from auditor.collect.delegated_sections import collect_delegated_sections
-from auditor.collect.credentials import CredentialError, build_credential, close_credential
+from auditor.collect.credentials import CredentialError, ReusedTokens, build_credential, close_credential
 from auditor.collect.graph import GraphCall, GraphReader
 from auditor.collect.options import CollectOptions
 from auditor.collect.trust import TrustError, trust_context
@@ -275,22 +279,33 @@ async def collect_tenant(
         trust = trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)
     except TrustError as exc:
         return TenantRun(target, failed_snapshot(target, f"TLS trust: {exc}", started), failed_whole=True)
+    # Tokens, Graph and ARM through one pool: the run's shared one, or the tenant's own when read alone.
+    async with tenant_connections(trust, options.connections_per_host) as session:
+        return await _collect(target, config, options, started, trust, session)
+
+
+async def _collect(
+    target: Target, config: AuditConfig, options: CollectOptions, started: datetime, trust: ssl.SSLContext,
+    session: aiohttp.ClientSession,
+) -> TenantRun:
     try:
-        credential = build_credential(config.auth, config.endpoints, target.id, environ=options.environ, trust=trust)
+        credential = build_credential(config.auth, config.endpoints, target.id, environ=options.environ, trust=trust,
+                                      session=session)
     except CredentialError as exc:
         return TenantRun(target, failed_snapshot(target, f"authentication failed: {exc}", started), failed_whole=True)
     graph = arm = None
+    tokens = ReusedTokens(credential)  # Graph's SDK asks for a token per request: kept ones are handed out
     try:
         # One token first: a tenant without consent or with a bad secret fails here, once, with
         # azure-identity's own reason, rather than as a wall of per-section errors.
         try:
             # enable_cae=True as the Graph SDK's token provider asks: the token lands in the cache entry the
             # Graph reader reads, so its first concurrent requests ($batch and beta) fetch no second token.
-            await credential.get_token(f"{config.endpoints.graph}/.default", enable_cae=True)
+            await tokens.get_token(f"{config.endpoints.graph}/.default", enable_cae=True)
         except Exception as exc:  # azure-identity raises ClientAuthenticationError and friends
             return TenantRun(target, failed_snapshot(target, auth_reason(exc), started), failed_whole=True)
-        graph = GraphReader(credential, config.endpoints.graph, options, trust)
-        arm = ArmReader(credential, config.endpoints.arm, options, trust)
+        graph = GraphReader(tokens, config.endpoints.graph, options, session)
+        arm = ArmReader(tokens, config.endpoints.arm, options, session)
         azure_groups: asyncio.Future[tuple[list[str], str]] = asyncio.get_running_loop().create_future()
         if target.only is not None:  # the partner's context only: no Azure
             azure_groups.set_result(([], CONTEXT_ONLY_REASON))

@@ -7,8 +7,8 @@ so the real azure-identity credentials can be pointed at it. A non-ok section is
 produced it (403, licence error, 404, 500). Faults can be injected per section and tenant
 (auditor/collect/faults.py), including a page-2 failure, a looping nextLink and a TCP reset. Every request
 is recorded; any write gets 405 and is recorded as a write; the most requests in flight at once per tenant
-are counted (`max_in_flight`). Served over HTTPS too (`tls_all`), with a certificate of the caller's (a
-test's throwaway CA) or a self-signed one.
+are counted (`max_in_flight`), and so are the TCP connections requests arrived on (`connections`). Served
+over HTTPS too (`tls_all`), with a certificate of the caller's (a test's throwaway CA) or a self-signed one.
 
 Built on aiohttp's server: benchmarks hold hundreds of concurrent connections. Listens on 127.0.0.1 only.
 """
@@ -23,6 +23,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,9 @@ class Emulator:
         # (tenant id in lower case, "graph" or "arm") -> the most HTTP requests in flight at once
         self.max_in_flight: dict[tuple[str, str], int] = {}
         self._tokens: dict[str, str] = {}
+        # Every TCP connection a request arrived on, plain or TLS, counted once (the collector's pool reuse).
+        self._seen_transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
+        self.connections = 0
         self.delegated = delegated
         self.gdap_sections = {k.lower(): v for k, v in (gdap_sections or {}).items()}
         self.requests: list[RequestRecord] = []
@@ -235,7 +239,14 @@ class Emulator:
         except asyncio.TimeoutError:
             pass
 
+    def _count_connection(self, request: web.Request) -> None:
+        transport = request.transport
+        if transport is not None and transport not in self._seen_transports:
+            self._seen_transports.add(transport)
+            self.connections += 1
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self._count_connection(request)
         path = request.path
         parts = path.strip("/").split("/")
         if request.method == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
@@ -511,6 +522,7 @@ class Emulator:
             "batch_items": sum(1 for r in self.requests if r.in_batch),
             "token_requests": len(self.token_requests),
             "writes": len(self.writes),
+            "connections": self.connections,
             "tenants": len(tenants),
         }
 

@@ -12,11 +12,11 @@ or not at all.
 from __future__ import annotations
 
 import asyncio
-import ssl
 from dataclasses import dataclass, field
 from typing import Any, Hashable
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
 from azure.core.exceptions import AzureError
 
@@ -31,6 +31,7 @@ from auditor.collect.answers import (
     failure,
     parse_json,
 )
+from auditor.collect.connections import pooled_client
 from auditor.collect.network import connection_reason, is_transient
 from auditor.collect.options import CollectOptions
 from auditor.collect.policy import Paging, retry_delay
@@ -65,7 +66,7 @@ class Reply:
     body: Any  # bytes from a direct request, already-parsed JSON (or a string) from a $batch item
 
 
-def _make_adapter(credential: Any, root: str, timeout_s: float, trust: ssl.SSLContext) -> Any:
+def _make_adapter(credential: Any, root: str, timeout_s: float, session: aiohttp.ClientSession) -> Any:
     from kiota_authentication_azure.azure_identity_authentication_provider import (
         AzureIdentityAuthenticationProvider,
     )
@@ -73,9 +74,9 @@ def _make_adapter(credential: Any, root: str, timeout_s: float, trust: ssl.SSLCo
     from msgraph.graph_request_adapter import GraphRequestAdapter
     from msgraph_core import GraphClientFactory
 
-    # `verify` takes an SSLContext (httpx docs, "SSL": https://www.python-httpx.org/advanced/ssl/); the
-    # run's shared trust, so a proxy's private root CA counts here as it does for the token requests.
-    http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False, verify=trust)
+    # Sent through the run's shared connection pool (auditor/collect/connections.py), which verifies TLS with
+    # the run's one trust, so a proxy's private root CA counts here as it does for the token requests.
+    http = pooled_client(session, timeout_s)
     # Our own retry policy covers every request (Retry-After, $batch items); redirects are not followed, so
     # a token is only ever sent to the configured Graph host and a 3xx becomes an honest `error` section.
     options = {
@@ -89,12 +90,12 @@ def _make_adapter(credential: Any, root: str, timeout_s: float, trust: ssl.SSLCo
 
 
 class GraphReader:
-    """Reads Graph for one tenant with that tenant's own credential and HTTP client."""
+    """Reads Graph for one tenant with that tenant's own credential and HTTP client (over the run's pool)."""
 
-    def __init__(self, credential: Any, graph_root: str, options: CollectOptions, trust: ssl.SSLContext) -> None:
+    def __init__(self, credential: Any, graph_root: str, options: CollectOptions, session: aiohttp.ClientSession) -> None:
         self._root = graph_root.rstrip("/")
         self._options = options
-        self._adapter, self._http = _make_adapter(credential, self._root, options.timeout_s, trust)
+        self._adapter, self._http = _make_adapter(credential, self._root, options.timeout_s, session)
         # Graph throttles per app per tenant: this tenant's requests in flight stay within the bound.
         self._in_flight = asyncio.Semaphore(max(1, options.graph_concurrency))
         self.requests_sent = 0

@@ -2,10 +2,11 @@
 
 One asyncio loop keeps one core busy: parsing answers, building snapshots and the HTTP stack itself are
 Python work, and the GIL lets one thread do it at a time. ``collect_in_workers`` starts ``jobs`` processes,
-each with its own event loop, its own HTTP clients and, per tenant, its own credential (tokens are per
-tenant: nothing needs sharing). Tenants are handed out one at a time from a queue as a worker has room, so
-a large tenant does not hold up a share decided in advance; results (and, when asked, the snapshots) come
-back on another queue, and the caller reports progress as each tenant ends.
+each with its own event loop, its own pool of keep-alive connections shared by its tenants
+(auditor/collect/connections.py) and, per tenant, its own credential and HTTP clients (tokens are per
+tenant). Tenants are handed out one at a time from a queue as a worker has room, so a large tenant does not
+hold up a share decided in advance; results (and, when asked, the snapshots) come back on another queue, and
+the caller reports progress as each tenant ends.
 
 Workers are forked where the platform allows (Linux): they start with every module the parent has imported
 (msgraph-sdk and azure-identity cost ~0.6 s of CPU to import, about as much as collecting 20 tenants). They
@@ -89,6 +90,16 @@ def _work(share: _Share) -> int:
 
 
 async def _work_async(share: _Share) -> int:
+    from auditor.collect.connections import shared_connections
+    from auditor.collect.trust import trust_context
+
+    # The worker's tenants share one keep-alive pool (auditor/collect/connections.py).
+    trust = trust_context(share.options.environ, share.config.endpoints.ca_bundle, share.options.ca_bundle)
+    async with shared_connections(trust, share.options.connections_per_host):
+        return await _work_tenants(share)
+
+
+async def _work_tenants(share: _Share) -> int:
     from auditor.collect.portfolio import collect_and_write
 
     room = asyncio.Semaphore(share.concurrency)
@@ -124,10 +135,10 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def preload() -> None:
     """Import what each tenant's collection needs before forking, so workers do not each import it again."""
-    import aiohttp  # noqa: F401
     import azure.identity.aio  # noqa: F401
-    import httpcore  # noqa: F401  (httpx imports it with its first client)
     import msgraph_core  # noqa: F401
+
+    import auditor.collect.connections  # noqa: F401  (aiohttp: every request goes through its pool)
     from kiota_authentication_azure import azure_identity_authentication_provider  # noqa: F401
     from kiota_http.middleware import options  # noqa: F401
     from msgraph import graph_request_adapter  # noqa: F401

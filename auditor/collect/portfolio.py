@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from auditor.collect.collector import CollectError, Target, TenantRun, collect_tenant, snapshot_filename
+from auditor.collect.connections import shared_connections
 from auditor.collect.credentials import ONE_PROCESS_METHODS, SINGLE_TENANT_METHODS
 from auditor.collect.options import CollectOptions
 from auditor.collect.trust import TrustError, trust_context
@@ -78,7 +80,7 @@ async def collect_all_async(
             "client_secret or certificate (a multi-tenant app consented in each customer)"
         )
     try:
-        trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)  # built once, shared
+        trust = trust_context(options.environ, config.endpoints.ca_bundle, options.ca_bundle)  # built once, shared
     except TrustError as exc:
         raise CollectError(str(exc)) from None
     concurrency = options.concurrency or config.concurrency
@@ -95,7 +97,7 @@ async def collect_all_async(
 
     async def spread(targets: list[Target]) -> list[TenantRun]:
         jobs = 1 if config.auth.method in ONE_PROCESS_METHODS else min(options.jobs, len(targets))
-        if jobs > 1:  # each worker process tunes its own garbage collector
+        if jobs > 1:  # each worker process tunes its own garbage collector and opens its own pool
             from auditor.collect.pool import collect_in_workers
 
             return await collect_in_workers(targets, config, out_dir, options, jobs=jobs,
@@ -106,15 +108,19 @@ async def collect_all_async(
         with collection_gc():
             return list(await asyncio.gather(*(one(t) for t in targets)))
 
+    async def pooled(work: Any) -> Any:
+        async with shared_connections(trust, options.connections_per_host):  # one pool for this process's tenants
+            return await work
+
     progress.start(len(customers) + (partner is not None), "Collecting tenants")
     try:
         if partner is not None and discover:
-            partner_run = await one(partner, keep=True)  # its relationships name the customers
+            partner_run = await pooled(one(partner, keep=True))  # its relationships name the customers
             customers = discovered_customers(partner_run.snapshot)  # type: ignore[arg-type]
             # The total is known only now; a second start() updates it (the partner stays counted).
             progress.start(1 + len(customers), "Collecting tenants")
-            return [partner_run, *await spread(customers)]
-        return await spread(([partner] if partner else []) + customers)
+            return [partner_run, *await pooled(spread(customers))]
+        return await pooled(spread(([partner] if partner else []) + customers))
     finally:
         progress.finish()
 
