@@ -19,6 +19,7 @@ evidence headers and cells):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 PARTNER_PREFIX = "Partner:"
 
@@ -53,10 +54,13 @@ _CODE = re.compile(r"`([^`]*)`")
 _TOKEN = re.compile(r"\S+")
 
 
+_DOTTED = re.compile(r"[A-Za-z0-9]\.[A-Za-z0-9]")
+
+
 def is_address_like(token: str) -> bool:
     """A UPN, e-mail, URL, path, domain or dotted name (``Policy.Read.All``): kept exactly as written."""
     return ("@" in token or "#" in token or "/" in token or "\\" in token
-            or re.search(r"[A-Za-z0-9]\.[A-Za-z0-9]", token) is not None)
+            or _DOTTED.search(token) is not None)
 
 
 def _words(identifier: str) -> str:
@@ -78,9 +82,11 @@ def _token(token: str) -> str:
     return _SNAKE.sub(lambda m: _words(m.group(0)), token)
 
 
+@lru_cache(maxsize=8192)
 def customer_text(text: str) -> str:
     """``text`` as a customer reads it: no backticks, no API identifiers (see the module docstring). Cost
-    linear in the text; tenant data inside it is changed only where it is itself an API-style identifier."""
+    linear in the text; tenant data inside it is changed only where it is itself an API-style identifier.
+    Remembered per process: the same check texts and evidence values come back in every scorecard."""
     if not text:
         return text
     text = _CODE.sub(lambda m: m.group(1), text).replace("`", "")
