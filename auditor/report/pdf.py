@@ -187,11 +187,15 @@ def html_to_pdf(html: str, brand: Brand, paper: str = "A4") -> Pdf:
     user-agent stylesheet would put in it anyway (``wbr::before { content: "\\200B" }``), so a long UPN's
     break opportunities cost no element and no pseudo-element each: a quarter of a scorecard's layout time.
     Tenant text cannot carry a ``<wbr>`` of its own: it arrives escaped."""
-    fetcher = restricted_fetcher([brand.logo_path])
-    html = html.replace("<wbr>", "\u200b")
     with collected_once():
-        document = _report_html_class()(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).render(
-            stylesheets=list(_stylesheets(paper, brand_colours(brand))), font_config=_font_config(),
-            cache=_image_cache(brand.logo_path))
-        return Pdf(document.write_pdf(), len(document.pages), tuple(fetcher.refused))
+        # The document is laid out, drawn and dropped inside _weasyprint_pdf: by the time the collection
+        # runs, only its cycles are left to free, and nothing of it survives into an older generation.
+        return _weasyprint_pdf(html.replace("<wbr>", "\u200b"), brand, paper)
 
+
+def _weasyprint_pdf(html: str, brand: Brand, paper: str) -> Pdf:
+    fetcher = restricted_fetcher([brand.logo_path])
+    document = _report_html_class()(string=html, base_url=ASSETS_DIR.as_uri() + "/", url_fetcher=fetcher).render(
+        stylesheets=list(_stylesheets(paper, brand_colours(brand))), font_config=_font_config(),
+        cache=_image_cache(brand.logo_path))
+    return Pdf(document.write_pdf(), len(document.pages), tuple(fetcher.refused))
