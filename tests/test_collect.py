@@ -401,3 +401,17 @@ def test_cli_collect_bad_config_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and "AUDITOR_CLIENT_SECRET" in result.output
     assert "oops" not in result.output
+
+
+@pytest.mark.parametrize("method", ["client_secret", "certificate", "device_code", "default"])
+def test_azure_identity_methods_refuse_a_plain_http_authority_in_one_line(method: str, tmp_path: Path) -> None:
+    """azure-identity raises a ValueError for an http authority when its credential is built; each method
+    that goes through it says so as a CredentialError instead (a fresh user's config with
+    authority = "http://127.0.0.1:9" and client_secret got a traceback per tenant)."""
+    certificate = tmp_path / "app.pem"
+    certificate.write_text("not read: the authority is refused first")
+    auth = AuthConfig(method=method, client_id="00000000-0000-4000-8000-0000000000aa",
+                      certificate_path=certificate if method == "certificate" else None)
+    local = Endpoints(graph="http://127.0.0.1:9", arm="http://127.0.0.1:9", authority="http://127.0.0.1:9")
+    with pytest.raises(CredentialError, match=f"'{method}' needs an https:// authority"):
+        build_credential(auth, local, CUSTOMER_A, environ={"AUDITOR_CLIENT_SECRET": "x"})

@@ -154,6 +154,35 @@ async def test_a_worker_that_dies_fails_the_run(tmp_path: Path, monkeypatch: pyt
             await collect_all_async(config, tmp_path, now=NOW, options=CollectOptions(**{**FAST.__dict__, "jobs": 2}))
 
 
+async def test_an_unexpected_error_in_one_tenant_fails_the_run_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An exception no tenant handler expects (a bug, a library's ValueError) inside a worker ends the run
+    with that error. Before, the worker dropped it with the tenant's task and the parent waited for ever for
+    that tenant's result (a fresh user's `collect --jobs 2` hung with a traceback per tenant)."""
+    import asyncio
+
+    from auditor.collect import portfolio
+
+    real = portfolio.collect_tenant
+
+    async def breaks_on_b(target, *args, **kwargs):
+        if target.id == CUSTOMER_B:
+            raise ValueError("an error no handler expects")
+        return await real(target, *args, **kwargs)
+
+    monkeypatch.setattr(portfolio, "collect_tenant", breaks_on_b)  # forked workers inherit the patch
+    tenants = _portfolio()[1:]
+    async with Emulator(tenants) as emulator:
+        config = config_for(tenants, emulator.endpoints())
+        with pytest.raises(ValueError, match="no handler expects"):
+            # The bound only keeps a regression from hanging the suite; the run ends within seconds.
+            await asyncio.wait_for(
+                collect_all_async(config, tmp_path, now=NOW, options=CollectOptions(**{**FAST.__dict__, "jobs": 2})),
+                timeout=120,
+            )
+
+
 # -- snapshot files through orjson ------------------------------------------------------------------------
 
 

@@ -99,6 +99,17 @@ class ReusedTokens:
         return token
 
 
+def _https_authority(method: str, endpoints: Endpoints) -> None:
+    """Raise CredentialError unless the authority is https: azure-identity's credentials (client_secret,
+    certificate, device_code, default) refuse a plain-http authority with a ValueError when they are built,
+    which reached users as a traceback per tenant; said here in one line, before each of them is built."""
+    if urlsplit(endpoints.authority).scheme != "https":
+        raise CredentialError(
+            f"auth.method '{method}' needs an https:// authority (azure-identity refuses plain http); "
+            "http://127.0.0.1 serves only 'static_token' against the local emulator"
+        )
+
+
 def _is_local(url: str) -> bool:
     """The URL's host is 127.0.0.1 itself (a prefix test would pass http://127.0.0.1.example.com)."""
     return urlsplit(url).hostname == "127.0.0.1"
@@ -131,6 +142,7 @@ def build_credential(
         from auditor.collect.trust import trust_context
 
         trust = trust_context(env, endpoints.ca_bundle)
+    method = auth.method
     common: dict[str, Any] = {"authority": endpoints.authority}
     if _is_local(endpoints.authority):
         # A local authority has no instance-discovery metadata; the emulator serves only the token endpoint.
@@ -158,11 +170,11 @@ def build_credential(
 
         return TrustedAioHttpTransport(session_owner=True)
 
-    method = auth.method
     if method == "client_secret":
         from azure.identity.aio import ClientSecretCredential
 
         secret = _secret(env, auth.client_secret_env, f"the client secret of app {auth.client_id}")
+        _https_authority(method, endpoints)
         return ClientSecretCredential(tenant_id, auth.client_id, secret, **common, transport=transport())
     if method == "certificate":
         from azure.identity.aio import CertificateCredential
@@ -170,6 +182,7 @@ def build_credential(
         password = _secret(env, auth.certificate_password_env, "the certificate password") if auth.certificate_password_env else None
         if auth.certificate_path is None or not auth.certificate_path.is_file():
             raise CredentialError(f"certificate file {auth.certificate_path} does not exist")
+        _https_authority(method, endpoints)
         try:
             return CertificateCredential(
                 tenant_id, auth.client_id, certificate_path=str(auth.certificate_path), password=password, **common,
@@ -192,6 +205,7 @@ def build_credential(
 
         from auditor.collect.trust import requests_session
 
+        _https_authority(method, endpoints)
         extra = {"client_id": auth.client_id} if auth.client_id else {}
         sync_transport = RequestsTransport(session=requests_session(trust), session_owner=True)
         return ThreadedCredential(
@@ -206,6 +220,7 @@ def build_credential(
     if method == "default":
         from azure.identity.aio import DefaultAzureCredential
 
+        _https_authority(method, endpoints)
         return DefaultAzureCredential(authority=endpoints.authority, transport=transport())
     if method == "static_token":
         if not all(_is_local(url) for url in (endpoints.graph, endpoints.arm, endpoints.authority)):

@@ -104,6 +104,7 @@ async def _work_tenants(share: _Share) -> int:
 
     room = asyncio.Semaphore(share.concurrency)
     running: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
     done = 0
 
     async def one(index: int, target: Target) -> None:
@@ -111,11 +112,19 @@ async def _work_tenants(share: _Share) -> int:
             run, label = await collect_and_write(target, share.config, share.options, share.now, share.out_dir,
                                                  share.keep_snapshots)
             _results.put((index, run, label))
+        except BaseException as exc:
+            # An unexpected error in one tenant fails this worker, as it fails a run in one process. Kept here
+            # and raised by the loop below: a task's own exception would be dropped with the task, and the
+            # parent would wait for that tenant's result for ever.
+            failures.append(exc)
+            raise
         finally:
             room.release()
 
-    while True:
+    while not failures:
         await room.acquire()  # a tenant is taken only when there is room for it: the others stay for idle workers
+        if failures:
+            break
         item = await asyncio.to_thread(_tasks.get)
         if item is None:
             break
@@ -124,7 +133,9 @@ async def _work_tenants(share: _Share) -> int:
         task.add_done_callback(running.discard)
         done += 1
     if running:
-        await asyncio.gather(*running)  # an unexpected error in one tenant fails this worker, as it fails a run
+        await asyncio.gather(*running, return_exceptions=True)
+    if failures:
+        raise failures[0]
     return done
 
 
