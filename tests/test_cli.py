@@ -159,6 +159,8 @@ def test_formats_write_only_what_they_name(tmp_path):
                                  "--jobs", "1"])
     assert report.exit_code == 0, report.output
     assert {p.suffix for p in again.rglob("*") if p.is_file()} == {".pdf"}
+    # results.json carries no branding: without --config the default branding is said, not silent
+    assert "no --config given: the reports carry the default branding" in report.stderr
     bad = runner.invoke(app, ["run", "--snapshots", str(folder), "--out", str(tmp_path / "x"), "--formats", "docx"])
     assert bad.exit_code == 2 and "choose among" in bad.stderr
 

@@ -8,6 +8,7 @@ the connection's search_path, so tests never see each other's tables.
 from __future__ import annotations
 
 import os
+import stat
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -106,3 +107,19 @@ def test_backend_fixture_gives_an_empty_database(db_url):
         engine.dispose()
 
 
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_new_sqlite_history_is_private_to_the_user(tmp_path):
+    """The history holds evidence (people, admin accounts): a file the tool creates is owner-only, as every
+    report it writes is; an existing file keeps the mode its owner gave it."""
+    from auditor.store import open_db
+
+    new = tmp_path / "history" / "h.sqlite"
+    open_db(f"sqlite:///{new}").dispose()
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    shared = tmp_path / "shared.sqlite"
+    shared.touch(mode=0o640)
+    shared.chmod(0o640)
+    open_db(f"sqlite:///{shared}").dispose()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o640

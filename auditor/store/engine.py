@@ -67,8 +67,12 @@ def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            # Evidence names people and admin accounts: a folder the tool creates is private to the user.
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Evidence names people and admin accounts: a folder or file the tool creates is private to the
+            # user, as every report and data file is (SQLite gives its -wal and -shm files the same mode).
+            path = Path(parsed.database).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not path.exists():
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         engine = create_engine(url)
         _configure_sqlite(engine)  # the busy timeout, WAL, and BEGIN IMMEDIATE for writes
         return engine
