@@ -72,10 +72,6 @@ def register(app: typer.Typer) -> None:
         # A stored run is rendered with the branding it was recorded with, unless the config has a [branding].
         overrides = config is not None and "branding" in config.model_fields_set
         branding = config.branding if config is not None and (overrides or results_path is not None) else None
-        if results_path is not None and config is None:
-            # results.json carries no branding: say so, rather than let a partner's name and logo vanish unseen.
-            typer.echo("note: no --config given: the reports carry the default branding (the partner's name, "
-                       "logo and colour come from the config's [branding])", err=True)
         try:
             if branding is not None:
                 validate_branding(branding)  # before anything is read, rendered or written
@@ -98,6 +94,10 @@ def register(app: typer.Typer) -> None:
         scorecards = len({path.parent for path in written if path.stem == "scorecard"})
         portfolio = "a portfolio" if any(p.stem == "portfolio" for p in written) else "no portfolio"
         typer.echo(f"wrote {scorecards} scorecard(s) and {portfolio} to {out}")
+        if results_path is not None and config is None:
+            # results.json carries no branding: say so, rather than let a partner's name and logo vanish unseen.
+            typer.echo("note: no --config given: the reports carry the default branding (the partner's name, "
+                       "logo and colour come from the config's [branding])", err=True)
 
 
 def _stored_run(db: str | None, config, run_id: str):
