@@ -121,9 +121,9 @@ async def _work_tenants(share: _Share) -> int:
         finally:
             room.release()
 
-    while not failures:
+    while True:
         await room.acquire()  # a tenant is taken only when there is room for it: the others stay for idle workers
-        if failures:
+        if failures:  # a tenant failed while this worker waited for room or for its next tenant: take no more
             break
         item = await asyncio.to_thread(_tasks.get)
         if item is None:
