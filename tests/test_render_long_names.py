@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from pypdf import PdfReader
 
 from auditor.report import render_reports
@@ -47,3 +48,30 @@ def test_a_long_unbroken_name_stays_on_the_page(tmp_path):
     assert "Contents" in first  # the cover keeps its contents box on its one page
     assert "Executive summary" in reader.pages[1].extract_text()
     assert not _right_edge_overflow(pdf)
+
+
+class _Labels:
+    """A Progress that keeps the labels it is given."""
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+
+    def start(self, total: int, description: str) -> None:
+        pass
+
+    def advance(self, label: str = "", failed: bool = False) -> None:
+        self.labels.append(label)
+
+    def finish(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_names_a_long_tenant_without_the_report_break_points(tmp_path, jobs):
+    """The break points are for reports only: the terminal's progress shows the name as text, so a name
+    copied from it is the tenant's own (one process and render workers alike)."""
+    results = make_results([make_tenant("Fabrikam " + LONG[:150], tenant_id="11111111-1111-4111-8111-111111111111"),
+                            make_tenant("Contoso Ltd", tenant_id="22222222-2222-4222-8222-222222222222")])
+    progress = _Labels()
+    render_reports(results, tmp_path, jobs=jobs, progress=progress, media=("html",))
+    assert sorted(progress.labels) == sorted(["Fabrikam " + LONG[:150], "Contoso Ltd", "portfolio"])

@@ -134,6 +134,8 @@ def render_all(
     # out. results.json, CSV and XLSX keep it whole.
     results = _renamed(results, lambda name: shorten(name, NAME_CHARS))
     slugs = tenant_slugs(results.tenants)
+    # Progress names each tenant as the terminal shows text: without the report-only break points below.
+    labels = {tenant.tenant_id: tenant.display_name for tenant in results.tenants}
     # Then a long run without a space (Entra allows 256 characters of one) gets invisible break points, so
     # the name wraps on the cover, in the summary and in the running header instead of leaving the page.
     results = _renamed(results, soft_wrapped)
@@ -146,7 +148,7 @@ def render_all(
             for tenant in results.tenants:
                 written.append(write_scorecard(tenant, ctx, out_dir / slugs[tenant.tenant_id],
                                                history.get(tenant.tenant_id)))
-                progress.advance(tenant.display_name)
+                progress.advance(labels[tenant.tenant_id])
             if with_portfolio:
                 written.append(write_portfolio(results, ctx, out_dir, slugs, history))
                 progress.advance("portfolio")
@@ -155,19 +157,17 @@ def render_all(
 
         with ProcessPoolExecutor(max_workers=jobs, initializer=_warm_up,
                                  initargs=(size, brand_colours(ctx.brand))) as pool:
-            futures = []
+            futures = {}  # each document's future -> its progress label
             if with_portfolio:  # the longest document first, so it does not finish last alone
-                futures.append(pool.submit(write_portfolio, results, ctx, out_dir, slugs, history))
-            futures += [
-                pool.submit(write_scorecard, tenant, ctx, out_dir / slugs[tenant.tenant_id], history.get(tenant.tenant_id))
-                for tenant in results.tenants
-            ]
+                futures[pool.submit(write_portfolio, results, ctx, out_dir, slugs, history)] = "portfolio"
+            for tenant in results.tenants:
+                futures[pool.submit(write_scorecard, tenant, ctx, out_dir / slugs[tenant.tenant_id],
+                                    history.get(tenant.tenant_id))] = labels[tenant.tenant_id]
             # One failed document, Ctrl-C or SIGTERM stops the run: the workers are killed, nothing more is written.
             with stopping_workers(pool):
                 for future in as_completed(futures):
-                    done = future.result()
-                    written.append(done)
-                    progress.advance(done.label)
+                    written.append(future.result())
+                    progress.advance(futures[future])
     progress.finish()
     return written
 
