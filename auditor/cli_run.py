@@ -150,8 +150,9 @@ def run(
     identity, label = run_identity(run_id, run_label)
     # Before anything is recorded: a rerun under the same label would be refused.
     require_writable_out(out, config.auth if config else None, snapshots_dir)
+    demo_history = None
     if sample and db is None and not no_history:
-        db = _sample_history(out)
+        db = demo_history = _sample_history(out)
     # Opened (and its schema checked) before a long collection, so a bad --db fails first.
     history = None if no_history else open_history(db, config.database if config else None)
     if history is not None:  # a label already recorded is refused now, not after a long collection
@@ -207,8 +208,10 @@ def run(
         kinds.append(f"{scorecards} scorecard(s)")
     if any(p.stem == "portfolio" for p in written):
         kinds.append("the portfolio")
+    # The demo's throwaway history is written under --out too: named, so the count matches the folder.
+    kept = f"; the demo's own history: {Path(demo_history).name}" if demo_history else ""
     typer.echo(f"run {results.run_id}: wrote {len(written)} file{'' if len(written) == 1 else 's'} to {out}/ "
-               f"({', '.join(kinds)})")
+               f"({', '.join(kinds)}){kept}")
     unreadable = report_unreadable(selected.snapshots)
     # issue 15: notifications last, once everything is written and recorded; a failure is a warning only.
     from auditor.cli_notify import notify_after_run

@@ -46,6 +46,10 @@ def test_sample_run_writes_every_output(tmp_path):
     assert len(list(out.glob("*/scorecard.html"))) == len(snapshots)
     # the sample is evaluated as of its collection, so the demo reads the same on any date
     assert results.generated_at == max(s.collected_at for s in snapshots)
+    # The summary's count is the reports and data files; the demo's history is named beside it.
+    written = sum(1 for p in out.rglob("*") if p.is_file() and p.name != "sample-history.sqlite")
+    assert f"wrote {written} files to {out}/" in result.output
+    assert "the demo's own history: sample-history.sqlite" in result.output
 
     # The demo keeps its own throwaway history under --out, never the real one ($AUDITOR_DB here).
     history = runner.invoke(app, ["history", "--db", str(out / "sample-history.sqlite"), "--format", "json"])
