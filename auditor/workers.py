@@ -64,6 +64,27 @@ def kill_workers(pool: Executor) -> None:
             pass
 
 
+def abandon_queued_tasks(pool: Executor) -> None:
+    """After its workers are killed: tasks still queued for a ProcessPoolExecutor must not hold the parent.
+
+    The executor's feeder thread writes each queued task into a pipe that only the workers read. A task larger
+    than the pipe's buffer (a tenant's results, a few hundred KB) leaves that thread blocked in ``write``
+    once the workers are gone, and the executor's shutdown, and the interpreter's exit, wait for it for ever
+    (seen after Ctrl-C during rendering). Closing this process's end of the pipe makes the write fail
+    instead (EPIPE: the killed workers' ends are closed by the kernel), and the queue is not joined at exit.
+    """
+    queue = getattr(pool, "_call_queue", None)
+    if queue is None:
+        return
+    queue.cancel_join_thread()
+    reader = getattr(queue, "_reader", None)
+    if reader is not None:
+        try:
+            reader.close()
+        except OSError:
+            pass
+
+
 @contextmanager
 def stopping_workers(pool: Executor) -> Iterator[None]:
     """Around the use of ``pool``: SIGTERM raises SystemExit(143) in the parent (main thread only: Python
@@ -74,6 +95,7 @@ def stopping_workers(pool: Executor) -> Iterator[None]:
         yield
     except BaseException:
         kill_workers(pool)
+        abandon_queued_tasks(pool)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:

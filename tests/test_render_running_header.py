@@ -44,3 +44,13 @@ def test_header_and_footer_stay_on_one_line_each(tmp_path):
         assert LONG_NAME[:60] in lines[top] and "Security posture scorecard" in lines[top], lines[top]
         # Footer: the partner's confidentiality line and the page number share the bottom line.
         assert lines[bottom] == f"{FOOTER} Page {number} of {pages}", lines[bottom]
+
+
+def test_cover_provenance_values_sit_on_their_labels_line(tmp_path):
+    """The cover's labels and values share a line (a layout rule for the table around them took the values'
+    padding away and set each 1.3 mm above its label; found by the new-user trial)."""
+    tenant = make_tenant("Coho Winery", posture=0.4, seed=5)
+    render_reports(make_results([tenant]), tmp_path, media=("pdf",))
+    lines = _lines(PdfReader(next(tmp_path.rglob("scorecard.pdf"))).pages[0])
+    assert any(text.startswith("Organisation Coho Winery") for text in lines.values()), lines
+    assert any(text.startswith("Tenant type Customer") for text in lines.values()), lines
