@@ -11,7 +11,8 @@ Phases, each one `auditor` command in a child process, timed by wall clock and b
 Then, in this process, a WeasyPrint "floor": a plain document of dense paragraphs (200 pages; per page that
 is the more lenient length: a 12-page one costs 15 % less per page), rendered right before and right after the
 render phase, so `floor_ratio` = render seconds per page / the two floors' mean (CPU time; the render
-phase's CPU over all its workers).
+phase's CPU over all its workers). `floor_ratio_same_gc` uses the same document under the reports' collector
+treatment, sampled at the same two points.
 
 Ends with one line of key=value figures. Never run by the tests.
 
@@ -104,6 +105,18 @@ def _phase(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 FLOOR_PAGES = 200  # the plain document's length: per page, it costs more than a 12-page one (0.033 s against 0.028)
 
 
+def _floors() -> tuple[float, float]:
+    """(plain, same collector treatment) floor seconds per page, sampled together. The second wraps the plain
+    document in the collector treatment reports get (auditor.report.pdf.collected_once): the stricter
+    comparison, since that treatment speeds up the plain document too."""
+    from auditor.report.pdf import collected_once
+
+    plain = _floor_seconds_per_page(FLOOR_PAGES)
+    with collected_once():
+        same_gc = _floor_seconds_per_page(FLOOR_PAGES)
+    return plain, same_gc
+
+
 def _floor_seconds_per_page(pages: int) -> float:
     """CPU seconds per page WeasyPrint needs for plain dense paragraphs, same paper and bundled fonts."""
     from weasyprint import CSS, HTML
@@ -173,7 +186,7 @@ def main() -> None:
             # machine the speed of the same work drifts by 10 % within minutes, and one sample taken at the
             # end compared the render with a different machine.
             _floor_seconds_per_page(1)  # untimed warm-up: this process's first document loads the fonts
-            floor_before = _floor_seconds_per_page(FLOOR_PAGES)
+            floor_before, same_gc_before = _floors()
             figures["render_wall_s"], figures["render_cpu_s"] = _phase(
                 [auditor, "report", "--run", "bench-quarter", "--out", str(out), "--formats", "html,pdf",
                  "--jobs", str(args.jobs)], env)
@@ -183,14 +196,9 @@ def main() -> None:
         server.terminate()
         server.join(timeout=10)
     per_page = figures["render_cpu_s"] / max(pages, 1)
-    floor_after = _floor_seconds_per_page(FLOOR_PAGES)
+    floor_after, same_gc_after = _floors()
     floor = (floor_before + floor_after) / 2
-    # The same floor with the collector treatment reports get (auditor.report.pdf.collected_once): the
-    # stricter comparison, since that treatment would speed up the plain document too.
-    from auditor.report.pdf import collected_once
-
-    with collected_once():
-        floor_same_gc = _floor_seconds_per_page(FLOOR_PAGES)
+    floor_same_gc = (same_gc_before + same_gc_after) / 2
     total_wall = figures["collect_wall_s"] + figures["audit_wall_s"] + figures["render_wall_s"]
     print(" ".join(f"{key}={value:.1f}" for key, value in figures.items())
           + f" total_wall_s={total_wall:.1f} tenants={args.tenants + 1} pages={pages} render_cpu_s_per_page={per_page:.3f}"
