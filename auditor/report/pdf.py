@@ -121,18 +121,40 @@ def lean_user_agent_css(ua: str) -> str:
 
 @lru_cache(maxsize=1)
 def _report_html_class() -> type:
-    """``weasyprint.HTML`` with the lean user-agent stylesheet. ``_ua_stylesheets`` is the hook WeasyPrint's
-    own tests override for the same purpose; should a later WeasyPrint rename it, the override is simply not
-    called and reports render as before, only slower."""
+    """``weasyprint.HTML`` for our own reports: read by the C XML parser when the HTML is well-formed
+    (``auditor.report.xhtml``; WeasyPrint's HTML5 parser otherwise), with the lean user-agent stylesheet.
+    ``_ua_stylesheets`` is the hook WeasyPrint's own tests override for the same purpose; should a later
+    WeasyPrint rename it, the override is simply not called and reports render as before, only slower."""
+    import cssselect2
     from weasyprint import CSS, HTML
     from weasyprint.css.counters import CounterStyle
     from weasyprint.html import UA
+    from weasyprint.urls import URLFetcher, ensure_url
+
+    from auditor.report.xhtml import parse_report_html
 
     # The @counter-style rules go to a throwaway registry: WeasyPrint's own (``_ua_counter_style``, already
     # filled from the same rules) still serves the documents, and nothing is defined twice.
     sheet = CSS(string=lean_user_agent_css(UA), counter_style=CounterStyle())
 
     class ReportHTML(HTML):
+        """``ReportHTML(string=..., base_url=..., url_fetcher=...)``; ``parser`` says which parser read it."""
+
+        def __init__(self, *, string: str, base_url: str | None = None, url_fetcher: Any = None) -> None:
+            root = parse_report_html(string)
+            if root is None:
+                super().__init__(string=string, base_url=base_url, url_fetcher=url_fetcher)
+                self.parser = "html5"
+                return
+            # What HTML.__init__ sets once its parser is done (WeasyPrint 70, weasyprint/__init__.py; our
+            # reports have no <base>). tests/test_render_parse.py checks that both paths set the same.
+            self.base_url = None if base_url is None else ensure_url(base_url)
+            self.url_fetcher = URLFetcher() if url_fetcher is None else url_fetcher
+            self.media_type = "print"
+            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+            self.etree_element = self.wrapper_element.etree_element
+            self.parser = "xml"
+
         def _ua_stylesheets(self, forms: bool = False) -> list:
             return [sheet]
 
