@@ -12,6 +12,7 @@ import typer
 
 from auditor.safe_text import terminal
 from auditor.cli_common import (
+    interrupted_writing,
     EXIT_UNREADABLE,
     AllowUnreadableOption,
     CollectJobsOption,
@@ -62,7 +63,8 @@ def collect_command(
     options = CollectOptions(timeout_s=timeout, concurrency=concurrency, jobs=jobs or default_jobs())
     require_writable_out(out, config.auth)  # before a long collection whose snapshots would have nowhere to go
     try:
-        paths = collect_all(config, out, progress=terminal_progress(), options=options)
+        with interrupted_writing(out, "snapshots"):
+            paths = collect_all(config, out, progress=terminal_progress(), options=options)
     except CollectError as exc:
         raise fail(str(exc))
     recording = record or db is not None

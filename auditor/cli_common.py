@@ -5,10 +5,11 @@ never from each other, so none of them imports another in a circle."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Optional
 
 from auditor.safe_text import terminal
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from auditor.selection import Shard
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_FAIL_UNDER, EXIT_UNREADABLE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # the shell's convention for Ctrl-C: 128 + SIGINT
 
 
 class TableFormat(StrEnum):
@@ -105,6 +107,28 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     may quote tenant data or file content: it is shown as text, on one line (auditor.safe_text.terminal)."""
     typer.echo(f"error: {terminal(message)}", err=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def interrupted_writing(out: Path, files: str) -> Iterator[None]:
+    """Around the part of a command that writes ``files`` (e.g. "snapshots", "reports and data files") into
+    ``out``: Ctrl-C (exit 130) or SIGTERM (exit 143, raised as SystemExit by auditor.workers) ends the command
+    with one line saying the folder is incomplete, instead of silence. Every file is written atomically, so
+    what is there is whole; what is missing is simply not there yet."""
+    from auditor.workers import EXIT_TERMINATED
+
+    try:
+        yield
+        return
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    except SystemExit as exc:
+        if exc.code != EXIT_TERMINATED:
+            raise
+        code = EXIT_TERMINATED
+    typer.echo(f"interrupted: the {files} in {terminal(str(out))} are incomplete (each file there is whole); "
+               "run the command again to write them all", err=True)
+    raise typer.Exit(code)
 
 
 def load_registry() -> "Registry":

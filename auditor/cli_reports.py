@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import (
+    interrupted_writing,
     EXIT_USAGE,
     REPORT_MEDIA,
     DbOption,
@@ -85,8 +86,9 @@ def register(app: typer.Typer) -> None:
                         branding = _recorded_branding(recorded, results.run_id, Path(logo_folder))
                         validate_branding(branding)
                 results = select_results(results, group)
-                written = render_reports(results, out, branding, paper=paper.value, history=history, jobs=jobs or default_jobs(),
-                                         progress=terminal_progress(), media=media)
+                with interrupted_writing(out, "reports"):
+                    written = render_reports(results, out, branding, paper=paper.value, history=history,
+                                             jobs=jobs or default_jobs(), progress=terminal_progress(), media=media)
         except (BrandingError, RenderError, ResultsError, SelectionError) as exc:
             raise fail(str(exc))
         except OSError as exc:

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import (
+    interrupted_writing,
     DATA_FORMATS,
     REPORT_MEDIA,
     formats_option,
@@ -164,7 +165,8 @@ def run(
     elif snapshots_dir is not None:
         sources = [snapshots_dir]
     else:
-        sources = _collect(config, out, started, shard_spec, group, jobs or default_jobs())
+        with interrupted_writing(out, "snapshots"):
+            sources = _collect(config, out, started, shard_spec, group, jobs or default_jobs())
     try:
         # A shard may hold no tenant; it is still recorded, so the history shows that shard as done.
         selected = load_selected(sources, group, shard_spec, config) if sources else Selected([], {})
@@ -193,10 +195,11 @@ def run(
     )
     changes = None if history is None else _record_run(history, results, branding, recording)
     try:
-        written = write_results(results, out, [f for f in chosen if f in DATA_FORMATS])
-        written += render_reports(results, out, branding, paper=paper.value, history=changes, jobs=jobs or default_jobs(),
-                                  media=tuple(f for f in chosen if f in REPORT_MEDIA),
-                                  progress=_progress())
+        with interrupted_writing(out, "reports and data files"):
+            written = write_results(results, out, [f for f in chosen if f in DATA_FORMATS])
+            written += render_reports(results, out, branding, paper=paper.value, history=changes,
+                                      jobs=jobs or default_jobs(), media=tuple(f for f in chosen if f in REPORT_MEDIA),
+                                      progress=_progress())
     except (BrandingError, RenderError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:

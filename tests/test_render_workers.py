@@ -42,7 +42,7 @@ def _report_files(folder: Path) -> dict[str, int]:
             if p.is_file() and not p.name.startswith(".")}
 
 
-def _start_render(tmp_path: Path) -> tuple[subprocess.Popen, Path, list[int]]:
+def _start_render(tmp_path: Path, own_group: bool = False) -> tuple[subprocess.Popen, Path, list[int]]:
     write_json(portfolio(14), tmp_path)
     out = tmp_path / "reports"
     process = subprocess.Popen(
@@ -50,6 +50,7 @@ def _start_render(tmp_path: Path) -> tuple[subprocess.Popen, Path, list[int]]:
          "--jobs", "2"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1],
         env={**{k: v for k, v in os.environ.items() if k != "AUDITOR_DB"}, "XDG_DATA_HOME": str(tmp_path)},
+        start_new_session=own_group,  # its own process group, as a terminal's foreground job has
     )
     deadline = time.monotonic() + 240
     # Mid-render: the first documents are written and the workers are busy with the others.
@@ -85,4 +86,21 @@ def test_sigterm_to_the_main_process_stops_the_workers_and_exits_143(tmp_path):
     process.send_signal(signal.SIGTERM)
     _assert_nothing_written_after_stop(process, out, workers)
     assert process.returncode == 143
-    assert b"Traceback" not in process.stderr.read()
+    _assert_said_incomplete(process.stderr.read(), out)
+
+
+def _assert_said_incomplete(stderr: bytes, out: Path) -> None:
+    """One line says the folder is incomplete; no traceback, from the main process or a worker."""
+    assert b"Traceback" not in stderr and b"KeyboardInterrupt" not in stderr
+    said = [line for line in stderr.decode().splitlines() if line.startswith("interrupted:")]
+    assert said == [f"interrupted: the reports in {out} are incomplete (each file there is whole); run the "
+                    "command again to write them all"]
+
+
+def test_ctrl_c_stops_the_workers_says_the_folder_is_incomplete_and_exits_130(tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground process group: the workers get it too."""
+    process, out, workers = _start_render(tmp_path, own_group=True)
+    os.killpg(process.pid, signal.SIGINT)
+    _assert_nothing_written_after_stop(process, out, workers)
+    assert process.returncode == 130
+    _assert_said_incomplete(process.stderr.read(), out)
