@@ -1,5 +1,6 @@
-"""The running header and footer keep their one line each (the margin boxes have fixed widths since issue
-16: WeasyPrint no longer measures their text on every page, so these texts must fit the widths given)."""
+"""Where text sits on the PDF page: the running header and footer keep their one line each (the margin boxes
+have fixed widths since issue 16: WeasyPrint no longer measures their text on every page, so these texts
+must fit the widths given); the cover's provenance, a long partner name and the summary's figures."""
 
 from __future__ import annotations
 
@@ -54,3 +55,44 @@ def test_cover_provenance_values_sit_on_their_labels_line(tmp_path):
     lines = _lines(PdfReader(next(tmp_path.rglob("scorecard.pdf"))).pages[0])
     assert any(text.startswith("Organisation Coho Winery") for text in lines.values()), lines
     assert any(text.startswith("Tenant type Customer") for text in lines.values()), lines
+
+
+def _fragments(page) -> list[tuple[float, float, str]]:
+    """(x, baseline y, text) of each text fragment on the page, in PDF points."""
+    found: list[tuple[float, float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            found.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5], text.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+# 200 characters: the longest partner name the branding accepts.
+LONG_PARTNER = ("Northwind Cloud Partners International Managed Security Services and Consulting Group " * 3)[:200]
+
+
+def test_a_long_partner_name_wraps_beside_the_logo_not_under_it(tmp_path):
+    render_reports(make_results([make_tenant("Coho Winery", seed=5)]), tmp_path,
+                   Branding(partner_name=LONG_PARTNER), media=("pdf",))
+    cover = PdfReader(next(tmp_path.rglob("scorecard.pdf"))).pages[0]
+    # The name's lines: the fragments above the cover's title (the tenant's name), at the top of the band.
+    title = max(y for x, y, text in _fragments(cover) if text == "Coho Winery")
+    name_lines = [(x, y) for x, y, text in _fragments(cover) if y > title]
+    assert len({round(y) for _, y in name_lines}) >= 3  # it does wrap
+    starts = {round(x) for x, _ in name_lines}
+    assert len(starts) == 1, name_lines  # every line starts at the same x, right of the logo
+    title_x = min(x for x, y, text in _fragments(cover) if text == "Coho Winery")
+    assert starts.pop() > title_x + 30  # the logo sits at the band's left edge, with the title; the name beside it
+
+
+def test_the_summary_figures_sit_in_two_rows_of_two(tmp_path):
+    """Beside the gauge, four figures of 30 mm did not fit: the fourth wrapped alone under the first."""
+    render_reports(make_results([make_tenant("Coho Winery", posture=0.4, seed=5)]), tmp_path, media=("pdf",))
+    summary = PdfReader(next(tmp_path.rglob("scorecard.pdf"))).pages[1]
+    where = {text: (round(x), round(y)) for x, y, text in _fragments(summary)
+             if text in ("GRADE", "SCORE OUT OF 100", "COVERAGE", "CRITICAL FAILURES")}
+    assert len(where) == 4, where
+    assert where["GRADE"][1] == where["SCORE OUT OF 100"][1] > where["COVERAGE"][1] == where["CRITICAL FAILURES"][1]
+    assert where["GRADE"][0] == where["COVERAGE"][0] < where["SCORE OUT OF 100"][0] == where["CRITICAL FAILURES"][0]
