@@ -7,6 +7,10 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MiB = 1024 * 1024
 # Far above any real file, far below what would exhaust memory once parsed: a 100,000-user tenant's
@@ -48,6 +52,22 @@ def decode_utf8(path: Path, data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{path}: not UTF-8 text (byte {exc.start}: 0x{data[exc.start]:02x}); save it as UTF-8") from None
+
+
+def validation_error_line(path: Path, error: "ValidationError", what: str) -> str:
+    """One line for the first problem pydantic found in the file at ``path``, which should hold ``what``
+    ("a results file", "a snapshot"): "PATH: not valid JSON: …" when the text is not JSON at all,
+    "PATH: WHAT must be a JSON object" for any other JSON value, "PATH: field a.b: message (and N more)"
+    otherwise; never pydantic's own "Invalid JSON" wording or an empty field name."""
+    first = error.errors()[0]
+    if first["type"] == "json_invalid":
+        return f"{path}: not valid JSON: {first.get('ctx', {}).get('error', first['msg'])}"
+    if not first["loc"] and first["type"] in ("model_type", "dict_type", "model_attributes_type"):
+        return f"{path}: {what} must be a JSON object"
+    location = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{path}: field {location}: {message}{extra}" if location else f"{path}: {message}{extra}"
 
 
 def _size(count: int) -> str:

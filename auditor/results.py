@@ -302,15 +302,15 @@ class ResultsError(Exception):
 def load_results(path: Path) -> AuditResults:
     """The results document at ``path``; ResultsError (one line naming the file) for any bytes, any size
     and any nesting that are not one."""
-    from auditor.input_files import RESULTS_MAX_BYTES, InputFileError, decode_utf8, read_input
+    from auditor.input_files import RESULTS_MAX_BYTES, InputFileError, decode_utf8, read_input, validation_error_line
 
     try:
         text = decode_utf8(path, read_input(path, RESULTS_MAX_BYTES))
     except InputFileError as exc:
         raise ResultsError(str(exc)) from None
+    if not text.strip():
+        raise ResultsError(f"{path}: the file is empty, not a results file")
     try:
         return AuditResults.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ResultsError(f"{path}: field {location}: {first['msg']}") from None
+        raise ResultsError(validation_error_line(path, exc, "a results file")) from None

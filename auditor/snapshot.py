@@ -246,18 +246,10 @@ class SnapshotError(Exception):
     """A snapshot file that cannot be used; the message is one line naming the file and the field."""
 
 
-def _first_error(path: Path, error: ValidationError) -> str:
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    message = first["msg"].removeprefix("Value error, ")
-    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{path}: field {location}: {message}{extra}"
-
-
 def load_snapshot(path: Path) -> TenantSnapshot:
     """The snapshot in the file at ``path``; SnapshotError (one line naming the file) for any bytes, any
     size and any nesting that are not one."""
-    from auditor.input_files import SNAPSHOT_MAX_BYTES, InputFileError, read_input
+    from auditor.input_files import SNAPSHOT_MAX_BYTES, InputFileError, read_input, validation_error_line
 
     try:
         raw = read_input(path, SNAPSHOT_MAX_BYTES)
@@ -278,7 +270,7 @@ def load_snapshot(path: Path) -> TenantSnapshot:
     try:
         return TenantSnapshot.model_validate(document)
     except ValidationError as exc:
-        raise SnapshotError(_first_error(path, exc)) from None
+        raise SnapshotError(validation_error_line(path, exc, "a snapshot")) from None
     except RecursionError:
         raise SnapshotError(f"{path}: nested too deeply") from None
 
