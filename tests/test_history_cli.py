@@ -92,6 +92,17 @@ def test_diff_needs_two_runs(tmp_path):
     assert result.exit_code == 1 and result.stderr.strip() == "error: the history holds 1 run; a diff needs two"
 
 
+def test_an_empty_file_is_not_turned_into_a_database_by_reading(tmp_path):
+    empty = tmp_path / "placeholder.sqlite"
+    empty.write_bytes(b"")
+    for command in (["history"], ["diff"], ["report", "--run", "latest", "--out", str(tmp_path / "out")]):
+        result = invoke(*command, "--db", str(empty))
+        assert result.exit_code == 1, (command, result.output)
+        assert result.stderr.strip() == f"error: no history database at {empty}: the file is empty; record a run first " \
+                                        "(auditor run), or give --db"
+    assert empty.stat().st_size == 0  # still empty: nothing was written
+
+
 def test_a_missing_database_is_not_created_by_reading(tmp_path):
     missing = tmp_path / "none.sqlite"
     result = invoke("history", "--db", str(missing))

@@ -106,6 +106,11 @@ def open_db(url: str, create: bool = True) -> Engine:
     path = sqlite_file(url)
     if not create and path is not None and not path.exists():
         raise StoreError(f"no history database at {path}: record a run first (auditor run), or give --db")
+    if not create and path is not None and path.is_file() and path.stat().st_size == 0:
+        # SQLite would take an empty file for an empty database, and a reading command would write the
+        # schema into a file it was only asked to read (a placeholder, a mistyped path, a truncated copy).
+        raise StoreError(f"no history database at {path}: the file is empty; record a run first (auditor run), "
+                         "or give --db")
     read_only = not create and path is not None and _is_read_only(path)
     engine: Engine | None = None
     try:
