@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from auditor.frameworks import labels as framework_labels
+from auditor.report.formatting import remediation_line
 from auditor.fsutil import atomic_write_text
 from auditor.results import AuditResults, fmt_coverage, fmt_score
 from auditor.safe_text import spreadsheet_text
@@ -64,7 +65,7 @@ def results_csv(results: AuditResults) -> str:
                 "attested_by": attestation.reviewer if attestation else "",
                 "attested_on": attestation.reviewed.isoformat() if attestation else "",
                 "attested_until": attestation.valid_until.isoformat() if attestation else "",
-                "remediation": result.remediation,
+                "remediation": remediation_line(result.remediation),
                 "frameworks": framework_labels(result.frameworks),
                 "scoring_rule": rule,
             }.items()})

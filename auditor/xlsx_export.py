@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from auditor.fsutil import atomic_write_bytes
+from auditor.report.formatting import remediation_line
 from auditor.results import Area, AuditResults, Status, ruleset_label
 from auditor.safe_text import ELLIPSIS, file_text, storable
 
@@ -66,6 +67,8 @@ _WIDTHS = {"Tenant": 28, "Title": 48, "Summary": 70, "Remediation": 70, "Value":
 # Scores carry one decimal and coverage one decimal of a percentage, as in every other output.
 _FORMATS = {"Coverage": "0.0%", "Score": "0.0", "Accepted until": "yyyy-mm-dd", "Attested on": "yyyy-mm-dd",
             "Attested until": "yyyy-mm-dd", **{f"{area.title} score": "0.0" for area in Area}}
+# Columns holding a list, one item per line: their cells wrap, or Excel would show the items glued together.
+_WRAPPED = {"References", "Frameworks"}
 # A date or time in a column without a date format (an evidence value, the run's time) gets the format
 # openpyxl gave it before: Excel would otherwise show a bare serial number.
 _DATE_FORMAT, _DATETIME_FORMAT = "yyyy-mm-dd", "yyyy-mm-dd h:mm:ss"
@@ -129,7 +132,8 @@ class _Table:
         count = max(1, -(-rows // self.per_sheet))
         self.names = [title if n == 1 else f"{title} ({n})" for n in range(1, count + 1)]
         self.sheets = [self._sheet(name) for name in self.names]
-        self.formats = [book.number_format(_FORMATS.get(name)) for name in columns]
+        self.formats = [book.wrapped if name in _WRAPPED else book.number_format(_FORMATS.get(name))
+                        for name in columns]
         self.sheet_index, self.row = 0, 1  # the next row to write, 0-based (row 0 holds the header)
 
     def _sheet(self, name: str) -> Any:
@@ -180,6 +184,7 @@ class _Book:
             "constant_memory": True, "tmpdir": scratch, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False})
         self.bold = self.workbook.add_format({"bold": True})
+        self.wrapped = self.workbook.add_format({"text_wrap": True})
         self._number_formats: dict[str, Any] = {}
         self._date_formats: set[Any] = set()  # the formats that show a date (a datetime cell keeps its column's)
 
@@ -295,7 +300,9 @@ def _write_tables(results: AuditResults, book: _Book) -> None:
                 attestation.reviewer if attestation else None,
                 attestation.reviewed if attestation else None,
                 attestation.valid_until if attestation else None,
-                result.remediation, "\n".join(result.references),
+                # Prose as one line, as in the CSV (the author's line breaks would glue words in an unwrapped
+                # cell); the two lists one item per line, in columns whose cells wrap.
+                remediation_line(result.remediation), "\n".join(result.references),
                 "\n".join(f"{ref.framework} {ref.version} {ref.control}: {ref.title}" for ref in result.frameworks),
             ])
             check = [name, tenant_id, _cell_value(result.check_id), _cell_value(result.status.value)]

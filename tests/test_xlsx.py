@@ -248,3 +248,37 @@ def test_a_failed_export_keeps_the_previous_file_and_leaves_no_temporary_file(re
     monkeypatch.setattr(xlsx_export._Table, "append_cells", real)
     write_xlsx(results, out)
     assert list(scratch.iterdir()) == []
+
+
+# Remediation as check authors write it: lines wrapped mid-sentence, a blank line, numbered steps.
+WRAPPED = ("Require multifactor authentication for every user. Without Entra ID P1, turn on security defaults\n"
+           "(Microsoft Entra admin center > Identity > Overview).\n\n1. Create the policy\nfrom the template.\n"
+           "2. Turn it on.")
+ONE_LINE = ("Require multifactor authentication for every user. Without Entra ID P1, turn on security defaults "
+            "(Microsoft Entra admin center > Identity > Overview). 1. Create the policy from the template. "
+            "2. Turn it on.")
+
+
+def test_remediation_is_one_line_and_lists_wrap_one_item_per_line(results, tmp_path):
+    """A line break in a cell without wrapping shows as nothing in Excel ("defaults(Microsoft"): the
+    author's wrapped lines are joined and steps numbered inline (CSV too); the list columns wrap."""
+    import csv
+    import io
+
+    from auditor.outputs import results_csv
+
+    finding = results.tenants[0].results[1]
+    finding.remediation = WRAPPED
+    finding.references = ["https://learn.microsoft.com/a", "https://learn.microsoft.com/b"]
+    (path,) = write_xlsx(results, tmp_path)
+    sheet = openpyxl.load_workbook(path)["findings"]
+    row = dict(zip(FINDINGS_COLUMNS, rows(sheet)[2]))
+    assert row["Check ID"] == "MFA-2"
+    assert row["Remediation"] == ONE_LINE
+    assert row["References"] == "https://learn.microsoft.com/a\nhttps://learn.microsoft.com/b"
+    cells = {column: sheet.cell(row=3, column=n) for n, column in enumerate(FINDINGS_COLUMNS, start=1)}
+    assert cells["References"].alignment.wrap_text and cells["Frameworks"].alignment.wrap_text
+    assert not cells["Remediation"].alignment.wrap_text
+    csv_row = next(r for r in csv.DictReader(io.StringIO(results_csv(results))) if r["check_id"] == "MFA-2")
+    assert csv_row["remediation"] == ONE_LINE
+    assert results.tenants[0].results[1].remediation == WRAPPED  # results.json keeps the text as written

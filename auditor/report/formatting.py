@@ -115,6 +115,19 @@ def remediation_blocks(text: str) -> list[dict[str, Any]]:
     return blocks
 
 
+def remediation_line(text: str) -> str:
+    """Remediation text as one line for a CSV or spreadsheet cell: the author's wrapped lines joined with
+    spaces (a spreadsheet shows a line break without wrapping as nothing, gluing two words), paragraphs one
+    after the other, steps numbered inline ("1. … 2. …"). results.json keeps the text as written."""
+    parts: list[str] = []
+    for block in remediation_blocks(text):
+        if block["kind"] == "ol":
+            parts.extend(f"{number}. {item}" for number, item in enumerate(block["items"], start=1))
+        else:
+            parts.extend(block["items"])
+    return " ".join(parts)
+
+
 def safe_link(url: str) -> str | None:
     """Only http(s) references become links; anything else (javascript:, file:) is shown as text."""
     return url if re.match(r"^https?://[^\s\"'<>]+$", url) else None
