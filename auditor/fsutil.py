@@ -7,10 +7,23 @@ import tempfile
 from pathlib import Path
 
 
+def _process_umask() -> int:
+    """The process's umask (reading it means setting it: done once, at import, before any thread writes)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_process_umask()  # what open() would give a new file: mkstemp alone gives 0600
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, renamed over it when complete;
+    the file gets the mode a plain ``open()`` would give it under the user's umask (reports are shared)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, _FILE_MODE)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
