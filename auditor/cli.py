@@ -152,6 +152,9 @@ _register_command_modules()
 
 
 def main() -> None:
+    from auditor.workers import handle_interrupts
+
+    handle_interrupts()
     app()
 
 

@@ -29,7 +29,10 @@ EXIT_TERMINATED = 128 + signal.SIGTERM  # the shell's convention for a process e
 
 
 def die_with_parent() -> None:
-    """Make the calling (worker) process end when its parent process ends; call it first in a worker."""
+    """Make the calling (worker) process end when its parent process ends, and leave Ctrl-C to the parent
+    (a terminal sends SIGINT to every process of the job: a worker interrupted in its start-up printed a
+    traceback; the parent stops the workers itself); call it first in a worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
     if sys.platform.startswith("linux"):
         try:
@@ -51,6 +54,30 @@ def die_with_parent() -> None:
 
 def _terminated(signum: int, frame: object) -> None:
     raise SystemExit(EXIT_TERMINATED)
+
+
+def handle_interrupts() -> None:
+    """For the main process of a command, from its start: SIGTERM raises SystemExit(143) like Ctrl-C raises
+    KeyboardInterrupt, so both end the command through the same ``interrupted:`` line
+    (cli_common.interrupted_writing); and an exception Python must ignore (raised in a finalizer or a
+    callback from C code) is one line naming its type, never the object's repr: that repr was a tenant's
+    data (a 195 KB list of users) on the terminal. A Ctrl-C that lands there would be lost and the command
+    would run to the end: it is raised again in the main thread instead."""
+    import _thread
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)
+
+    def unraisable(info: "sys.UnraisableHookArgs") -> None:
+        if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+            # Raised again from another thread a moment later: raised here, it would be ignored again.
+            threading.Timer(0.05, _thread.interrupt_main).start()
+            return
+        name = info.exc_type.__name__ if info.exc_type is not None else "an error"
+        where = getattr(info.object, "__qualname__", None) or type(info.object).__name__
+        sys.stderr.write(f"warning: {name} ignored in {where}\n")
+
+    sys.unraisablehook = unraisable
 
 
 def kill_workers(pool: Executor) -> None:
