@@ -30,7 +30,7 @@ def results_json(results: AuditResults) -> str:
 
 
 def _cell(value: object) -> object:
-    """Tenant data is untrusted: text cells lose control characters, isolate bidirectional overrides and
+    """Tenant data is untrusted: text cells lose control characters and bidirectional overrides, and
     never start a formula (auditor.safe_text.spreadsheet_text). A cell holding a line break is quoted by
     the csv writer, since LF is its line terminator."""
     return spreadsheet_text(value) if isinstance(value, str) else value

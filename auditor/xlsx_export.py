@@ -14,7 +14,7 @@ no time zones). Numbers stay numbers, booleans booleans, None a blank cell.
 
 Tenant data is untrusted: a display name like ``=HYPERLINK(…)`` must stay text, never become a formula,
 and control characters that Excel cannot store are removed (``auditor.safe_text.file_text``: bidirectional
-overrides isolated too; a lone surrogate, which no XML file can hold, becomes U+FFFD).
+overrides dropped too; a lone surrogate, which no XML file can hold, becomes U+FFFD).
 
 Written with XlsxWriter in ``constant_memory`` mode: each row goes to a temporary file as soon as the next
 one starts (the tables are written strictly in order), with every string an inline string, so memory does
@@ -99,7 +99,7 @@ def _utf16_len(text: str) -> int:
 
 def _text(value: str) -> str:
     """A string as a cell holds it: control characters dropped (Excel cannot store most of them),
-    bidirectional overrides isolated, lone surrogates replaced, cut to the cell limit. Cells are typed as
+    bidirectional overrides dropped, lone surrogates replaced, cut to the cell limit. Cells are typed as
     strings (never formulas), so no apostrophe is needed here, unlike the CSV."""
     text = file_text(value)
     if not text.isascii():

@@ -1,6 +1,6 @@
 """Tenant strings in files (issue 11, kind 2): CSV and XLSX read back as a program and a spreadsheet would.
 A carriage return cannot start a row, no cell starts a formula even after spaces or separators, control
-characters are gone, and bidirectional overrides are isolated."""
+characters are gone, and bidirectional overrides are dropped (a name cannot reorder the text around it)."""
 
 from __future__ import annotations
 
@@ -66,14 +66,17 @@ def test_xlsx_cells_are_text_without_controls(results, tmp_path):
                 assert cell.data_type != "f", cell.value
                 if isinstance(cell.value, str):
                     assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in cell.value), repr(cell.value)
-    assert "\u2068Trojan \u202etxt.exe\u2069" in names
+    assert "Trojan txt.exe" in names  # the override dropped: the name reads in its stored order
 
 
 @pytest.mark.parametrize("raw, expected", [
     ("a\r\nb\rc", "a\nb\nc"),
     ("x\x00y\x0bz\x08\x7f\x9b", "xyz"),
     ("tab\tkept", "tab\tkept"),
-    ("\u202eevil", "\u2068\u202eevil\u2069"),
+    ("\u202eevil", "evil"),
+    ("a\u2067b\u202ac\u2069d\u202c", "abcd"),
+    ("mark\u200fhere", "\u2068mark\u200fhere\u2069"),
+    ("\u2068mark\u200fhere\u2069", "\u2068mark\u200fhere\u2069"),  # the same again: it is idempotent
     ("plain ünïcödé", "plain ünïcödé"),
 ])
 def test_file_text(raw, expected):
@@ -128,3 +131,19 @@ def test_one_line_for_notifications():
 
     assert one_line("Contoso\r\n\x1b[31m\u202eevil\u2028x", 100) == "Contoso [31m evil x"
     assert one_line("  " + "y" * 10, 5) == "yyyy…"
+
+
+def test_an_override_in_a_tenant_name_cannot_reverse_the_reports_own_sentences(tmp_path):
+    """The new-user trial: a name with an unterminated right-to-left override, placed in the summary's
+    sentence ("We checked NAME's Microsoft 365 …"), reversed the rest of that sentence in the PDF."""
+    from pypdf import PdfReader
+
+    from auditor.report import render_reports
+
+    results = make_results([make_tenant("Evil \u202eCorp Travel", tenant_id="00000000-0000-4000-8000-0000000000b1")])
+    render_reports(results, tmp_path, None, jobs=1, media=("html", "pdf"))
+    reader = PdfReader(next(tmp_path.rglob("scorecard.pdf")))
+    cover, summary = (" ".join(reader.pages[n].extract_text().split()) for n in (0, 1))
+    assert "Evil Corp Travel" in cover and "levarT" not in cover
+    assert "We checked Evil Corp Travel" in summary and "tfosorciM" not in summary
+    assert "\u202e" not in next(tmp_path.rglob("scorecard.html")).read_text()

@@ -180,7 +180,7 @@ def test_a_value_shaped_like_xlsxwriters_own_markup_stays_text(tmp_path):
 
 def test_a_cell_longer_than_excel_allows_is_cut_with_a_marker(tmp_path):
     contoso = tenant("c-1", "Contoso", {"MFA-1": "FAIL"})
-    contoso.results[0].evidence = [{"plain": "x" * 40_000, "trojan": "\u202e" + "y" * 40_000,
+    contoso.results[0].evidence = [{"plain": "x" * 40_000, "trojan": "\u200f" + "y" * 40_000,
                                     "emoji": "\U0001F600" * 20_000, "fits": "z" * MAX_CELL_CHARS,
                                     "surrogate": "Tail\ud800spin"}]
     book = openpyxl.load_workbook(write_xlsx(audit("run-1", [contoso]), tmp_path)[0])
@@ -189,7 +189,8 @@ def test_a_cell_longer_than_excel_allows_is_cut_with_a_marker(tmp_path):
         assert len(values[name].encode("utf-16-le")) // 2 <= MAX_CELL_CHARS, name
     assert values["plain"].endswith(TRUNCATED_MARKER) and values["plain"].startswith("x" * 30_000)
     assert len(values["plain"]) == MAX_CELL_CHARS
-    assert values["trojan"].startswith("\u2068\u202eyyy") and values["trojan"].endswith(TRUNCATED_MARKER + "\u2069")
+    # A bidirectional mark keeps the value in its isolate, closed after the marker even when cut.
+    assert values["trojan"].startswith("\u2068\u200fyyy") and values["trojan"].endswith(TRUNCATED_MARKER + "\u2069")
     assert values["emoji"].endswith(TRUNCATED_MARKER) and len(values["emoji"]) > 16_000
     assert values["fits"] == "z" * MAX_CELL_CHARS
     assert values["surrogate"] == "Tail\ufffdspin"  # no XML file can hold a lone surrogate

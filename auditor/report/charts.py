@@ -64,7 +64,7 @@ def score_label(score: float | None) -> str:
 
 
 def text(value: object) -> str:
-    """Escape for SVG text and attribute values (tenant text: controls dropped, bidi isolated first)."""
+    """Escape for SVG text and attribute values (tenant text: controls and bidi overrides dropped first)."""
     return escape(file_text(str(value)), quote=True)
 
 

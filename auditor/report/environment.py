@@ -83,7 +83,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    # Every value a template prints is the tenants' text at heart: controls dropped, bidi overrides isolated
+    # Every value a template prints is the tenants' text at heart: controls and bidi overrides dropped
     # (auditor.safe_text.file_text), before autoescape. Markup (already escaped by a filter) passes as is.
     env.finalize = _finalize
     env.filters.update(score=fmt_score, pct=fmt_pct, date=fmt_date, datetime=fmt_datetime, breakable=breakable,
