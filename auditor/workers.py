@@ -78,6 +78,18 @@ def handle_interrupts() -> None:
         sys.stderr.write(f"warning: {name} ignored in {where}\n")
 
     sys.unraisablehook = unraisable
+    # A library that logs the interrupt it is passing on (SQLAlchemy's pool, closing a connection while
+    # Ctrl-C lands: "Exception closing connection" and a traceback) prints nothing: our one line says it.
+    import logging
+
+    if logging.lastResort is not None:
+        logging.lastResort.addFilter(_not_an_interrupt)
+
+
+def _not_an_interrupt(record: "logging.LogRecord") -> bool:
+    """False for a log record carrying KeyboardInterrupt or SystemExit (exc_info), True for the rest."""
+    exc_type = record.exc_info[0] if record.exc_info else None
+    return not (exc_type is not None and issubclass(exc_type, (KeyboardInterrupt, SystemExit)))
 
 
 def kill_workers(pool: Executor) -> None:

@@ -67,3 +67,22 @@ def test_workers_leave_ctrl_c_to_their_parent():
     with ProcessPoolExecutor(max_workers=1, initializer=die_with_parent) as pool:
         assert pool.submit(_sigint_handler).result(timeout=60) == "ignored"
     assert _sigint_handler() == "handled"  # the parent keeps Python's own handler
+
+
+def test_a_library_logging_the_interrupt_it_passes_on_prints_nothing():
+    """SQLAlchemy's pool logs "Exception closing connection" with the KeyboardInterrupt's traceback, then
+    raises it again: the command's own `interrupted:` line is the one to show."""
+    done = _python(
+        "import logging\n"
+        "log = logging.getLogger('sqlalchemy.pool.impl.QueuePool')\n"
+        "try:\n"
+        "    raise KeyboardInterrupt\n"
+        "except KeyboardInterrupt:\n"
+        "    log.error('Exception closing connection', exc_info=True)\n"
+        "try:\n"
+        "    raise ValueError('disk full')\n"
+        "except ValueError:\n"
+        "    log.error('Exception closing connection', exc_info=True)\n")
+    assert done.returncode == 0
+    assert done.stderr.count("Exception closing connection") == 1 and "ValueError: disk full" in done.stderr
+    assert "KeyboardInterrupt" not in done.stderr
