@@ -12,13 +12,13 @@ import typer
 
 from auditor.safe_text import terminal
 from auditor.cli_common import (
-    interrupted_writing,
     EXIT_UNREADABLE,
     AllowUnreadableOption,
     CollectJobsOption,
     TableFormat,
     default_jobs,
     fail,
+    interrupted_writing,
     load_registry,
     open_history,
     report_unreadable,

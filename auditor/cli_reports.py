@@ -10,7 +10,6 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import (
-    interrupted_writing,
     EXIT_USAGE,
     REPORT_MEDIA,
     DbOption,
@@ -20,6 +19,7 @@ from auditor.cli_common import (
     default_jobs,
     fail,
     formats_option,
+    interrupted_writing,
     open_history,
     parse_formats,
     refuse_secret_overlap,

@@ -12,7 +12,6 @@ from typing import Annotated, Optional
 import typer
 
 from auditor.cli_common import (
-    interrupted_writing,
     DATA_FORMATS,
     REPORT_MEDIA,
     formats_option,
@@ -31,6 +30,7 @@ from auditor.cli_common import (
     ShardOption,
     as_of_time,
     fail,
+    interrupted_writing,
     load_checked_config,
     load_registry,
     now,

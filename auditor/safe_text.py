@@ -57,10 +57,11 @@ def terminal(text: object) -> str:
 # In files (CSV, XLSX, HTML, PDF) a line break may stay (multi-line summaries), as one LF; a tab stays.
 # Every other control character is dropped: none has a meaning in a report cell, and some (NUL, VT, BS)
 # break parsers or hide text. So are the explicit bidirectional embeddings, overrides and isolates
-# (U+202A-U+202E, U+2066-U+2069): tenant text often reaches a page inside a sentence the tool wrote ("We checked NAME's
-# Microsoft 365…"), where an override left open reversed the rest of the tool's sentence. Without them the
-# text shows in the order it is stored, which is also what the data says (a "Trojan Source" name shows its
-# real order). The marks (LRM, RLM, ALM) stay: they reorder nothing beyond their own neighbourhood.
+# (U+202A-U+202E, U+2066-U+2069): tenant text often reaches a page inside a sentence the tool wrote
+# ("We checked NAME's Microsoft 365…"), where an override left open reversed the rest of the tool's
+# sentence. Without them the text shows in the order it is stored, which is also what the data says (a
+# "Trojan Source" name shows its real order). The marks (LRM, RLM, ALM) stay: they reorder nothing beyond
+# their own neighbourhood.
 _FILE_DROP = {code: None for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
                                        *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 _BIDI_CHARACTERS = frozenset(chr(code) for code in _BIDI)
